@@ -1,0 +1,82 @@
+//! The core's error type.
+
+/// Everything that can go wrong in `compactor-core`. Each variant names the offending object
+/// and, where it applies, the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// Two nodes share a name.
+    #[error("duplicate node {node}")]
+    DuplicateNode {
+        /// The node name.
+        node: String,
+    },
+    /// Two pods share a namespace/name.
+    #[error("duplicate pod {pod}")]
+    DuplicatePod {
+        /// `namespace/name`.
+        pod: String,
+    },
+    /// Two PodDisruptionBudgets share a namespace/name.
+    #[error("duplicate poddisruptionbudget {pdb}")]
+    DuplicatePdb {
+        /// `namespace/name`.
+        pdb: String,
+    },
+    /// An object without a name (or a namespaced object without a namespace).
+    #[error("{object} has an empty name or namespace")]
+    EmptyName {
+        /// What was found.
+        object: String,
+    },
+    /// A pod is bound to a node the snapshot does not contain.
+    #[error("pod {pod} is bound to node {node}, which is not in the snapshot")]
+    UnknownNode {
+        /// `namespace/name` of the pod.
+        pod: String,
+        /// The missing node.
+        node: String,
+    },
+    /// A node has no allocatable CPU, memory or pod slots.
+    #[error("node {node} has zero allocatable {resource}")]
+    ZeroAllocatable {
+        /// The node.
+        node: String,
+        /// The resource.
+        resource: String,
+    },
+    /// A sum does not fit in 64 bits.
+    #[error("overflow in {object}: {field}")]
+    Overflow {
+        /// The object whose numbers overflow.
+        object: String,
+        /// Which sum.
+        field: String,
+    },
+    /// An option passed to the planner or the packer is invalid.
+    #[error("invalid option {field}: {message}")]
+    InvalidOption {
+        /// The option.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A packing item does not have as many dimensions as the bins.
+    #[error("item {item} has {got} dimensions, the bins have {expected}")]
+    DimensionMismatch {
+        /// Item index.
+        item: usize,
+        /// Dimensions of the bins.
+        expected: usize,
+        /// Dimensions of the item.
+        got: usize,
+    },
+    /// A packing item is larger than an empty bin.
+    #[error("item {item} is larger than a bin in dimension {dimension}")]
+    ItemTooLarge {
+        /// Item index.
+        item: usize,
+        /// Dimension index.
+        dimension: usize,
+    },
+}

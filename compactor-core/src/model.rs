@@ -1,0 +1,424 @@
+//! The cluster model: nodes, pods and PodDisruptionBudgets as plain data.
+//!
+//! These `*Spec` types are both the Rust builder API and the documented JSON snapshot format
+//! (camelCase fields, Kubernetes quantity strings). [`crate::Snapshot::new`] validates them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resources::ResourceList;
+
+/// Label key of a node's zone.
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// Label key of a node's instance type.
+pub const INSTANCE_TYPE_LABEL: &str = "node.kubernetes.io/instance-type";
+/// Label key of a node's capacity type (on-demand / spot), as Karpenter sets it.
+pub const CAPACITY_TYPE_LABEL: &str = "karpenter.sh/capacity-type";
+/// Annotation that excludes a node or a pod from consolidation when `"true"`.
+pub const EXCLUDE_ANNOTATION: &str = "optimizer.io/exclude";
+/// Node annotation carrying the node's hourly price in dollars.
+pub const HOURLY_COST_ANNOTATION: &str = "optimizer.io/hourly-cost";
+/// Cluster Autoscaler's eviction opt-in / opt-out annotation.
+pub const SAFE_TO_EVICT_ANNOTATION: &str = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+/// Karpenter's opt-out annotation.
+pub const DO_NOT_DISRUPT_ANNOTATION: &str = "karpenter.sh/do-not-disrupt";
+/// Annotation the kubelet puts on mirror pods of static pods.
+pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
+/// A node as the planner sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Node name (unique).
+    pub name: String,
+    /// Allocatable resources. `pods` defaults to 110 (the kubelet default) when absent;
+    /// `cpu` and `memory` must be present and non-zero.
+    pub allocatable: ResourceList,
+    /// Node labels (zone, instance type, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Node annotations (`optimizer.io/exclude`, `optimizer.io/hourly-cost`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// `spec.unschedulable` (cordoned).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unschedulable: bool,
+    /// The node's Ready condition; defaults to true.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub ready: bool,
+}
+
+/// Lifecycle phase of a pod.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PodPhase {
+    /// Accepted but not (fully) started.
+    Pending,
+    /// Bound to a node and running.
+    #[default]
+    Running,
+    /// All containers terminated successfully.
+    Succeeded,
+    /// All containers terminated, at least one in failure.
+    Failed,
+    /// State unknown.
+    Unknown,
+}
+
+impl PodPhase {
+    /// Succeeded or Failed: the pod holds no resources any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed)
+    }
+}
+
+/// The controller that owns a pod, resolved to the workload a person would name
+/// (a ReplicaSet created by a Deployment is reported as that Deployment).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnerRef {
+    /// Kind: Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Node (static pod), …
+    pub kind: String,
+    /// Name of the owning object.
+    pub name: String,
+}
+
+/// One app container's resource requests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerSpec {
+    /// Container name.
+    pub name: String,
+    /// `resources.requests`.
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub requests: ResourceList,
+}
+
+/// One init container's requests; `sidecar` marks `restartPolicy: Always` (native sidecars).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InitContainerSpec {
+    /// Container name.
+    pub name: String,
+    /// `resources.requests`.
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub requests: ResourceList,
+    /// `restartPolicy: Always`: a sidecar that keeps running beside the app containers.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sidecar: bool,
+}
+
+/// The kind of a pod volume, as far as draining is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum VolumeSource {
+    /// A PersistentVolumeClaim.
+    #[serde(rename_all = "camelCase")]
+    PersistentVolumeClaim {
+        /// Claim name.
+        claim_name: String,
+    },
+    /// An emptyDir; `memory` when `medium: Memory` (tmpfs, no node-local disk data).
+    EmptyDir {
+        /// Backed by memory.
+        #[serde(default)]
+        memory: bool,
+    },
+    /// A hostPath.
+    HostPath {
+        /// The host path.
+        path: String,
+    },
+    /// Anything else (configMap, secret, projected, …): irrelevant to draining.
+    Other,
+}
+
+/// A named pod volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeSpec {
+    /// Volume name.
+    pub name: String,
+    /// What backs it.
+    #[serde(flatten)]
+    pub source: VolumeSource,
+}
+
+/// A pod as the planner sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSpec {
+    /// Namespace.
+    pub namespace: String,
+    /// Name (unique within the namespace).
+    pub name: String,
+    /// The node the pod is bound to; `None` for an unscheduled pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    /// Phase; defaults to Running.
+    #[serde(default)]
+    pub phase: PodPhase,
+    /// Controlling owner, resolved to the workload (see [`OwnerRef`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<OwnerRef>,
+    /// Desired replicas of the owning workload when known; otherwise the planner counts the
+    /// owner's pods in the snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// `spec.priority`.
+    #[serde(default)]
+    pub priority: i32,
+    /// `spec.priorityClassName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
+    /// Pod labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Pod annotations (opt-out, safe-to-evict, mirror).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// App containers.
+    #[serde(default)]
+    pub containers: Vec<ContainerSpec>,
+    /// Init containers, in order (sidecars included).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<InitContainerSpec>,
+    /// `spec.overhead` (RuntimeClass overhead).
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub overhead: ResourceList,
+    /// Volumes that matter to draining.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<VolumeSpec>,
+    /// Whether every app container has a readiness probe (used for risk).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub readiness_probe: bool,
+}
+
+impl PodSpec {
+    /// `namespace/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// The value of annotation `key`, if set.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str)
+    }
+}
+
+/// Operator of a label selector requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SelectorOperator {
+    /// The label's value is one of `values`.
+    In,
+    /// The label is absent or its value is none of `values`.
+    NotIn,
+    /// The label is present.
+    Exists,
+    /// The label is absent.
+    DoesNotExist,
+}
+
+/// One `matchExpressions` requirement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SelectorRequirement {
+    /// Label key.
+    pub key: String,
+    /// Operator.
+    pub operator: SelectorOperator,
+    /// Values for In / NotIn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// A Kubernetes label selector; the empty selector matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelSelector {
+    /// Exact label matches.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+    /// Set-based requirements (ANDed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+impl LabelSelector {
+    /// Whether `labels` satisfy the selector.
+    ///
+    /// # Examples
+    /// ```
+    /// use compactor_core::model::LabelSelector;
+    /// let sel = LabelSelector { match_labels: [("app".into(), "web".into())].into(), ..Default::default() };
+    /// assert!(sel.matches(&[("app".to_string(), "web".to_string())].into()));
+    /// assert!(LabelSelector::default().matches(&Default::default()));
+    /// ```
+    ///
+    /// # Complexity
+    /// O((|matchLabels| + Σ|values|) · log |labels|).
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|req| {
+                let value = labels.get(&req.key);
+                match req.operator {
+                    SelectorOperator::In => value.is_some_and(|v| req.values.contains(v)),
+                    SelectorOperator::NotIn => value.is_none_or(|v| !req.values.contains(v)),
+                    SelectorOperator::Exists => value.is_some(),
+                    SelectorOperator::DoesNotExist => value.is_none(),
+                }
+            })
+    }
+}
+
+/// A PodDisruptionBudget with its computed status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PdbSpec {
+    /// Namespace (a PDB covers pods of its own namespace only).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Pod selector; `None` (a null selector) matches no pod, an empty one matches all.
+    #[serde(default)]
+    pub selector: Option<LabelSelector>,
+    /// `status.disruptionsAllowed`.
+    pub disruptions_allowed: u32,
+}
+
+impl PdbSpec {
+    /// `namespace/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// Whether this PDB covers `pod`.
+    pub fn covers(&self, pod: &PodSpec) -> bool {
+        pod.namespace == self.namespace
+            && self
+                .selector
+                .as_ref()
+                .is_some_and(|s| s.matches(&pod.labels))
+    }
+}
+
+/// The JSON snapshot format: everything the planner reads.
+///
+/// ```json
+/// {"nodes": [{"name": "n1", "allocatable": {"cpu": "4", "memory": "16Gi"}}],
+///  "pods": [{"namespace": "shop", "name": "web-1", "nodeName": "n1",
+///            "owner": {"kind": "Deployment", "name": "web"},
+///            "containers": [{"name": "app", "requests": {"cpu": "500m", "memory": "1Gi"}}]}],
+///  "pdbs": []}
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SnapshotSpec {
+    /// Nodes.
+    pub nodes: Vec<NodeSpec>,
+    /// Pods (any phase; terminal pods are ignored).
+    #[serde(default)]
+    pub pods: Vec<PodSpec>,
+    /// PodDisruptionBudgets.
+    #[serde(default)]
+    pub pdbs: Vec<PdbSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn selector_operators() {
+        let req = |operator, values: &[&str]| LabelSelector {
+            match_labels: BTreeMap::new(),
+            match_expressions: vec![SelectorRequirement {
+                key: "tier".into(),
+                operator,
+                values: values.iter().map(|s| (*s).to_owned()).collect(),
+            }],
+        };
+        let web = labels(&[("tier", "web")]);
+        let none = labels(&[]);
+        assert!(req(SelectorOperator::In, &["web", "api"]).matches(&web));
+        assert!(!req(SelectorOperator::In, &["api"]).matches(&web));
+        assert!(!req(SelectorOperator::In, &["web"]).matches(&none));
+        assert!(req(SelectorOperator::NotIn, &["api"]).matches(&web));
+        assert!(req(SelectorOperator::NotIn, &["api"]).matches(&none));
+        assert!(!req(SelectorOperator::NotIn, &["web"]).matches(&web));
+        assert!(req(SelectorOperator::Exists, &[]).matches(&web));
+        assert!(!req(SelectorOperator::Exists, &[]).matches(&none));
+        assert!(req(SelectorOperator::DoesNotExist, &[]).matches(&none));
+        assert!(!req(SelectorOperator::DoesNotExist, &[]).matches(&web));
+    }
+
+    #[test]
+    fn pdb_coverage_is_namespaced_and_null_matches_nothing() {
+        let pod = PodSpec {
+            namespace: "a".into(),
+            name: "p".into(),
+            labels: labels(&[("app", "x")]),
+            ..Default::default()
+        };
+        let mut pdb = PdbSpec {
+            namespace: "a".into(),
+            name: "b".into(),
+            selector: Some(LabelSelector::default()),
+            disruptions_allowed: 1,
+        };
+        assert!(pdb.covers(&pod));
+        pdb.namespace = "other".into();
+        assert!(!pdb.covers(&pod));
+        pdb.namespace = "a".into();
+        pdb.selector = None;
+        assert!(!pdb.covers(&pod));
+    }
+
+    #[test]
+    fn snapshot_json_defaults() {
+        let spec: SnapshotSpec = serde_json::from_str(
+            r#"{"nodes":[{"name":"n","allocatable":{"cpu":"4","memory":"8Gi"}}],
+                "pods":[{"namespace":"d","name":"p","nodeName":"n",
+                         "volumes":[{"name":"v","type":"emptyDir","memory":true},{"name":"c","type":"persistentVolumeClaim","claimName":"data"}]}]}"#,
+        )
+        .unwrap();
+        assert!(spec.nodes[0].ready);
+        assert_eq!(spec.pods[0].phase, PodPhase::Running);
+        assert_eq!(
+            spec.pods[0].volumes[0].source,
+            VolumeSource::EmptyDir { memory: true }
+        );
+        assert_eq!(
+            spec.pods[0].volumes[1].source,
+            VolumeSource::PersistentVolumeClaim {
+                claim_name: "data".into()
+            }
+        );
+        let err = serde_json::from_str::<SnapshotSpec>(
+            r#"{"nodes":[{"name":"n","allocatable":{},"colour":1}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+    }
+}

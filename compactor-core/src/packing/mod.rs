@@ -1,0 +1,256 @@
+//! Vector bin packing: placement rules ([`Strategy`]) and a pure [`pack`] over identical bins.
+//!
+//! A strategy only decides *where* one item goes among the bins that can take it; the item
+//! order (decreasing normalised size) and the fit test are shared, so every strategy is
+//! scored and used by the planner the same way.
+
+mod bfd;
+mod ffd;
+
+pub use bfd::BestFitDecreasing;
+pub use ffd::FirstFitDecreasing;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+/// A placement rule: picks one bin among those that can take an item.
+pub trait Strategy: std::fmt::Debug + Send + Sync {
+    /// The strategy's stable name (`first-fit`, `best-fit`).
+    fn name(&self) -> &'static str;
+
+    /// Picks one of `fitting` — `(bin index, residual capacity)` pairs, in bin order, every one
+    /// of which can take `item` — or `None` to open a new bin (only [`pack`] can).
+    /// `weights` normalise dimensions (1 / capacity).
+    fn select(&self, item: &[u64], fitting: &[(usize, &[u64])], weights: &[f64]) -> Option<usize>;
+}
+
+/// The strategies the planner and the CLI offer.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyKind {
+    /// First-fit decreasing.
+    FirstFit,
+    /// Best-fit decreasing (the default: it leaves the fewest scattered gaps).
+    #[default]
+    BestFit,
+}
+
+impl StrategyKind {
+    /// All strategies, in a stable order.
+    pub const ALL: [StrategyKind; 2] = [StrategyKind::FirstFit, StrategyKind::BestFit];
+
+    /// The rule implementing this strategy.
+    pub fn strategy(self) -> &'static dyn Strategy {
+        match self {
+            StrategyKind::FirstFit => &FirstFitDecreasing,
+            StrategyKind::BestFit => &BestFitDecreasing,
+        }
+    }
+
+    /// The kebab-case name used in JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        self.strategy().name()
+    }
+}
+
+/// `Σ_d weights[d] · v[d]`: a vector's normalised size.
+pub fn weighted_size(v: &[u64], weights: &[f64]) -> f64 {
+    v.iter().zip(weights).map(|(x, w)| *x as f64 * w).sum()
+}
+
+/// Whether `item` fits into `residual` in every dimension.
+pub fn fits(item: &[u64], residual: &[u64]) -> bool {
+    item.iter().zip(residual).all(|(i, r)| i <= r)
+}
+
+/// Item indices in decreasing normalised size, ties by index (stable and deterministic).
+///
+/// # Complexity
+/// O(n log n + n·d).
+pub fn decreasing_order(items: &[&[u64]], weights: &[f64]) -> Vec<usize> {
+    let sizes: Vec<f64> = items.iter().map(|i| weighted_size(i, weights)).collect();
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|a, b| sizes[*b].total_cmp(&sizes[*a]).then(a.cmp(b)));
+    order
+}
+
+/// Per-dimension normalisation weights: `1 / capacity`, 0 where the capacity is 0.
+pub fn weights_for(capacity: &[u64]) -> Vec<f64> {
+    capacity
+        .iter()
+        .map(|c| if *c == 0 { 0.0 } else { 1.0 / *c as f64 })
+        .collect()
+}
+
+/// The result of [`pack`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Packing {
+    /// Bin index of each item, in item order.
+    pub assignment: Vec<usize>,
+    /// Number of bins opened.
+    pub bins: usize,
+}
+
+/// Packs `items` into identical bins of size `capacity` with `strategy`, items taken in
+/// decreasing normalised size.
+///
+/// # Examples
+/// ```
+/// use compactor_core::packing::{pack, StrategyKind};
+/// let items = vec![vec![6, 2], vec![5, 5], vec![4, 4], vec![3, 6]];
+/// let p = pack(&items, &[10, 10], StrategyKind::BestFit.strategy()).unwrap();
+/// assert_eq!(p.bins, 2);
+/// ```
+///
+/// # Errors
+/// [`CoreError::DimensionMismatch`] when an item's length differs from the capacity's,
+/// [`CoreError::ItemTooLarge`] when an item exceeds an empty bin.
+///
+/// # Complexity
+/// O(n log n + n · b · d) for n items, b bins, d dimensions.
+pub fn pack(
+    items: &[Vec<u64>],
+    capacity: &[u64],
+    strategy: &dyn Strategy,
+) -> Result<Packing, CoreError> {
+    for (i, item) in items.iter().enumerate() {
+        if item.len() != capacity.len() {
+            return Err(CoreError::DimensionMismatch {
+                item: i,
+                expected: capacity.len(),
+                got: item.len(),
+            });
+        }
+        if let Some(d) = item.iter().zip(capacity).position(|(x, c)| x > c) {
+            return Err(CoreError::ItemTooLarge {
+                item: i,
+                dimension: d,
+            });
+        }
+    }
+    let weights = weights_for(capacity);
+    let views: Vec<&[u64]> = items.iter().map(Vec::as_slice).collect();
+    let d = capacity.len();
+    let mut residual: Vec<u64> = Vec::new();
+    let mut assignment = vec![0; items.len()];
+    for i in decreasing_order(&views, &weights) {
+        let item = views[i];
+        let bins = residual.len() / d.max(1);
+        let chosen = {
+            let mut fitting: Vec<(usize, &[u64])> = Vec::new();
+            for b in 0..bins {
+                let r = &residual[b * d..(b + 1) * d];
+                if fits(item, r) {
+                    fitting.push((b, r));
+                }
+            }
+            strategy.select(item, &fitting, &weights)
+        };
+        let b = match chosen {
+            Some(b) => b,
+            None => {
+                residual.extend_from_slice(capacity);
+                bins
+            }
+        };
+        for (r, x) in residual[b * d..(b + 1) * d].iter_mut().zip(item) {
+            *r -= x;
+        }
+        assignment[i] = b;
+    }
+    let bins = if d == 0 {
+        usize::from(!items.is_empty())
+    } else {
+        residual.len() / d
+    };
+    Ok(Packing { assignment, bins })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(items: &[Vec<u64>], cap: &[u64], p: &Packing) {
+        let mut used = vec![vec![0u64; cap.len()]; p.bins];
+        for (item, b) in items.iter().zip(&p.assignment) {
+            for (u, x) in used[*b].iter_mut().zip(item) {
+                *u += x;
+            }
+        }
+        for u in &used {
+            assert!(fits(u, cap), "bin over capacity: {u:?}");
+            assert!(u.iter().any(|x| *x > 0), "empty bin opened");
+        }
+    }
+
+    #[test]
+    fn classic_one_dimensional_instance() {
+        // 5 4 3 3 2 2 1 (sum 20) into bins of 10: both rules reach the optimum of 2.
+        let items: Vec<Vec<u64>> = [5, 4, 3, 3, 2, 2, 1].iter().map(|x| vec![*x]).collect();
+        for kind in StrategyKind::ALL {
+            let p = pack(&items, &[10], kind.strategy()).unwrap();
+            check(&items, &[10], &p);
+            assert_eq!(p.bins, 2, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn ffd_takes_the_first_bin_bfd_the_tightest() {
+        let r5: &[u64] = &[5];
+        let r4: &[u64] = &[4];
+        assert_eq!(
+            FirstFitDecreasing.select(&[4], &[(0, r5), (1, r4)], &[0.1]),
+            Some(0)
+        );
+        assert_eq!(
+            BestFitDecreasing.select(&[4], &[(0, r5), (1, r4)], &[0.1]),
+            Some(1)
+        );
+        // Ties go to the earlier bin.
+        assert_eq!(
+            BestFitDecreasing.select(&[4], &[(3, r4), (7, r4)], &[0.1]),
+            Some(3)
+        );
+        assert_eq!(BestFitDecreasing.select(&[4], &[], &[0.1]), None);
+        // End to end: 6 → b0 (4 left), 5 → b1 (5 left), 4: FFD b0, BFD b0 (0 left);
+        // 5, 6, 3, 3: 6 → b0 (4), 5 → b1 (5), 3: FFD b0 (1 left), BFD b0 (1 left); 3: FFD b1, BFD b1.
+        // 7, 5, 4, 1: 7 → b0 (3), 5 → b1 (5), 4 → b1 (1), 1: FFD b0 (first), BFD b1 (tightest).
+        let items = vec![vec![7], vec![5], vec![4], vec![1]];
+        assert_eq!(
+            pack(&items, &[10], &FirstFitDecreasing).unwrap().assignment,
+            vec![0, 1, 1, 0]
+        );
+        assert_eq!(
+            pack(&items, &[10], &BestFitDecreasing).unwrap().assignment,
+            vec![0, 1, 1, 1]
+        );
+    }
+
+    #[test]
+    fn multi_dimensional_and_errors() {
+        let items = vec![vec![6, 2], vec![5, 5], vec![4, 4], vec![3, 6]];
+        for kind in StrategyKind::ALL {
+            let p = pack(&items, &[10, 10], kind.strategy()).unwrap();
+            check(&items, &[10, 10], &p);
+        }
+        assert_eq!(
+            pack(&[vec![1]], &[1, 1], &FirstFitDecreasing),
+            Err(CoreError::DimensionMismatch {
+                item: 0,
+                expected: 2,
+                got: 1
+            })
+        );
+        assert_eq!(
+            pack(&[vec![1, 3]], &[2, 2], &FirstFitDecreasing),
+            Err(CoreError::ItemTooLarge {
+                item: 0,
+                dimension: 1
+            })
+        );
+        assert_eq!(pack(&[], &[2, 2], &FirstFitDecreasing).unwrap().bins, 0);
+    }
+}

@@ -1,0 +1,285 @@
+//! Node-centric consolidation planning (DESIGN §5–§8).
+//!
+//! Eviction cannot target a node, so the planner chooses a set of nodes to drain such that all
+//! their movable pods fit on the nodes that stay; pods on kept nodes stay where they are.
+//! See [`plan`] for the algorithm.
+
+mod blockers;
+mod placement;
+mod planner;
+mod waves;
+
+pub use blockers::{PodDisposition, classify_pod};
+pub use planner::plan;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cost::{PriceSource, Pricing};
+use crate::packing::StrategyKind;
+use crate::resources::ResourceList;
+use crate::risk::Risk;
+use crate::safety::{SafetyLevel, Thresholds};
+
+/// Namespaces excluded by default (the OptimizationConfig default).
+pub const DEFAULT_EXCLUDED_NAMESPACES: [&str; 3] =
+    ["kube-system", "kube-public", "kube-node-lease"];
+
+/// Planner options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanOptions {
+    /// Packing rule used to decide whether a node's pods fit on the kept nodes.
+    #[serde(default)]
+    pub strategy: StrategyKind,
+    /// Safety threshold (utilisation cap of receiving nodes, wave size).
+    #[serde(default)]
+    pub safety: SafetyLevel,
+    /// Pods in these namespaces block draining their node.
+    #[serde(default = "default_excluded")]
+    pub excluded_namespaces: BTreeSet<String>,
+    /// Node pricing.
+    #[serde(default)]
+    pub pricing: Pricing,
+}
+
+fn default_excluded() -> BTreeSet<String> {
+    DEFAULT_EXCLUDED_NAMESPACES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            strategy: StrategyKind::default(),
+            safety: SafetyLevel::default(),
+            excluded_namespaces: default_excluded(),
+            pricing: Pricing::default(),
+        }
+    }
+}
+
+/// Why a pod blocks draining its node, or why a node is kept (DESIGN §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonCode {
+    /// Mirror pod of a static pod: the Eviction API cannot evict it.
+    MirrorPod,
+    /// Opt-out annotation (`optimizer.io/exclude`, `safe-to-evict: "false"`, `do-not-disrupt`).
+    OptOut,
+    /// The pod's namespace is excluded by the configuration.
+    NamespaceExcluded,
+    /// No controller owner: nothing would recreate the pod.
+    NoController,
+    /// system-cluster-critical or system-node-critical priority.
+    SystemCritical,
+    /// kube-system pod without a PodDisruptionBudget.
+    KubeSystemNoPdb,
+    /// hostPath or disk-backed emptyDir data would be lost.
+    LocalStorage,
+    /// Covered by more than one PodDisruptionBudget (the Eviction API answers 500).
+    MultiplePdbs,
+    /// Its PodDisruptionBudget allows no disruption now.
+    PdbExhausted,
+    /// The node's pods do not fit on the kept nodes under the cap.
+    NoFit,
+    /// kube-scheduler would place a pod beyond the cap (or nowhere).
+    SchedulerOverCap,
+    /// Node annotated `optimizer.io/exclude: "true"`.
+    NodeExcluded,
+    /// Node is not Ready.
+    NodeNotReady,
+    /// Node is cordoned (by someone else).
+    NodeCordoned,
+}
+
+impl ReasonCode {
+    /// The kebab-case code as printed and serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::MirrorPod => "mirror-pod",
+            ReasonCode::OptOut => "opt-out",
+            ReasonCode::NamespaceExcluded => "namespace-excluded",
+            ReasonCode::NoController => "no-controller",
+            ReasonCode::SystemCritical => "system-critical",
+            ReasonCode::KubeSystemNoPdb => "kube-system-no-pdb",
+            ReasonCode::LocalStorage => "local-storage",
+            ReasonCode::MultiplePdbs => "multiple-pdbs",
+            ReasonCode::PdbExhausted => "pdb-exhausted",
+            ReasonCode::NoFit => "no-fit",
+            ReasonCode::SchedulerOverCap => "scheduler-over-cap",
+            ReasonCode::NodeExcluded => "node-excluded",
+            ReasonCode::NodeNotReady => "node-not-ready",
+            ReasonCode::NodeCordoned => "node-cordoned",
+        }
+    }
+}
+
+/// A reason with its plain-words explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    /// Machine-readable code.
+    pub code: ReasonCode,
+    /// Explanation naming the objects involved.
+    pub message: String,
+}
+
+/// A pod that blocks draining its node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockingPod {
+    /// `namespace/name`.
+    pub pod: String,
+    /// Why it blocks.
+    pub reason: Reason,
+}
+
+/// A node that stays, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptNode {
+    /// Node name.
+    pub node: String,
+    /// The deciding reason (the first blocking pod's, or the fit failure).
+    pub reason: Reason,
+    /// Every pod that blocks the node, in pod order (empty for node-level and fit reasons).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocking_pods: Vec<BlockingPod>,
+    /// Pods this node is predicted to receive.
+    pub receives: u32,
+}
+
+/// A node the plan drains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrainedNode {
+    /// Node name.
+    pub node: String,
+    /// Pods evicted from it.
+    pub evicted_pods: u32,
+    /// DaemonSet pods that go away with the node (not moved).
+    pub daemon_set_pods: u32,
+    /// Hourly price saved.
+    pub hourly_price: f64,
+    /// Where the price came from.
+    pub price_source: PriceSource,
+}
+
+/// The workload a moved pod belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadRef {
+    /// Kind (Deployment, StatefulSet, …).
+    pub kind: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+/// One planned eviction and its predicted landing node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Move {
+    /// Pod namespace.
+    pub namespace: String,
+    /// Pod name.
+    pub pod: String,
+    /// Owning workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<WorkloadRef>,
+    /// The node being drained.
+    pub from_node: String,
+    /// Where kube-scheduler is predicted to place the replacement.
+    pub to_node: String,
+    /// Wave (1-based): evictions of wave k+1 start after wave k's replacements are Ready.
+    pub wave: u32,
+    /// Risk of the move.
+    pub risk: Risk,
+    /// Why the pod moves.
+    pub reason: String,
+}
+
+/// A wave of evictions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wave {
+    /// 1-based index.
+    pub index: u32,
+    /// Nodes whose pods are evicted in this wave.
+    pub nodes: Vec<String>,
+    /// Evictions in this wave.
+    pub evictions: u32,
+}
+
+/// A lower bound on the number of nodes the cluster needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LowerBound {
+    /// No valid packing keeps fewer nodes.
+    pub nodes: u32,
+    /// Which bound this is.
+    pub method: String,
+    /// The dimension that decides it.
+    pub binding_dimension: String,
+}
+
+/// Cluster figures before and after the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Nodes in the snapshot.
+    pub nodes: u32,
+    /// Nodes after the plan.
+    pub nodes_after: u32,
+    /// Running (bound, non-terminal) pods.
+    pub pods: u32,
+    /// Pods not bound to a node (not planned).
+    pub unscheduled_pods: u32,
+    /// Sum of allocatable over all nodes.
+    pub allocatable: ResourceList,
+    /// Sum of requests of bound, non-terminal pods.
+    pub requested: ResourceList,
+    /// Hourly price of all nodes.
+    pub hourly_cost: f64,
+}
+
+/// Money the plan saves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Savings {
+    /// Dollars per hour.
+    pub hourly: f64,
+    /// Dollars per month (hourly × 730).
+    pub monthly: f64,
+    /// `monthly` for people (`$1,234.56`).
+    pub formatted: String,
+}
+
+/// A consolidation plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// Strategy used.
+    pub strategy: StrategyKind,
+    /// Safety threshold used.
+    pub thresholds: Thresholds,
+    /// Cluster figures.
+    pub summary: Summary,
+    /// Nodes to drain, in drain order.
+    pub drain: Vec<DrainedNode>,
+    /// Evictions in eviction order.
+    pub moves: Vec<Move>,
+    /// Waves of evictions.
+    pub waves: Vec<Wave>,
+    /// Every node that stays, with its reason, by name.
+    pub kept: Vec<KeptNode>,
+    /// Lower bound on nodes needed.
+    pub lower_bound: LowerBound,
+    /// Money saved.
+    pub savings: Savings,
+}

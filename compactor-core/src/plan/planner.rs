@@ -1,0 +1,439 @@
+//! The node-centric planner.
+
+use std::collections::BTreeMap;
+
+use crate::bounds;
+use crate::cost::{HOURS_PER_MONTH, format_dollars};
+use crate::error::CoreError;
+use crate::model::{EXCLUDE_ANNOTATION, VolumeSource};
+use crate::packing::{weighted_size, weights_for};
+use crate::plan::blockers::{PodDisposition, classify_pod};
+use crate::plan::placement::{Cluster, State};
+use crate::plan::waves::assign_waves;
+use crate::plan::{
+    BlockingPod, DrainedNode, KeptNode, Move, Plan, PlanOptions, Reason, ReasonCode, Savings,
+    Summary, Wave, WorkloadRef,
+};
+use crate::resources::Dimensions;
+use crate::risk::{Risk, RiskFactor};
+use crate::snapshot::Snapshot;
+
+/// Plans a consolidation of `snapshot`.
+///
+/// 1. Node rules: excluded, not Ready or cordoned nodes are neither drained nor receive pods.
+/// 2. Pod rules ([`classify_pod`]): a node with a blocking pod is kept, naming every blocking pod.
+/// 3. The remaining candidates are tried one by one, emptiest first (normalised movable
+///    requests ascending, then higher price, then name). A candidate is drained when every
+///    movable pod of it — and of the nodes already drained, which are all cordoned before the
+///    first eviction — can be placed on the kept nodes by the strategy under the safety cap,
+///    **and** kube-scheduler's predicted choice for each pod (simulated in eviction order)
+///    stays under the cap too. Otherwise it is kept with the failing pod and what is short.
+/// 4. Evictions are split into waves by PodDisruptionBudget budgets and nodes per wave;
+///    each move gets a risk; savings are the drained nodes' prices.
+///
+/// Deterministic: the same snapshot and options give the same plan (ties break by name).
+///
+/// # Examples
+/// ```
+/// use compactor_core::{Snapshot, model::*, plan::{plan, PlanOptions}, resources::ResourceList};
+/// let node = |n: &str| NodeSpec { name: n.into(), allocatable: ResourceList::new().with("cpu", 4000).with("memory", 16 << 30), ready: true, ..Default::default() };
+/// let pod = |n: &str, on: &str| PodSpec {
+///     namespace: "shop".into(), name: n.into(), node_name: Some(on.into()),
+///     owner: Some(OwnerRef { kind: "Deployment".into(), name: "web".into() }),
+///     containers: vec![ContainerSpec { name: "app".into(), requests: ResourceList::new().with("cpu", 1000).with("memory", 4 << 30) }],
+///     ..Default::default() };
+/// let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b")], pods: vec![pod("w1", "a"), pod("w2", "b")], pdbs: vec![] }).unwrap();
+/// let p = plan(&snap, &PlanOptions::default()).unwrap();
+/// assert_eq!(p.drain.len(), 1);
+/// assert_eq!(p.moves[0].to_node, "b");
+/// ```
+///
+/// # Errors
+/// [`CoreError::InvalidOption`] for invalid pricing.
+///
+/// # Complexity
+/// O(C · m · N · d) for C candidate nodes with m movable pods each over N nodes, plus a full
+/// re-placement of the drain set when a candidate already received pods.
+pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
+    options.pricing.validate()?;
+    let thresholds = options.safety.thresholds();
+    let nodes = snapshot.nodes();
+    let n = nodes.len();
+    let dims = snapshot.dims();
+    let d = dims.len();
+
+    // Node-level rules.
+    let mut node_reason: Vec<Option<Reason>> = vec![None; n];
+    let mut receiver = vec![false; n];
+    for (i, node) in nodes.iter().enumerate() {
+        let name = &node.spec.name;
+        let excluded = node
+            .spec
+            .annotations
+            .get(EXCLUDE_ANNOTATION)
+            .is_some_and(|v| v == "true");
+        receiver[i] = node.spec.ready && !node.spec.unschedulable && !excluded;
+        node_reason[i] = if excluded {
+            Some(Reason {
+                code: ReasonCode::NodeExcluded,
+                message: format!("node {name} is annotated {EXCLUDE_ANNOTATION}: \"true\""),
+            })
+        } else if !node.spec.ready {
+            Some(Reason {
+                code: ReasonCode::NodeNotReady,
+                message: format!("node {name} is not Ready"),
+            })
+        } else if node.spec.unschedulable {
+            Some(Reason {
+                code: ReasonCode::NodeCordoned,
+                message: format!("node {name} is cordoned by someone else"),
+            })
+        } else {
+            None
+        };
+    }
+
+    let mut max_alloc = vec![0u64; d];
+    for node in nodes {
+        for (m, a) in max_alloc.iter_mut().zip(&node.allocatable) {
+            *m = (*m).max(*a);
+        }
+    }
+    let weights = weights_for(&max_alloc);
+
+    // Pod-level rules.
+    let by_node = snapshot.pods_by_node();
+    let mut movable: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut daemon_pods = vec![0u32; n];
+    let mut blocking: Vec<Vec<BlockingPod>> = vec![Vec::new(); n];
+    for (i, pods) in by_node.iter().enumerate() {
+        for &p in pods {
+            match classify_pod(snapshot, &snapshot.pods()[p], &options.excluded_namespaces) {
+                PodDisposition::DaemonSet => daemon_pods[i] += 1,
+                PodDisposition::Terminal => {}
+                PodDisposition::Blocks(reason) => blocking[i].push(BlockingPod {
+                    pod: snapshot.pods()[p].spec.key(),
+                    reason,
+                }),
+                PodDisposition::Movable => movable[i].push(p),
+            }
+        }
+        let size = |p: &usize| weighted_size(&snapshot.pods()[*p].request, &weights);
+        movable[i].sort_by(|a, b| size(b).total_cmp(&size(a)).then(a.cmp(b)));
+    }
+
+    let prices: Vec<_> = nodes
+        .iter()
+        .map(|node| options.pricing.hourly(&node.spec))
+        .collect();
+    let mut candidates: Vec<usize> = (0..n)
+        .filter(|&i| node_reason[i].is_none() && blocking[i].is_empty())
+        .collect();
+    let load_of = |i: usize| -> f64 {
+        movable[i]
+            .iter()
+            .map(|p| weighted_size(&snapshot.pods()[*p].request, &weights))
+            .sum()
+    };
+    let loads: Vec<f64> = (0..n).map(load_of).collect();
+    candidates.sort_by(|a, b| {
+        loads[*a]
+            .total_cmp(&loads[*b])
+            .then(prices[*b].0.total_cmp(&prices[*a].0))
+            .then(a.cmp(b))
+    });
+
+    let mut limit = Vec::with_capacity(n * d);
+    for node in nodes {
+        limit.extend(
+            node.allocatable
+                .iter()
+                .enumerate()
+                .map(|(dim, a)| thresholds.limit(dim, *a)),
+        );
+    }
+    let cluster = Cluster {
+        snap: snapshot,
+        d,
+        limit,
+        receiver,
+        weights,
+        strategy: options.strategy.strategy(),
+        thresholds,
+    };
+
+    let mut state = cluster.initial_state();
+    let mut drain_order: Vec<usize> = Vec::new();
+    let mut fit_reason: Vec<Option<Reason>> = vec![None; n];
+    for c in candidates {
+        match try_drain(&cluster, &mut state, &drain_order, c, &movable) {
+            Ok(()) => drain_order.push(c),
+            Err(reason) => fit_reason[c] = Some(reason),
+        }
+    }
+
+    // Waves, in eviction order.
+    let evictions: Vec<(usize, &[usize])> = state
+        .placed
+        .iter()
+        .map(|(p, _)| {
+            let pod = &snapshot.pods()[*p];
+            (pod.node.unwrap_or_default(), pod.pdbs.as_slice())
+        })
+        .collect();
+    let allowed: Vec<u32> = snapshot
+        .pdbs()
+        .iter()
+        .map(|b| b.disruptions_allowed)
+        .collect();
+    let wave_of = assign_waves(&evictions, &allowed, thresholds.max_nodes_per_wave);
+
+    let owner_counts = snapshot.owner_pod_counts();
+    let mut receives = vec![0u32; n];
+    let mut moves = Vec::with_capacity(state.placed.len());
+    let mut waves: Vec<Wave> = Vec::new();
+    for ((p, to), wave) in state.placed.iter().zip(&wave_of) {
+        let pod = &snapshot.pods()[*p];
+        let from = pod.node.unwrap_or_default();
+        receives[*to] += 1;
+        if waves.last().is_none_or(|w| w.index != *wave) {
+            waves.push(Wave {
+                index: *wave,
+                nodes: Vec::new(),
+                evictions: 0,
+            });
+        }
+        if let Some(w) = waves.last_mut() {
+            w.evictions += 1;
+            if !w.nodes.contains(&nodes[from].spec.name) {
+                w.nodes.push(nodes[from].spec.name.clone());
+            }
+        }
+        moves.push(Move {
+            namespace: pod.spec.namespace.clone(),
+            pod: pod.spec.name.clone(),
+            workload: pod.spec.owner.as_ref().map(|o| WorkloadRef {
+                kind: o.kind.clone(),
+                namespace: pod.spec.namespace.clone(),
+                name: o.name.clone(),
+            }),
+            from_node: nodes[from].spec.name.clone(),
+            to_node: nodes[*to].spec.name.clone(),
+            wave: *wave,
+            risk: risk_of(snapshot, *p, &owner_counts),
+            reason: format!("node {} is drained", nodes[from].spec.name),
+        });
+    }
+
+    let drain: Vec<DrainedNode> = drain_order
+        .iter()
+        .map(|&i| DrainedNode {
+            node: nodes[i].spec.name.clone(),
+            evicted_pods: movable[i].len() as u32,
+            daemon_set_pods: daemon_pods[i],
+            hourly_price: prices[i].0,
+            price_source: prices[i].1,
+        })
+        .collect();
+
+    // Nodes that no plan could drain bound the node count from below.
+    let fixed: Vec<bool> = (0..n)
+        .map(|i| node_reason[i].is_some() || !blocking[i].is_empty())
+        .collect();
+    let lower_bound = bounds::continuous(snapshot, &fixed);
+
+    let mut kept = Vec::new();
+    for i in 0..n {
+        if state.drained[i] {
+            continue;
+        }
+        let blocking_pods = std::mem::take(&mut blocking[i]);
+        let reason = node_reason[i]
+            .clone()
+            .or_else(|| blocking_pods.first().map(|b| b.reason.clone()))
+            .or_else(|| fit_reason[i].clone());
+        // Every kept node was ruled out by a node rule, a blocking pod or a failed fit.
+        let reason = reason.unwrap_or_else(|| Reason {
+            code: ReasonCode::NoFit,
+            message: format!("node {} could not be emptied", nodes[i].spec.name),
+        });
+        kept.push(KeptNode {
+            node: nodes[i].spec.name.clone(),
+            reason,
+            blocking_pods,
+            receives: receives[i],
+        });
+    }
+
+    let hourly: f64 = drain.iter().map(|x| x.hourly_price).sum();
+    let savings = Savings {
+        hourly,
+        monthly: hourly * HOURS_PER_MONTH,
+        formatted: format_dollars(hourly * HOURS_PER_MONTH),
+    };
+
+    let mut requested = vec![0u64; d];
+    let mut allocatable = vec![0u64; d];
+    for i in 0..n {
+        for dim in 0..d {
+            requested[dim] = requested[dim].saturating_add(snapshot.requested(i)[dim]);
+            allocatable[dim] = allocatable[dim].saturating_add(nodes[i].allocatable[dim]);
+        }
+    }
+    let bound_pods = snapshot
+        .pods()
+        .iter()
+        .filter(|p| p.node.is_some() && !p.spec.phase.is_terminal())
+        .count();
+    let unscheduled = snapshot
+        .pods()
+        .iter()
+        .filter(|p| p.node.is_none() && !p.spec.phase.is_terminal())
+        .count();
+    let summary = Summary {
+        nodes: n as u32,
+        nodes_after: (n - drain.len()) as u32,
+        pods: bound_pods as u32,
+        unscheduled_pods: unscheduled as u32,
+        allocatable: dims.sparse(&allocatable),
+        requested: dims.sparse(&requested),
+        hourly_cost: prices.iter().map(|p| p.0).sum(),
+    };
+
+    Ok(Plan {
+        strategy: options.strategy,
+        thresholds,
+        summary,
+        drain,
+        moves,
+        waves,
+        kept,
+        lower_bound,
+        savings,
+    })
+}
+
+/// Tries to add `c` to the drain set; on success `st` holds the new placements.
+fn try_drain(
+    cluster: &Cluster<'_>,
+    st: &mut State,
+    drained: &[usize],
+    c: usize,
+    movable: &[Vec<usize>],
+) -> Result<(), Reason> {
+    if !st.received[c] {
+        // Nothing landed on c, so removing it from the receivers changes no earlier choice:
+        // place c's pods after the others.
+        st.drained[c] = true;
+        let mut done: Vec<(usize, usize, usize)> = Vec::new();
+        for &p in &movable[c] {
+            match place_both(cluster, st, p) {
+                Ok((packed, predicted)) => done.push((p, packed, predicted)),
+                Err(reason) => {
+                    for (p, packed, predicted) in done.into_iter().rev() {
+                        cluster.unplace(st, p, packed, predicted);
+                    }
+                    st.drained[c] = false;
+                    return Err(reason);
+                }
+            }
+        }
+        for (p, packed, predicted) in done {
+            record(st, p, packed, predicted);
+        }
+        return Ok(());
+    }
+    // c already receives pods: place the whole drain set again without it.
+    let mut fresh = cluster.initial_state();
+    for &x in drained.iter().chain(std::iter::once(&c)) {
+        fresh.drained[x] = true;
+    }
+    for &x in drained.iter().chain(std::iter::once(&c)) {
+        for &p in &movable[x] {
+            let (packed, predicted) = place_both(cluster, &mut fresh, p)?;
+            record(&mut fresh, p, packed, predicted);
+        }
+    }
+    *st = fresh;
+    Ok(())
+}
+
+fn record(st: &mut State, pod: usize, packed: usize, predicted: usize) {
+    st.placed.push((pod, predicted));
+    st.packed.push(packed);
+    st.received[packed] = true;
+    st.received[predicted] = true;
+}
+
+fn place_both(cluster: &Cluster<'_>, st: &mut State, pod: usize) -> Result<(usize, usize), Reason> {
+    let packed = cluster.place_by_strategy(st, pod)?;
+    match cluster.place_by_scheduler(st, pod) {
+        Ok(predicted) => Ok((packed, predicted)),
+        Err(reason) => {
+            let request = &cluster.snap.pods()[pod].request;
+            for (l, r) in st.load[packed * cluster.d..(packed + 1) * cluster.d]
+                .iter_mut()
+                .zip(request)
+            {
+                *l -= r;
+            }
+            Err(reason)
+        }
+    }
+}
+
+/// Risk of evicting pod `p` (DESIGN §7).
+fn risk_of(
+    snapshot: &Snapshot,
+    p: usize,
+    owner_counts: &BTreeMap<(String, String, String), u32>,
+) -> Risk {
+    let pod = &snapshot.pods()[p];
+    let spec = &pod.spec;
+    let mut factors = Vec::new();
+    let has_pvc = spec
+        .volumes
+        .iter()
+        .any(|v| matches!(v.source, VolumeSource::PersistentVolumeClaim { .. }));
+    if has_pvc || spec.owner.as_ref().is_some_and(|o| o.kind == "StatefulSet") {
+        factors.push(RiskFactor::Stateful);
+    }
+    let replicas = spec.replicas.unwrap_or_else(|| {
+        spec.owner
+            .as_ref()
+            .and_then(|o| {
+                owner_counts
+                    .get(&(spec.namespace.clone(), o.kind.clone(), o.name.clone()))
+                    .copied()
+            })
+            .unwrap_or(1)
+    });
+    if replicas <= 1 {
+        factors.push(RiskFactor::SingleReplica);
+    }
+    if !spec.readiness_probe {
+        factors.push(RiskFactor::NoReadinessProbe);
+    }
+    if spec
+        .volumes
+        .iter()
+        .any(|v| v.source == VolumeSource::EmptyDir { memory: false })
+    {
+        factors.push(RiskFactor::EmptyDirData);
+    }
+    if let Some(node) = pod.node.map(|n| &snapshot.nodes()[n]) {
+        let large = (0..snapshot.dims().len())
+            .filter(|d| *d != Dimensions::PODS)
+            .any(|d| {
+                u128::from(pod.request[d]) * 4 > u128::from(node.allocatable[d])
+                    && pod.request[d] > 0
+            });
+        if large {
+            factors.push(RiskFactor::LargePod);
+        }
+    }
+    if pod.pdbs.is_empty() {
+        factors.push(RiskFactor::NoPdb);
+    }
+    Risk::from_factors(factors)
+}

@@ -1,0 +1,457 @@
+//! The validated, indexed cluster snapshot.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::CoreError;
+use crate::model::{NodeSpec, PdbSpec, PodSpec, SnapshotSpec};
+use crate::resources::{Dimensions, PODS, ResourceList};
+
+/// Default `pods` allocatable when a node does not state it (the kubelet's `maxPods` default).
+pub const DEFAULT_MAX_PODS: u64 = 110;
+
+/// A node with its dense allocatable vector.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The node as given.
+    pub spec: NodeSpec,
+    /// Allocatable per dimension.
+    pub allocatable: Vec<u64>,
+}
+
+/// A pod with its effective request and indices into the snapshot.
+#[derive(Debug, Clone)]
+pub struct Pod {
+    /// The pod as given.
+    pub spec: PodSpec,
+    /// Effective request per dimension, including one pod slot (see [`effective_requests`]).
+    pub request: Vec<u64>,
+    /// Index of the node it is bound to.
+    pub node: Option<usize>,
+    /// Indices of the PDBs that cover it, in PDB order.
+    pub pdbs: Vec<usize>,
+}
+
+/// A validated snapshot: nodes sorted by name, pods by namespace/name, PDBs by namespace/name.
+///
+/// # Examples
+/// ```
+/// use compactor_core::{Snapshot, model::*, resources::ResourceList};
+/// let spec = SnapshotSpec {
+///     nodes: vec![NodeSpec { name: "n1".into(), allocatable: ResourceList::new().with("cpu", 4000).with("memory", 8 << 30), ready: true, ..Default::default() }],
+///     pods: vec![PodSpec { namespace: "d".into(), name: "p".into(), node_name: Some("n1".into()), ..Default::default() }],
+///     pdbs: vec![],
+/// };
+/// let snap = Snapshot::new(spec).unwrap();
+/// assert_eq!(snap.nodes().len(), 1);
+/// assert_eq!(snap.pods()[0].node, Some(0));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    dims: Dimensions,
+    nodes: Vec<Node>,
+    pods: Vec<Pod>,
+    pdbs: Vec<PdbSpec>,
+    /// Requested amount per node per dimension (non-terminal pods), row-major.
+    node_requested: Vec<u64>,
+}
+
+impl Snapshot {
+    /// Validates and indexes a snapshot.
+    ///
+    /// # Errors
+    /// - [`CoreError::DuplicateNode`], [`CoreError::DuplicatePod`], [`CoreError::DuplicatePdb`];
+    /// - [`CoreError::EmptyName`] for a nameless object;
+    /// - [`CoreError::UnknownNode`] for a pod bound to a node that is not in the snapshot;
+    /// - [`CoreError::ZeroAllocatable`] for a node without CPU, memory or pod slots;
+    /// - [`CoreError::Overflow`] when a pod's or a node's total does not fit in 64 bits.
+    ///
+    /// # Complexity
+    /// O((N + P) · d + P · B) where B is the number of PDBs in the pod's namespace.
+    pub fn new(spec: SnapshotSpec) -> Result<Self, CoreError> {
+        let SnapshotSpec {
+            mut nodes,
+            mut pods,
+            mut pdbs,
+        } = spec;
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        pdbs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+
+        for w in nodes.windows(2) {
+            if w[0].name == w[1].name {
+                return Err(CoreError::DuplicateNode {
+                    node: w[0].name.clone(),
+                });
+            }
+        }
+        for w in pods.windows(2) {
+            if w[0].namespace == w[1].namespace && w[0].name == w[1].name {
+                return Err(CoreError::DuplicatePod { pod: w[0].key() });
+            }
+        }
+        for w in pdbs.windows(2) {
+            if w[0].namespace == w[1].namespace && w[0].name == w[1].name {
+                return Err(CoreError::DuplicatePdb { pdb: w[0].key() });
+            }
+        }
+        if let Some(n) = nodes.iter().find(|n| n.name.is_empty()) {
+            return Err(CoreError::EmptyName {
+                object: format!("node with allocatable {:?}", n.allocatable),
+            });
+        }
+        if let Some(p) = pods
+            .iter()
+            .find(|p| p.name.is_empty() || p.namespace.is_empty())
+        {
+            return Err(CoreError::EmptyName {
+                object: format!("pod {:?}", p.key()),
+            });
+        }
+        if let Some(p) = pdbs
+            .iter()
+            .find(|p| p.name.is_empty() || p.namespace.is_empty())
+        {
+            return Err(CoreError::EmptyName {
+                object: format!("poddisruptionbudget {:?}", p.key()),
+            });
+        }
+
+        let mut lists: Vec<&ResourceList> = nodes.iter().map(|n| &n.allocatable).collect();
+        for p in &pods {
+            lists.extend(p.containers.iter().map(|c| &c.requests));
+            lists.extend(p.init_containers.iter().map(|c| &c.requests));
+            lists.push(&p.overhead);
+        }
+        let dims = Dimensions::from_lists(lists);
+
+        let node_index: BTreeMap<&str, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        let mut built_nodes = Vec::with_capacity(nodes.len());
+        for n in &nodes {
+            for resource in [crate::resources::CPU, crate::resources::MEMORY] {
+                if n.allocatable.get(resource) == 0 {
+                    return Err(CoreError::ZeroAllocatable {
+                        node: n.name.clone(),
+                        resource: resource.to_owned(),
+                    });
+                }
+            }
+            if n.allocatable.contains(PODS) && n.allocatable.get(PODS) == 0 {
+                return Err(CoreError::ZeroAllocatable {
+                    node: n.name.clone(),
+                    resource: PODS.to_owned(),
+                });
+            }
+            let mut allocatable = dims.dense(&n.allocatable);
+            if !n.allocatable.contains(PODS) {
+                allocatable[Dimensions::PODS] = DEFAULT_MAX_PODS;
+            }
+            built_nodes.push(Node {
+                spec: n.clone(),
+                allocatable,
+            });
+        }
+
+        let d = dims.len();
+        let mut node_requested = vec![0u64; nodes.len() * d];
+        let mut built_pods = Vec::with_capacity(pods.len());
+        for p in pods {
+            let node =
+                match &p.node_name {
+                    None => None,
+                    Some(name) => Some(*node_index.get(name.as_str()).ok_or_else(|| {
+                        CoreError::UnknownNode {
+                            pod: p.key(),
+                            node: name.clone(),
+                        }
+                    })?),
+                };
+            let request = effective_requests(&p, &dims)?;
+            if let (Some(ni), false) = (node, p.phase.is_terminal()) {
+                let row = &mut node_requested[ni * d..(ni + 1) * d];
+                for (dim, (total, r)) in row.iter_mut().zip(&request).enumerate() {
+                    *total = total.checked_add(*r).ok_or_else(|| CoreError::Overflow {
+                        object: format!("node {}", nodes[ni].name),
+                        field: format!("sum of pod requests of {}", dims.name(dim)),
+                    })?;
+                }
+            }
+            let covering = pdbs
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.covers(&p))
+                .map(|(i, _)| i)
+                .collect();
+            built_pods.push(Pod {
+                spec: p,
+                request,
+                node,
+                pdbs: covering,
+            });
+        }
+
+        Ok(Self {
+            dims,
+            nodes: built_nodes,
+            pods: built_pods,
+            pdbs,
+            node_requested,
+        })
+    }
+
+    /// The resource dimensions of this snapshot.
+    pub fn dims(&self) -> &Dimensions {
+        &self.dims
+    }
+
+    /// Nodes, sorted by name.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Pods, sorted by namespace/name.
+    pub fn pods(&self) -> &[Pod] {
+        &self.pods
+    }
+
+    /// PodDisruptionBudgets, sorted by namespace/name.
+    pub fn pdbs(&self) -> &[PdbSpec] {
+        &self.pdbs
+    }
+
+    /// Requested amounts on node `n` (all non-terminal pods bound to it), per dimension.
+    pub fn requested(&self, n: usize) -> &[u64] {
+        let d = self.dims.len();
+        &self.node_requested[n * d..(n + 1) * d]
+    }
+
+    /// Index of the node called `name`.
+    ///
+    /// # Complexity
+    /// O(log N).
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes
+            .binary_search_by(|n| n.spec.name.as_str().cmp(name))
+            .ok()
+    }
+
+    /// Index of the pod `namespace/name`.
+    ///
+    /// # Complexity
+    /// O(log P).
+    pub fn pod_index(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.pods
+            .binary_search_by(|p| {
+                (p.spec.namespace.as_str(), p.spec.name.as_str()).cmp(&(namespace, name))
+            })
+            .ok()
+    }
+
+    /// Indices of the pods bound to each node, in pod order.
+    ///
+    /// # Complexity
+    /// O(N + P).
+    pub fn pods_by_node(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.nodes.len()];
+        for (i, p) in self.pods.iter().enumerate() {
+            if let Some(n) = p.node {
+                out[n].push(i);
+            }
+        }
+        out
+    }
+
+    /// Number of pods per owner `(namespace, kind, name)`, non-terminal ones only.
+    pub fn owner_pod_counts(&self) -> BTreeMap<(String, String, String), u32> {
+        let mut out = BTreeMap::new();
+        for p in &self.pods {
+            if let (Some(o), false) = (&p.spec.owner, p.spec.phase.is_terminal()) {
+                *out.entry((p.spec.namespace.clone(), o.kind.clone(), o.name.clone()))
+                    .or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
+    /// Names of all namespaces that have pods.
+    pub fn namespaces(&self) -> BTreeSet<&str> {
+        self.pods
+            .iter()
+            .map(|p| p.spec.namespace.as_str())
+            .collect()
+    }
+}
+
+/// A pod's effective request as kube-scheduler computes it, per dimension:
+/// `max(Σ app containers + Σ sidecars, max over init containers i of (request_i + sidecars
+/// started before i)) + overhead`, plus one pod slot.
+///
+/// # Errors
+/// [`CoreError::Overflow`] when a sum does not fit in 64 bits.
+///
+/// # Complexity
+/// O((containers + init containers) · d).
+pub fn effective_requests(pod: &PodSpec, dims: &Dimensions) -> Result<Vec<u64>, CoreError> {
+    let overflow = |field: &str, dim: usize| CoreError::Overflow {
+        object: format!("pod {}", pod.key()),
+        field: format!("{field} of {}", dims.name(dim)),
+    };
+    let d = dims.len();
+    let mut out = vec![0u64; d];
+    for (dim, slot) in out.iter_mut().enumerate() {
+        let name = dims.name(dim);
+        let mut app: u64 = 0;
+        for c in &pod.containers {
+            app = app
+                .checked_add(c.requests.get(name))
+                .ok_or_else(|| overflow("sum of container requests", dim))?;
+        }
+        let mut sidecars: u64 = 0;
+        let mut init_peak: u64 = 0;
+        for c in &pod.init_containers {
+            let r = c.requests.get(name);
+            let with_sidecars = sidecars
+                .checked_add(r)
+                .ok_or_else(|| overflow("init container requests", dim))?;
+            if c.sidecar {
+                sidecars = with_sidecars;
+            } else {
+                init_peak = init_peak.max(with_sidecars);
+            }
+        }
+        let running = app
+            .checked_add(sidecars)
+            .ok_or_else(|| overflow("sum of container requests", dim))?;
+        *slot = running
+            .max(init_peak)
+            .checked_add(pod.overhead.get(name))
+            .ok_or_else(|| overflow("overhead", dim))?;
+    }
+    out[Dimensions::PODS] = 1;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContainerSpec, InitContainerSpec};
+
+    fn rl(cpu: u64, mem: u64) -> ResourceList {
+        ResourceList::new().with("cpu", cpu).with("memory", mem)
+    }
+
+    fn node(name: &str) -> NodeSpec {
+        NodeSpec {
+            name: name.into(),
+            allocatable: rl(4000, 8 << 30),
+            ready: true,
+            ..Default::default()
+        }
+    }
+
+    fn pod(name: &str, node: &str) -> PodSpec {
+        PodSpec {
+            namespace: "d".into(),
+            name: name.into(),
+            node_name: Some(node.into()),
+            containers: vec![ContainerSpec {
+                name: "c".into(),
+                requests: rl(100, 1 << 20),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn effective_request_follows_the_scheduler() {
+        let dims = Dimensions::from_lists([]);
+        let p = PodSpec {
+            containers: vec![
+                ContainerSpec {
+                    name: "a".into(),
+                    requests: rl(100, 100),
+                },
+                ContainerSpec {
+                    name: "b".into(),
+                    requests: rl(200, 50),
+                },
+            ],
+            init_containers: vec![
+                InitContainerSpec {
+                    name: "side".into(),
+                    requests: rl(50, 10),
+                    sidecar: true,
+                },
+                InitContainerSpec {
+                    name: "migrate".into(),
+                    requests: rl(500, 20),
+                    sidecar: false,
+                },
+            ],
+            overhead: rl(10, 1),
+            ..Default::default()
+        };
+        // cpu: max(300 + 50, 50 + 500) + 10 = 560; memory: max(150 + 10, 10 + 20) + 1 = 161
+        assert_eq!(effective_requests(&p, &dims).unwrap(), vec![560, 161, 0, 1]);
+    }
+
+    #[test]
+    fn validation_errors_name_the_object() {
+        let spec = |nodes, pods| SnapshotSpec {
+            nodes,
+            pods,
+            pdbs: vec![],
+        };
+        let err = Snapshot::new(spec(vec![node("a"), node("a")], vec![])).unwrap_err();
+        assert_eq!(err.to_string(), "duplicate node a");
+        let err =
+            Snapshot::new(spec(vec![node("a")], vec![pod("p", "a"), pod("p", "a")])).unwrap_err();
+        assert_eq!(err.to_string(), "duplicate pod d/p");
+        let err = Snapshot::new(spec(vec![node("a")], vec![pod("p", "b")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod d/p is bound to node b, which is not in the snapshot"
+        );
+        let mut zero = node("z");
+        zero.allocatable = rl(0, 1);
+        let err = Snapshot::new(spec(vec![zero], vec![])).unwrap_err();
+        assert_eq!(err.to_string(), "node z has zero allocatable cpu");
+        let mut big = pod("big", "a");
+        big.containers.push(ContainerSpec {
+            name: "x".into(),
+            requests: rl(u64::MAX, 0),
+        });
+        let err = Snapshot::new(spec(vec![node("a")], vec![big])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "overflow in pod d/big: sum of container requests of cpu"
+        );
+        let mut huge = pod("h1", "a");
+        huge.containers[0].requests = rl(u64::MAX, 0);
+        let err = Snapshot::new(spec(vec![node("a")], vec![huge, pod("h2", "a")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "overflow in node a: sum of pod requests of cpu"
+        );
+    }
+
+    #[test]
+    fn sorted_and_indexed() {
+        let s = Snapshot::new(SnapshotSpec {
+            nodes: vec![node("b"), node("a")],
+            pods: vec![pod("z", "b"), pod("y", "a")],
+            pdbs: vec![],
+        })
+        .unwrap();
+        assert_eq!(s.nodes()[0].spec.name, "a");
+        assert_eq!(s.pods()[0].spec.name, "y");
+        assert_eq!(s.node_index("b"), Some(1));
+        assert_eq!(s.pod_index("d", "z"), Some(1));
+        assert_eq!(s.requested(1)[0], 100);
+        assert_eq!(s.nodes()[0].allocatable[Dimensions::PODS], DEFAULT_MAX_PODS);
+        assert_eq!(s.pods_by_node(), vec![vec![0], vec![1]]);
+    }
+}

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# A real Kubernetes control plane with fake nodes, for end-to-end tests.
+#
+#   e2e/cluster.sh up       create (or reuse) the cluster, create the nodes of e2e/nodes.txt;
+#                           prints the kubeconfig path on stdout (logs go to stderr)
+#   e2e/cluster.sh down     stop every process it started and remove the cluster's files
+#   e2e/cluster.sh status   health, components with their memory (RSS), nodes
+#   e2e/cluster.sh kubeconfig   print the kubeconfig path
+#
+# kwokctl --runtime binary runs etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, the kwok controller and (when it was built) metrics-server as local
+# processes, from the binaries e2e/build.sh put in the cache. Every port is bound to
+# 127.0.0.1. Nothing is downloaded: a missing binary is an error.
+set -euo pipefail
+# shellcheck source=e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NODES_FILE="${E2E_NODES_FILE:-$E2E_DIR/nodes.txt}"
+CONFIG_FILE="$E2E_CACHE/kwokctl-$E2E_CLUSTER_NAME.yaml"
+
+kwokctl() { "$E2E_BIN/kwokctl" --name "$E2E_CLUSTER_NAME" "$@"; }
+
+cluster_exists() { [[ -f "$E2E_CLUSTER_DIR/kwok.yaml" ]]; }
+
+apiserver_ready() {
+  [[ -f "$E2E_KUBECONFIG" ]] && kc get --raw /readyz --request-timeout=5s >/dev/null 2>&1
+}
+
+write_config() {
+  local metrics_server=0
+  [[ -x "$E2E_BIN/metrics-server" ]] && metrics_server=1
+  mkdir -p "$E2E_CACHE"
+  {
+    cat <<EOF
+# Written by e2e/cluster.sh; regenerated on every 'up'.
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  runtime: binary
+  bindAddress: 127.0.0.1
+  kubeVersion: $K8S_VERSION
+  kwokVersion: $KWOK_VERSION
+  etcdVersion: $ETCD_VERSION
+  cacheDir: $E2E_CACHE/kwok-cache
+  kubeBinaryPrefix: $E2E_BIN
+  kubeApiserverBinary: $E2E_BIN/kube-apiserver
+  kubeControllerManagerBinary: $E2E_BIN/kube-controller-manager
+  kubeSchedulerBinary: $E2E_BIN/kube-scheduler
+  kubectlBinary: $E2E_BIN/kubectl
+  kwokControllerBinary: $E2E_BIN/kwok
+  etcdBinary: $E2E_BIN/etcd
+  kubeAuthorization: true
+  kubeAdmission: true
+EOF
+    if [[ $metrics_server -eq 1 ]]; then
+      cat <<EOF
+  metricsServerBinary: $E2E_BIN/metrics-server
+  metricsServerManifests:
+  - $E2E_DIR/manifests/metrics-server
+  enable:
+  - metrics-server
+EOF
+    fi
+    echo "---"
+    cat "$E2E_DIR/manifests/kwok-usage.yaml"
+  } > "$CONFIG_FILE"
+}
+
+# Node manifests from the nodes file (see its header for the columns).
+node_manifests() {
+  local name zone itype cpu mem pods taint extra pool
+  while read -r name zone itype cpu mem pods taint extra; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    pool="${name%%-*}"
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $name
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/hostname: $name
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    kubernetes.io/role: agent
+    type: kwok
+    topology.kubernetes.io/region: e2e-region-1
+    topology.kubernetes.io/zone: $zone
+    node.kubernetes.io/instance-type: $itype
+    e2e.kube-compactor.io/pool: $pool
+spec:
+EOF
+    if [[ "${taint:--}" != "-" ]]; then
+      local tkey="${taint%%=*}" rest="${taint#*=}"
+      cat <<EOF
+  taints:
+  - key: $tkey
+    value: "${rest%%:*}"
+    effect: ${rest##*:}
+EOF
+    else
+      echo "  {}"
+    fi
+    local resources
+    resources="$(printf '    %s\n' "cpu: \"$cpu\"" "memory: $mem" "pods: \"$pods\"" "ephemeral-storage: 100Gi")"
+    if [[ "${extra:--}" != "-" ]]; then
+      resources+=$'\n'"    ${extra%%=*}: \"${extra#*=}\""
+    fi
+    printf 'status:\n  allocatable:\n%s\n  capacity:\n%s\n' "$resources" "$resources"
+    printf '  nodeInfo:\n    architecture: amd64\n    operatingSystem: linux\n    kubeletVersion: fake\n    kubeProxyVersion: fake\n'
+  done < "$NODES_FILE"
+}
+
+expected_nodes() { grep -cvE '^[[:space:]]*(#|$)' "$NODES_FILE"; }
+
+create_nodes() {
+  local want
+  want="$(expected_nodes)"
+  log "creating $want nodes from $NODES_FILE"
+  node_manifests | kc apply -f - >/dev/null
+  log "waiting for the nodes to be Ready"
+  kc wait --for=condition=Ready node -l type=kwok --timeout=120s >/dev/null \
+    || die "nodes did not become Ready"
+  local have
+  have="$(kc get nodes -l type=kwok -o name | wc -l)"
+  [[ "$have" -eq "$want" ]] || die "expected $want nodes, found $have"
+}
+
+wait_control_plane() {
+  local i
+  for ((i = 0; i < 120; i++)); do
+    # The default ServiceAccount appears once the controller manager works.
+    if apiserver_ready && kc -n default get serviceaccount default >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 1
+  done
+  die "the control plane did not become ready within 120 s (logs: $E2E_CLUSTER_DIR/logs)"
+}
+
+cmd_up() {
+  need_bins kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl etcd
+  local t0=$SECONDS
+  if cluster_exists && apiserver_ready; then
+    log "cluster $E2E_CLUSTER_NAME is already running"
+  else
+    if cluster_exists; then
+      log "cluster $E2E_CLUSTER_NAME exists but does not answer: starting it again"
+      if ! kwokctl start cluster --timeout 3m >&2; then
+        log "start failed: deleting and creating it again"
+        kwokctl delete cluster --kubeconfig "" >&2 || true
+        rm -rf "$E2E_CLUSTER_DIR"
+      fi
+    fi
+    if ! cluster_exists; then
+      write_config
+      log "creating cluster $E2E_CLUSTER_NAME (kwokctl --runtime binary, Kubernetes $K8S_VERSION)"
+      # --kubeconfig "": leave ~/.kube/config alone; the cluster's own kubeconfig is printed.
+      kwokctl create cluster --config "$CONFIG_FILE" --kubeconfig "" \
+        --timeout 5m --wait 2m >&2 \
+        || die "kwokctl create cluster failed (logs: $E2E_CLUSTER_DIR/logs)"
+    fi
+  fi
+  wait_control_plane
+  create_nodes
+  log "cluster up in $((SECONDS - t0)) s; kubeconfig: $E2E_KUBECONFIG"
+  echo "$E2E_KUBECONFIG"
+}
+
+cmd_down() {
+  if [[ ! -x "$E2E_BIN/kwokctl" ]]; then
+    [[ -d "$E2E_CLUSTER_DIR" ]] || { log "no cluster"; return 0; }
+    die "$E2E_BIN/kwokctl is missing but $E2E_CLUSTER_DIR exists: stop its processes (pids in $E2E_CLUSTER_DIR/pids) by hand"
+  fi
+  if cluster_exists; then
+    log "deleting cluster $E2E_CLUSTER_NAME"
+    kwokctl delete cluster --kubeconfig "" >&2 || log "kwokctl delete cluster failed; removing what is left"
+  fi
+  # Anything still running from the cluster's pid files (left by a failed delete).
+  if [[ -d "$E2E_CLUSTER_DIR/pids" ]]; then
+    local f pid
+    for f in "$E2E_CLUSTER_DIR"/pids/*.pid; do
+      [[ -f "$f" ]] || continue
+      pid="$(cat "$f")"
+      if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+        log "stopping leftover $(basename "$f" .pid) (pid $pid)"
+        kill "$pid" 2>/dev/null || true
+      fi
+    done
+  fi
+  rm -rf "$E2E_CLUSTER_DIR"
+  log "cluster $E2E_CLUSTER_NAME is down"
+}
+
+# RSS of each component process, from the pid files kwokctl writes.
+component_rss() {
+  local f pid rss total=0 name
+  for f in "$E2E_CLUSTER_DIR"/pids/*.pid; do
+    [[ -f "$f" ]] || continue
+    name="$(basename "$f" .pid)"
+    pid="$(cat "$f")"
+    if [[ -n "$pid" && -r "/proc/$pid/status" ]]; then
+      rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
+      total=$((total + rss))
+      printf '  %-26s pid %-8s RSS %6d MiB\n' "$name" "$pid" "$((rss / 1024))"
+    else
+      printf '  %-26s not running\n' "$name"
+    fi
+  done
+  printf '  %-26s              %6d MiB\n' "total" "$((total / 1024))"
+}
+
+cmd_status() {
+  if ! cluster_exists; then
+    echo "cluster $E2E_CLUSTER_NAME: absent"
+    return 1
+  fi
+  if apiserver_ready; then
+    echo "cluster $E2E_CLUSTER_NAME: ready ($(kc version -o json 2>/dev/null | awk -F'"' '/gitVersion/ {v=$4} END {print "server " v}'))"
+  else
+    echo "cluster $E2E_CLUSTER_NAME: NOT answering"
+  fi
+  echo "kubeconfig: $E2E_KUBECONFIG"
+  echo "components:"
+  component_rss
+  if apiserver_ready; then
+    echo "nodes:"
+    kc get nodes -L topology.kubernetes.io/zone -L node.kubernetes.io/instance-type 2>&1 | sed 's/^/  /'
+    if kc get apiservice v1beta1.metrics.k8s.io >/dev/null 2>&1; then
+      echo "metrics.k8s.io: $(kc get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')"
+    else
+      echo "metrics.k8s.io: not installed"
+    fi
+    return 0
+  fi
+  return 1
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  kubeconfig) echo "$E2E_KUBECONFIG" ;;
+  *) echo "usage: $0 up|down|status|kubeconfig" >&2; exit 2 ;;
+esac

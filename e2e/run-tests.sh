@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# End-to-end checks against the running e2e cluster (after e2e/cluster.sh up and
+# e2e/scenario.sh). Each check prints PASS, FAIL or SKIP; the last line is
+# "N passed, N failed"; the exit status is non-zero when a check failed.
+#
+# The cluster: $KUBECONFIG when set, else the e2e cluster's kubeconfig. Everything is
+# skipped (exit 0) unless that cluster answers and is an e2e cluster (kwok nodes and the
+# scenario namespace): these checks cordon nodes and evict pods.
+#
+# Environment:
+#   KUBE_COMPACTOR_BIN   the kube-compactor binary (default: target/release/kube-compactor)
+#   E2E_KEEP_TMP=1       keep the temporary directory with the dumps and plans
+set -euo pipefail
+# shellcheck source=e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NS=e2e-apps
+KUBE_COMPACTOR_BIN="${KUBE_COMPACTOR_BIN:-$REPO_DIR/target/release/kube-compactor}"
+passed=0 failed=0 skipped=0
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/kube-compactor-e2e.XXXXXX")"
+cordoned=""
+cleanup() {
+  if [[ -n "$cordoned" ]]; then kc uncordon "$cordoned" >/dev/null 2>&1 || true; fi
+  if [[ "${E2E_KEEP_TMP:-0}" == 1 ]]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+pass() { passed=$((passed + 1)); echo "PASS $1${2:+: $2}"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP $1${2:+: $2}"; }
+finish() {
+  echo "$skipped skipped"
+  echo "$passed passed, $failed failed"
+  [[ $failed -eq 0 ]]
+  exit
+}
+
+# ------------------------------------------------------------------ gate
+if [[ ! -x "$E2E_BIN/kubectl" ]]; then
+  skip all "no kubectl at $E2E_BIN/kubectl (run e2e/build.sh)"
+  finish
+fi
+if ! kc get --raw /readyz >/dev/null 2>&1; then
+  skip all "no cluster answers at ${KUBECONFIG:-$E2E_KUBECONFIG} (run e2e/cluster.sh up and e2e/scenario.sh)"
+  finish
+fi
+if [[ "$(kc get nodes -o name | wc -l)" -eq 0 \
+   || -n "$(kc get nodes -o jsonpath='{range .items[?(@.metadata.labels.type!="kwok")]}{.metadata.name}{" "}{end}')" \
+   || "$(kc get namespace "$NS" -o jsonpath='{.metadata.labels.e2e\.kube-compactor\.io/scenario}' 2>/dev/null)" != "true" ]]; then
+  skip all "the cluster at ${KUBECONFIG:-$E2E_KUBECONFIG} is not an e2e cluster with the scenario applied (kwok nodes only, namespace $NS)"
+  finish
+fi
+
+# jq helpers over one snapshot; refreshed where a check changes the cluster.
+snapshot() {
+  kc get nodes -o json > "$TMP/nodes.json"
+  kc -n "$NS" get pods -o json > "$TMP/pods.json"
+}
+snapshot
+
+# ------------------------------------------------------------------ versions
+server_version="$(kc version -o json | jq -r '.serverVersion.gitVersion')"
+if [[ "$server_version" == "$K8S_VERSION" ]]; then
+  pass server-version "$server_version"
+else
+  fail server-version "server reports '$server_version', expected $K8S_VERSION"
+fi
+
+# ------------------------------------------------------------------ bound to 127.0.0.1
+if [[ -d "$E2E_CLUSTER_DIR/pids" ]] && command -v ss >/dev/null; then
+  pids="$(cat "$E2E_CLUSTER_DIR"/pids/*.pid 2>/dev/null | tr '\n' ' ')"
+  listeners="$(ss -Hltnp 2>/dev/null | awk -v pids=" $pids " '{
+      if (match($0, /pid=[0-9]+/)) { p = substr($0, RSTART + 4, RLENGTH - 4); if (index(pids, " " p " ")) print $4 }
+    }' | sort -u)"
+  outside="$(grep -vE '^(127\.0\.0\.1|\[::1\]):[0-9]+$' <<<"$listeners" || true)"
+  if [[ -z "$listeners" ]]; then
+    fail loopback-only "found no listening socket of the cluster's processes ($pids)"
+  elif [[ -z "$outside" ]]; then
+    pass loopback-only "$(wc -l <<<"$listeners") listening sockets, all on 127.0.0.1"
+  else
+    fail loopback-only "listening beyond loopback: $(tr '\n' ' ' <<<"$outside")"
+  fi
+else
+  skip loopback-only "not the cluster started by e2e/cluster.sh (no $E2E_CLUSTER_DIR/pids) or no ss"
+fi
+
+# ------------------------------------------------------------------ scheduling
+# Every pod bound to a node by the real scheduler: PodScheduled true and a Scheduled event
+# reported by default-scheduler for it.
+kc -n "$NS" get events.events.k8s.io -o json > "$TMP/events.json"
+unsched="$(jq -r '.items[] | select((.spec.nodeName // "") == "" or ([.status.conditions[]? | select(.type == "PodScheduled" and .status == "True")] | length) == 0) | .metadata.name' "$TMP/pods.json")"
+no_event="$(jq -r --slurpfile ev "$TMP/events.json" '
+    ($ev[0].items | map(select(.reason == "Scheduled" and .reportingController == "default-scheduler") | .regarding.uid)) as $uids
+    | .items[] | select(.metadata.uid as $u | ($uids | index($u)) == null) | .metadata.name' "$TMP/pods.json")"
+npods="$(jq '.items | length' "$TMP/pods.json")"
+nnodes_used="$(jq -r '[.items[].spec.nodeName] | unique | length' "$TMP/pods.json")"
+if [[ "$npods" -lt 20 ]]; then
+  fail scheduler-placed-every-pod "only $npods pods in $NS: was e2e/scenario.sh run?"
+elif [[ -n "$unsched" ]]; then
+  fail scheduler-placed-every-pod "not scheduled: $(tr '\n' ' ' <<<"$unsched")"
+elif [[ -n "$no_event" ]]; then
+  fail scheduler-placed-every-pod "no Scheduled event from default-scheduler for: $(tr '\n' ' ' <<<"$no_event")"
+else
+  pass scheduler-placed-every-pod "$npods pods on $nnodes_used nodes, each with a Scheduled event from default-scheduler"
+fi
+
+# The scheduler honoured the constraints: taints, topology spread, anti-affinity.
+gpu_nodes="$(jq -c '[.items[] | select(any(.spec.taints[]?; .key == "nvidia.com/gpu")) | .metadata.name]' "$TMP/nodes.json")"
+on_gpu="$(jq -r --argjson g "$gpu_nodes" '.items[] | select(.spec.nodeName as $n | $g | index($n)) | select(.metadata.labels.app != "gpu-infer" and .metadata.labels.app != "node-agent") | .metadata.name' "$TMP/pods.json")"
+gpu_pod_node="$(jq -r '.items[] | select(.metadata.labels.app == "gpu-infer") | .spec.nodeName' "$TMP/pods.json")"
+api_zones="$(jq -r --slurpfile n "$TMP/nodes.json" '
+    ($n[0].items | map({(.metadata.name): .metadata.labels["topology.kubernetes.io/zone"]}) | add) as $z
+    | [.items[] | select(.metadata.labels.app == "api") | $z[.spec.nodeName]] | unique | length' "$TMP/pods.json")"
+cache_nodes="$(jq -r '[.items[] | select(.metadata.labels.app == "cache") | .spec.nodeName] | unique | length' "$TMP/pods.json")"
+ds_count="$(jq -r '[.items[] | select(.metadata.labels.app == "node-agent")] | length' "$TMP/pods.json")"
+node_count="$(jq '.items | length' "$TMP/nodes.json")"
+problems=""
+[[ -z "$on_gpu" ]] || problems+="pods without the GPU toleration on GPU nodes: $(tr '\n' ' ' <<<"$on_gpu"); "
+jq -e --arg n "$gpu_pod_node" 'index($n) != null' <<<"$gpu_nodes" >/dev/null || problems+="gpu-infer is on '$gpu_pod_node', not a GPU node; "
+[[ "$api_zones" -eq 3 ]] || problems+="api spans $api_zones zones, expected 3; "
+[[ "$cache_nodes" -eq 2 ]] || problems+="cache pods share a node; "
+[[ "$ds_count" -eq "$node_count" ]] || problems+="node-agent has $ds_count pods for $node_count nodes; "
+if [[ -z "$problems" ]]; then
+  pass scheduler-constraints "taints, zone spread of api, cache anti-affinity, one node-agent per node ($node_count)"
+else
+  fail scheduler-constraints "$problems"
+fi
+
+# ------------------------------------------------------------------ PDB status
+pdb_line() {
+  kc -n "$NS" get pdb "$1" -o json | jq -r '"\(.status.observedGeneration == .metadata.generation) \(.status.disruptionsAllowed) \(.status.currentHealthy) \(.status.desiredHealthy) \(.status.expectedPods)"'
+}
+web_pdb="$(pdb_line web)"; api_pdb="$(pdb_line api)"; db_pdb="$(pdb_line db)"
+# observed allowed healthy desired expected
+if [[ "$web_pdb" == "true 1 6 5 6" && "$api_pdb" == "true 0 3 3 3" && "$db_pdb" == "true 1 3 2 3" ]]; then
+  pass pdb-status "web allows 1, api allows 0, db allows 1 (computed by the disruption controller)"
+else
+  fail pdb-status "observed/allowed/healthy/desired/expected: web=[$web_pdb] api=[$api_pdb] db=[$db_pdb]"
+fi
+
+# ------------------------------------------------------------------ Eviction API
+# evict POD: posts a policy/v1 Eviction; prints the HTTP status code.
+evict() {
+  local pod="$1" out
+  out="$(kc create --raw "/api/v1/namespaces/$NS/pods/$pod/eviction" -v=6 -f - 2>&1 <<EOF || true
+{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"$pod","namespace":"$NS"}}
+EOF
+)"
+  echo "$out" > "$TMP/evict-$pod.log"
+  grep -oE '"?POST https://[^ ]+/eviction"?( status)?[^0-9]*[0-9]{3}' <<<"$out" | grep -oE '[0-9]{3}$' | tail -n1
+}
+
+# wait_web_settled: 6 web pods Running and Ready, none terminating, PDB back to 1 allowed.
+wait_web_settled() {
+  local i
+  for ((i = 0; i < 90; i++)); do
+    if [[ "$(kc -n "$NS" get pods -l app=web -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null and .status.phase == "Running" and any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length')" -eq 6 \
+       && "$(kc -n "$NS" get pods -l app=web --no-headers | wc -l)" -eq 6 \
+       && "$(pdb_line web)" == "true 1 6 5 6" ]]; then
+      return 0
+    fi
+    sleep 1
+  done
+  return 1
+}
+
+api_pod="$(jq -r '[.items[] | select(.metadata.labels.app == "api")][0].metadata.name' "$TMP/pods.json")"
+code="$(evict "$api_pod")"
+if [[ "$code" == 429 ]] && grep -q 'disruption budget' "$TMP/evict-$api_pod.log" \
+   && [[ -z "$(kc -n "$NS" get pod "$api_pod" -o jsonpath='{.metadata.deletionTimestamp}')" ]]; then
+  pass eviction-refused-by-tight-pdb "429 for $api_pod (PDB api: 0 disruptions allowed); the pod stays"
+else
+  fail eviction-refused-by-tight-pdb "HTTP ${code:-?} for $api_pod: $(tail -n1 "$TMP/evict-$api_pod.log")"
+fi
+
+web_pod="$(jq -r '[.items[] | select(.metadata.labels.app == "web")][0].metadata.name' "$TMP/pods.json")"
+code="$(evict "$web_pod")"
+if [[ "$code" == 201 ]]; then
+  if wait_web_settled && ! kc -n "$NS" get pod "$web_pod" >/dev/null 2>&1; then
+    pass eviction-accepted-by-relaxed-pdb "201 for $web_pod (PDB web: 1 allowed); the ReplicaSet replaced it"
+  else
+    fail eviction-accepted-by-relaxed-pdb "201 for $web_pod but web did not settle with a replacement within 90 s"
+  fi
+else
+  fail eviction-accepted-by-relaxed-pdb "HTTP ${code:-?} for $web_pod: $(tail -n1 "$TMP/evict-$web_pod.log")"
+fi
+
+# Cordon the node of a web pod, evict that pod: the replacement must land elsewhere, on a
+# schedulable node. Uncordon afterwards (also on failure: trap).
+wait_web_settled || true
+snapshot
+web_pod="$(jq -r '[.items[] | select(.metadata.labels.app == "web" and .metadata.deletionTimestamp == null)][0].metadata.name' "$TMP/pods.json")"
+node="$(jq -r --arg p "$web_pod" '.items[] | select(.metadata.name == $p) | .spec.nodeName' "$TMP/pods.json")"
+before="$(jq -r '.items[] | select(.metadata.labels.app == "web") | .metadata.name' "$TMP/pods.json" | sort)"
+kc cordon "$node" >/dev/null && cordoned="$node"
+code="$(evict "$web_pod")"
+if [[ "$code" != 201 ]]; then
+  fail replacement-avoids-cordoned-node "HTTP ${code:-?} evicting $web_pod on cordoned $node: $(tail -n1 "$TMP/evict-$web_pod.log")"
+elif ! wait_web_settled; then
+  fail replacement-avoids-cordoned-node "web did not settle within 90 s after evicting $web_pod from cordoned $node"
+else
+  kc -n "$NS" get pods -l app=web -o json > "$TMP/web-after.json"
+  new_pods="$(jq -r '.items[].metadata.name' "$TMP/web-after.json" | sort | comm -13 <(echo "$before") -)"
+  new_count="$(grep -c . <<<"$new_pods" || true)"
+  landed="$(for p in $new_pods; do jq -r --arg p "$p" '.items[] | select(.metadata.name == $p) | .spec.nodeName' "$TMP/web-after.json"; done | tr '\n' ' ')"
+  unschedulable_targets=""
+  for n in $landed; do
+    [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == "true" ]] && unschedulable_targets+="$n "
+  done
+  if [[ "$new_count" -eq 1 && " $landed " != *" $node "* && -z "$unschedulable_targets" ]]; then
+    pass replacement-avoids-cordoned-node "evicted $web_pod from cordoned $node; replacement $(tr -d '\n' <<<"$new_pods") landed on ${landed% }"
+  else
+    fail replacement-avoids-cordoned-node "new pods [$(tr '\n' ' ' <<<"$new_pods")] on [$landed], cordoned $node"
+  fi
+fi
+if [[ -n "$cordoned" ]]; then
+  kc uncordon "$cordoned" >/dev/null && cordoned=""
+fi
+
+# ------------------------------------------------------------------ kube-compactor plan + check
+wait_web_settled || true
+if [[ ! -x "$KUBE_COMPACTOR_BIN" ]]; then
+  skip plan-accepted-by-checker "no kube-compactor binary at $KUBE_COMPACTOR_BIN (build it with cargo build --release)"
+elif ! "$KUBE_COMPACTOR_BIN" check --help >/dev/null 2>&1; then
+  skip plan-accepted-by-checker "$KUBE_COMPACTOR_BIN has no 'check' subcommand yet"
+else
+  kc get nodes,pods,pdb -A -o json > "$TMP/cluster.json"
+  if ! "$KUBE_COMPACTOR_BIN" plan --from "$TMP/cluster.json" --output json > "$TMP/plan.json" 2> "$TMP/plan.err"; then
+    fail plan-accepted-by-checker "kube-compactor plan failed: $(tail -n3 "$TMP/plan.err" | tr '\n' ' ')"
+  elif "$KUBE_COMPACTOR_BIN" check --from "$TMP/cluster.json" --plan "$TMP/plan.json" > "$TMP/check.out" 2>&1; then
+    pass plan-accepted-by-checker "plan from $(jq '.items | length' "$TMP/cluster.json") objects accepted by kube-compactor check"
+  else
+    fail plan-accepted-by-checker "kube-compactor check refused the plan: $(tail -n5 "$TMP/check.out" | tr '\n' ' ')"
+  fi
+fi
+
+# ------------------------------------------------------------------ metrics.k8s.io
+# quantity Q: prints Q in base units (cores for cpu, bytes for memory) as a float.
+quantity() {
+  awk -v q="$1" 'BEGIN {
+    n = q; s = ""; if (match(q, /[a-zA-Z]+$/)) { n = substr(q, 1, RSTART - 1); s = substr(q, RSTART) }
+    m["n"] = 1e-9; m["u"] = 1e-6; m["m"] = 1e-3; m[""] = 1; m["k"] = 1e3; m["M"] = 1e6; m["G"] = 1e9
+    m["Ki"] = 1024; m["Mi"] = 1048576; m["Gi"] = 1073741824
+    if (!(s in m)) { print "nan"; exit 1 }
+    printf "%.6f\n", n * m[s] }'
+}
+if ! kc get apiservice v1beta1.metrics.k8s.io >/dev/null 2>&1; then
+  skip metrics-usage "metrics.k8s.io is not served (metrics-server was not built or not enabled)"
+else
+  got=""
+  for ((i = 0; i < 90; i++)); do
+    if got="$(kc get --raw "/apis/metrics.k8s.io/v1beta1/namespaces/$NS/pods/usage-probe" 2>/dev/null)" \
+       && [[ "$(jq '.containers | length' <<<"$got")" -gt 0 ]]; then
+      break
+    fi
+    got=""
+    sleep 2
+  done
+  if [[ -z "$got" ]]; then
+    fail metrics-usage "metrics.k8s.io returned nothing for $NS/usage-probe within 180 s"
+  else
+    cpu="$(jq -r '.containers[] | select(.name == "main") | .usage.cpu' <<<"$got")"
+    mem="$(jq -r '.containers[] | select(.name == "main") | .usage.memory' <<<"$got")"
+    cpu_v="$(quantity "$cpu")"; mem_v="$(quantity "$mem")"
+    web_mem="$(kc get --raw "/apis/metrics.k8s.io/v1beta1/namespaces/$NS/pods" | jq -r '[.items[] | select(.metadata.name | startswith("web-")) | .containers[0].usage.memory] | unique | join(",")')"
+    node_metrics="$(kc get --raw /apis/metrics.k8s.io/v1beta1/nodes | jq '.items | length')"
+    if awk -v c="$cpu_v" -v m="$mem_v" 'BEGIN { exit !(c >= 0.225 && c <= 0.275 && m == 314572800) }' \
+       && [[ "$web_mem" == "307200Ki" && "$node_metrics" -eq "$node_count" ]]; then
+      pass metrics-usage "usage-probe cpu=$cpu memory=$mem (configured 250m, 300Mi); web memory $web_mem; $node_metrics node metrics"
+    else
+      fail metrics-usage "usage-probe cpu=$cpu memory=$mem (want ~250m, 300Mi); web memory [$web_mem] (want 307200Ki); node metrics $node_metrics of $node_count"
+    fi
+  fi
+fi
+
+finish
