@@ -5,11 +5,13 @@ use crate::resources::Dimensions;
 use crate::snapshot::Snapshot;
 
 /// Per-dimension continuous bound with fixed nodes: nodes in `fixed` must stay; the remaining
-/// demand of each dimension (requests of all bound, non-terminal pods minus what the fixed
-/// nodes can hold) needs at least as many further nodes as the smallest number of the
-/// largest remaining allocatables that add up to it. The bound is the fixed count plus the
-/// maximum over dimensions. It uses allocatable, not the safety cap, so it holds for every
-/// threshold.
+/// demand of each dimension (requests of all bound, non-terminal pods that are not DaemonSet
+/// pods, minus what the fixed nodes can hold) needs at least as many further nodes as the
+/// smallest number of the largest remaining capacities that add up to it. A node's capacity
+/// here is its allocatable less its own DaemonSet pods (they stay with the node and go away
+/// with it). The bound is the fixed count plus the maximum over dimensions, and at least one
+/// node while the cluster has any. It uses allocatable, not the safety cap, so it holds for
+/// every threshold.
 ///
 /// # Examples
 /// ```
@@ -28,8 +30,16 @@ pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
     let dims = snapshot.dims();
     let d = dims.len();
     let mut demand = vec![0u128; d];
+    let mut daemon = vec![0u64; snapshot.nodes().len() * d];
     for p in snapshot.pods() {
-        if p.node.is_some() && !p.spec.phase.is_terminal() {
+        let Some(n) = p.node.filter(|_| !p.spec.phase.is_terminal()) else {
+            continue;
+        };
+        if p.spec.owner.as_ref().is_some_and(|o| o.kind == "DaemonSet") {
+            for (t, r) in daemon[n * d..(n + 1) * d].iter_mut().zip(&p.request) {
+                *t = t.saturating_add(*r);
+            }
+        } else {
             for (t, r) in demand.iter_mut().zip(&p.request) {
                 *t += u128::from(*r);
             }
@@ -41,10 +51,11 @@ pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
         let mut free: Vec<u64> = Vec::new();
         let mut remaining = *total;
         for (i, n) in snapshot.nodes().iter().enumerate() {
+            let capacity = n.allocatable[dim].saturating_sub(daemon[i * d + dim]);
             if fixed[i] {
-                remaining = remaining.saturating_sub(u128::from(n.allocatable[dim]));
+                remaining = remaining.saturating_sub(u128::from(capacity));
             } else {
-                free.push(n.allocatable[dim]);
+                free.push(capacity);
             }
         }
         free.sort_unstable_by(|a, b| b.cmp(a));
@@ -58,8 +69,9 @@ pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
             best = (k, dim);
         }
     }
+    let at_least_one = usize::from(!snapshot.nodes().is_empty());
     LowerBound {
-        nodes: u32::try_from(fixed_count + best.0).unwrap_or(u32::MAX),
+        nodes: u32::try_from((fixed_count + best.0).max(at_least_one)).unwrap_or(u32::MAX),
         method: "continuous per dimension, nodes that cannot be drained fixed".to_owned(),
         binding_dimension: dims.name(best.1).to_owned(),
     }

@@ -33,6 +33,9 @@ pub mod resources;
 pub mod risk;
 pub mod safety;
 pub mod snapshot;
+#[cfg(feature = "test-util")]
+pub mod testing;
+pub mod verify;
 
 pub use error::CoreError;
 pub use plan::{Plan, PlanOptions, plan};

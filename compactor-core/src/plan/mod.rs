@@ -94,6 +94,8 @@ pub enum ReasonCode {
     NodeNotReady,
     /// Node is cordoned (by someone else).
     NodeCordoned,
+    /// The last node of the cluster: a plan never drains every node.
+    LastNode,
 }
 
 impl ReasonCode {
@@ -114,6 +116,7 @@ impl ReasonCode {
             ReasonCode::NodeExcluded => "node-excluded",
             ReasonCode::NodeNotReady => "node-not-ready",
             ReasonCode::NodeCordoned => "node-cordoned",
+            ReasonCode::LastNode => "last-node",
         }
     }
 }

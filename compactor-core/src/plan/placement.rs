@@ -213,7 +213,7 @@ impl<'a> Cluster<'a> {
     fn shortfall(&self, st: &State, pod: usize) -> Reason {
         let p = &self.snap.pods()[pod];
         let dims = self.snap.dims();
-        let mut best: Option<(f64, usize, Vec<u64>)> = None;
+        let mut best: Option<(f64, f64, usize, Vec<u64>)> = None;
         for n in 0..self.snap.nodes().len() {
             if !self.can_receive(st, n) {
                 continue;
@@ -224,9 +224,19 @@ impl<'a> Cluster<'a> {
                         .saturating_sub(self.row(&self.limit, n)[i])
                 })
                 .collect();
+            // Smallest shortfall first; among equals the node with the most free room.
             let size = crate::packing::weighted_size(&short, &self.weights);
-            if best.as_ref().is_none_or(|(s, _, _)| size < *s) {
-                best = Some((size, n, short));
+            let room = self
+                .row(&self.limit, n)
+                .iter()
+                .zip(self.row(&st.load, n))
+                .map(|(l, x)| l.saturating_sub(*x));
+            let room = -crate::packing::weighted_size(&room.collect::<Vec<_>>(), &self.weights);
+            if best
+                .as_ref()
+                .is_none_or(|(s, r, _, _)| (size, room) < (*s, *r))
+            {
+                best = Some((size, room, n, short));
             }
         }
         let message = match best {
@@ -234,7 +244,7 @@ impl<'a> Cluster<'a> {
                 "pod {} has nowhere to go: every other node is drained, cordoned, not Ready or excluded",
                 p.spec.key()
             ),
-            Some((_, n, short)) => {
+            Some((_, _, n, short)) => {
                 let parts: Vec<String> = short
                     .iter()
                     .enumerate()

@@ -166,6 +166,16 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     let mut drain_order: Vec<usize> = Vec::new();
     let mut fit_reason: Vec<Option<Reason>> = vec![None; n];
     for c in candidates {
+        if drain_order.len() + 1 >= n {
+            fit_reason[c] = Some(Reason {
+                code: ReasonCode::LastNode,
+                message: format!(
+                    "node {} is the last node left; a plan never drains every node",
+                    nodes[c].spec.name
+                ),
+            });
+            continue;
+        }
         match try_drain(&cluster, &mut state, &drain_order, c, &movable) {
             Ok(()) => drain_order.push(c),
             Err(reason) => fit_reason[c] = Some(reason),

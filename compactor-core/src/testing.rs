@@ -1,0 +1,252 @@
+//! Builders and a seeded snapshot generator shared by tests, property tests, benches and fuzz
+//! targets (feature `test-util`).
+//!
+//! The generator is deterministic for a seed: the same seed gives the same snapshot on every
+//! machine (a small xorshift generator, no global state).
+
+use crate::model::{
+    ContainerSpec, LabelSelector, NodeSpec, OwnerRef, PdbSpec, PodSpec, SnapshotSpec, VolumeSource,
+    VolumeSpec,
+};
+use crate::resources::ResourceList;
+
+/// One GiB in bytes.
+pub const GI: u64 = 1 << 30;
+/// One MiB in bytes.
+pub const MI: u64 = 1 << 20;
+
+/// A Ready node with `cpu` millicores and `memory` bytes allocatable.
+pub fn node(name: &str, cpu: u64, memory: u64) -> NodeSpec {
+    NodeSpec {
+        name: name.into(),
+        allocatable: ResourceList::new().with("cpu", cpu).with("memory", memory),
+        ready: true,
+        ..Default::default()
+    }
+}
+
+/// A pod of Deployment `owner` (or a bare pod when `owner` is empty) in namespace `ns`,
+/// bound to `node`, requesting `cpu` millicores and `memory` bytes.
+pub fn pod(ns: &str, name: &str, node: &str, owner: &str, cpu: u64, memory: u64) -> PodSpec {
+    PodSpec {
+        namespace: ns.into(),
+        name: name.into(),
+        node_name: Some(node.into()),
+        owner: (!owner.is_empty()).then(|| OwnerRef {
+            kind: "Deployment".into(),
+            name: owner.into(),
+        }),
+        containers: vec![ContainerSpec {
+            name: "app".into(),
+            requests: ResourceList::new().with("cpu", cpu).with("memory", memory),
+        }],
+        readiness_probe: true,
+        ..Default::default()
+    }
+}
+
+/// A PDB in `ns` selecting pods labelled `app=<app>`.
+pub fn pdb(ns: &str, name: &str, app: &str, allowed: u32) -> PdbSpec {
+    PdbSpec {
+        namespace: ns.into(),
+        name: name.into(),
+        selector: Some(LabelSelector {
+            match_labels: [("app".to_owned(), app.to_owned())].into(),
+            ..Default::default()
+        }),
+        disruptions_allowed: allowed,
+    }
+}
+
+/// A small deterministic pseudo-random generator (xorshift64*).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed` (any value, zero included).
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A value in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// True with probability `percent` / 100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// Shape of a generated cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterShape {
+    /// Number of nodes.
+    pub nodes: usize,
+    /// Average pods per node.
+    pub pods_per_node: usize,
+    /// Percentage of pods that carry a drain-blocking trait (bare, local storage, opt-out…).
+    pub blocking_percent: u64,
+}
+
+/// A realistic random cluster: a mix of node types (4/16, 8/32, 16/64, some GPU nodes),
+/// Deployments and StatefulSets of common pod shapes, DaemonSet pods on every node, PDBs on
+/// some workloads, a few blocking pods and a few cordoned or NotReady nodes. Pods are placed
+/// so that no node exceeds its allocatable.
+///
+/// # Examples
+/// ```
+/// use compactor_core::testing::{generate, ClusterShape};
+/// let a = generate(7, ClusterShape { nodes: 10, pods_per_node: 8, blocking_percent: 5 });
+/// let b = generate(7, ClusterShape { nodes: 10, pods_per_node: 8, blocking_percent: 5 });
+/// assert_eq!(a, b);
+/// assert_eq!(a.nodes.len(), 10);
+/// ```
+///
+/// # Complexity
+/// O(N · pods_per_node).
+pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
+    let mut rng = Rng::new(seed);
+    const NODE_TYPES: [(u64, u64, u64); 4] = [
+        (3920, 15 * GI, 0),
+        (7910, 30 * GI, 0),
+        (15_890, 61 * GI, 0),
+        (3920, 15 * GI, 1),
+    ];
+    const SHAPES: [(u64, u64); 8] = [
+        (100, 128 * MI),
+        (250, 512 * MI),
+        (500, GI),
+        (1000, 2 * GI),
+        (200, 256 * MI),
+        (1500, 6 * GI),
+        (2000, 4 * GI),
+        (50, 64 * MI),
+    ];
+    let mut nodes = Vec::with_capacity(shape.nodes);
+    for i in 0..shape.nodes {
+        let t = NODE_TYPES[if rng.chance(8) {
+            3
+        } else {
+            rng.below(3) as usize
+        }];
+        let mut n = node(&format!("node-{i:05}"), t.0, t.1);
+        n.allocatable.set("pods", 110);
+        if t.2 > 0 {
+            n.allocatable.set("nvidia.com/gpu", t.2);
+        }
+        n.ready = !rng.chance(3);
+        n.unschedulable = rng.chance(3);
+        nodes.push(n);
+    }
+    let mut free: Vec<(u64, u64, u64)> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n.allocatable.get("cpu"),
+                n.allocatable.get("memory"),
+                n.allocatable.get("nvidia.com/gpu"),
+            )
+        })
+        .collect();
+    let mut pods = Vec::new();
+    let mut pdbs = Vec::new();
+    let workloads = (shape.nodes * shape.pods_per_node / 4).max(1);
+    for w in 0..workloads {
+        let ns = format!("team-{}", w % 7);
+        let name = format!("app-{w}");
+        let (cpu, mem) = SHAPES[rng.below(SHAPES.len() as u64) as usize];
+        let gpu = u64::from(rng.chance(3));
+        let replicas = 1 + rng.below(7);
+        let stateful = rng.chance(10);
+        if rng.chance(30) {
+            pdbs.push(pdb(&ns, &name, &name, rng.below(3) as u32));
+        }
+        for r in 0..replicas {
+            // Utilisation between roughly 10 % and 60 % per node: place on a random node with room.
+            let start = rng.below(shape.nodes.max(1) as u64) as usize;
+            let Some(target) = (0..shape.nodes)
+                .map(|k| (start + k) % shape.nodes)
+                .find(|&k| {
+                    let (c, m, g) = free[k];
+                    c >= cpu && m >= mem && g >= gpu && c * 10 > nodes[k].allocatable.get("cpu") * 4
+                })
+            else {
+                continue;
+            };
+            free[target].0 -= cpu;
+            free[target].1 -= mem;
+            free[target].2 -= gpu;
+            let mut p = pod(
+                &ns,
+                &format!("{name}-{r}"),
+                &nodes[target].name,
+                &name,
+                cpu,
+                mem,
+            );
+            p.labels.insert("app".into(), name.clone());
+            if gpu > 0 {
+                p.containers[0].requests.set("nvidia.com/gpu", 1);
+            }
+            if stateful {
+                p.owner = Some(OwnerRef {
+                    kind: "StatefulSet".into(),
+                    name: name.clone(),
+                });
+                p.volumes.push(VolumeSpec {
+                    name: "data".into(),
+                    source: VolumeSource::PersistentVolumeClaim {
+                        claim_name: format!("data-{name}-{r}"),
+                    },
+                });
+            }
+            if rng.chance(shape.blocking_percent) {
+                match rng.below(4) {
+                    0 => p.owner = None,
+                    1 => p.volumes.push(VolumeSpec {
+                        name: "scratch".into(),
+                        source: VolumeSource::EmptyDir { memory: false },
+                    }),
+                    2 => {
+                        p.annotations.insert(
+                            crate::model::SAFE_TO_EVICT_ANNOTATION.into(),
+                            "false".into(),
+                        );
+                    }
+                    _ => p.namespace = "kube-system".into(),
+                }
+            }
+            pods.push(p);
+        }
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        let mut ds = pod(
+            "kube-system",
+            &format!("kube-proxy-{i:05}"),
+            &n.name,
+            "kube-proxy",
+            100,
+            64 * MI,
+        );
+        ds.owner = Some(OwnerRef {
+            kind: "DaemonSet".into(),
+            name: "kube-proxy".into(),
+        });
+        if free[i].0 >= 100 && free[i].1 >= 64 * MI {
+            pods.push(ds);
+        }
+    }
+    SnapshotSpec { nodes, pods, pdbs }
+}

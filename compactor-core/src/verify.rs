@@ -1,0 +1,222 @@
+//! An independent checker for plans.
+//!
+//! It shares no code with the planner's placement: it recomputes every node's load from the
+//! snapshot and the plan's moves and checks the plan's promises. Property tests, fuzz targets,
+//! the end-to-end tests and `kube-compactor check` use it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{EXCLUDE_ANNOTATION, MIRROR_ANNOTATION};
+use crate::plan::{Plan, PlanOptions};
+use crate::snapshot::Snapshot;
+
+/// Checks `plan` against `snapshot`; returns every violation found (empty when valid).
+///
+/// Checked:
+/// - every move names a known pod, on a drained node, bound there, and moves once;
+/// - every non-terminal pod on a drained node that is not a DaemonSet pod is moved
+///   (drained nodes end empty of movable pods), and no mirror pod is on a drained node;
+/// - moves land on nodes that are kept, Ready, schedulable and not excluded;
+/// - after the moves no node exceeds allocatable in any dimension, and no node that
+///   receives pods exceeds the safety cap in CPU, memory or ephemeral storage;
+/// - every node is either drained or kept with a reason, never both;
+/// - per wave, no PodDisruptionBudget is spent beyond `disruptionsAllowed`, and no wave
+///   touches more nodes than the threshold allows;
+/// - the plan keeps at least as many nodes as its lower bound.
+///
+/// # Examples
+/// ```
+/// use compactor_core::{Snapshot, model::SnapshotSpec, plan::{plan, PlanOptions}, verify::verify};
+/// let snap = Snapshot::new(SnapshotSpec::default()).unwrap();
+/// let opts = PlanOptions::default();
+/// assert!(verify(&snap, &plan(&snap, &opts).unwrap(), &opts).is_empty());
+/// ```
+///
+/// # Complexity
+/// O((N + P) · d + M log P) for M moves.
+pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<String> {
+    let mut errors = Vec::new();
+    let nodes = snapshot.nodes();
+    let dims = snapshot.dims();
+    let d = dims.len();
+    let cap = u128::from(options.safety.thresholds().max_utilization_percent);
+
+    let drained: BTreeSet<&str> = plan.drain.iter().map(|x| x.node.as_str()).collect();
+    let kept: BTreeSet<&str> = plan.kept.iter().map(|x| x.node.as_str()).collect();
+    for node in nodes {
+        let name = node.spec.name.as_str();
+        match (drained.contains(name), kept.contains(name)) {
+            (true, true) => errors.push(format!("node {name} is both drained and kept")),
+            (false, false) => errors.push(format!("node {name} is neither drained nor kept")),
+            _ => {}
+        }
+    }
+    for k in &plan.kept {
+        if k.reason.message.is_empty() {
+            errors.push(format!("kept node {} has no reason", k.node));
+        }
+    }
+    for name in drained.iter().chain(&kept) {
+        if snapshot.node_index(name).is_none() {
+            errors.push(format!("plan names unknown node {name}"));
+        }
+    }
+
+    // Loads after the plan.
+    let mut load: Vec<Vec<u128>> = vec![vec![0; d]; nodes.len()];
+    let mut location: Vec<Option<usize>> = snapshot.pods().iter().map(|p| p.node).collect();
+    let mut moved: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut receives = vec![false; nodes.len()];
+    for m in &plan.moves {
+        let key = (m.namespace.clone(), m.pod.clone());
+        *moved.entry(key).or_insert(0) += 1;
+        let Some(p) = snapshot.pod_index(&m.namespace, &m.pod) else {
+            errors.push(format!("move of unknown pod {}/{}", m.namespace, m.pod));
+            continue;
+        };
+        let (Some(from), Some(to)) = (
+            snapshot.node_index(&m.from_node),
+            snapshot.node_index(&m.to_node),
+        ) else {
+            errors.push(format!(
+                "move of {}/{} names an unknown node",
+                m.namespace, m.pod
+            ));
+            continue;
+        };
+        if snapshot.pods()[p].node != Some(from) {
+            errors.push(format!(
+                "pod {}/{} is not on node {}",
+                m.namespace, m.pod, m.from_node
+            ));
+        }
+        if !drained.contains(m.from_node.as_str()) {
+            errors.push(format!(
+                "pod {}/{} moves off node {}, which is not drained",
+                m.namespace, m.pod, m.from_node
+            ));
+        }
+        let target = &nodes[to].spec;
+        if drained.contains(m.to_node.as_str())
+            || !target.ready
+            || target.unschedulable
+            || target
+                .annotations
+                .get(EXCLUDE_ANNOTATION)
+                .is_some_and(|v| v == "true")
+        {
+            errors.push(format!(
+                "pod {}/{} moves to node {}, which cannot receive pods",
+                m.namespace, m.pod, m.to_node
+            ));
+        }
+        location[p] = Some(to);
+        receives[to] = true;
+    }
+    for ((ns, name), count) in &moved {
+        if *count > 1 {
+            errors.push(format!("pod {ns}/{name} is moved {count} times"));
+        }
+    }
+    for (p, pod) in snapshot.pods().iter().enumerate() {
+        if pod.spec.phase.is_terminal() {
+            continue;
+        }
+        let daemon = pod
+            .spec
+            .owner
+            .as_ref()
+            .is_some_and(|o| o.kind == "DaemonSet");
+        if let Some(n) = pod.node {
+            if drained.contains(nodes[n].spec.name.as_str()) {
+                if pod.spec.annotations.contains_key(MIRROR_ANNOTATION) {
+                    errors.push(format!(
+                        "mirror pod {} is on drained node {}",
+                        pod.spec.key(),
+                        nodes[n].spec.name
+                    ));
+                } else if !daemon && location[p] == pod.node {
+                    errors.push(format!(
+                        "pod {} stays on drained node {}",
+                        pod.spec.key(),
+                        nodes[n].spec.name
+                    ));
+                }
+            }
+        }
+        if let Some(n) = location[p] {
+            if daemon && drained.contains(nodes[n].spec.name.as_str()) {
+                continue; // goes away with its node
+            }
+            for (l, r) in load[n].iter_mut().zip(&pod.request) {
+                *l += u128::from(*r);
+            }
+        }
+    }
+    for (n, node) in nodes.iter().enumerate() {
+        if drained.contains(node.spec.name.as_str()) {
+            continue;
+        }
+        for dim in 0..d {
+            let alloc = u128::from(node.allocatable[dim]);
+            let moved_in = receives[n];
+            if moved_in && load[n][dim] > alloc {
+                errors.push(format!(
+                    "node {} exceeds allocatable {} after the plan",
+                    node.spec.name,
+                    dims.name(dim)
+                ));
+            }
+            if moved_in
+                && dim <= crate::resources::Dimensions::EPHEMERAL_STORAGE
+                && load[n][dim] * 100 > alloc * cap
+            {
+                errors.push(format!(
+                    "node {} receives pods and ends at {:.1} % of allocatable {}, over the {cap} % cap",
+                    node.spec.name,
+                    load[n][dim] as f64 * 100.0 / alloc.max(1) as f64,
+                    dims.name(dim)
+                ));
+            }
+        }
+    }
+
+    // Waves: PDB budgets and nodes per wave.
+    let max_nodes = options.safety.thresholds().max_nodes_per_wave as usize;
+    let mut per_wave: BTreeMap<u32, (BTreeSet<&str>, BTreeMap<usize, u32>)> = BTreeMap::new();
+    for m in &plan.moves {
+        let entry = per_wave.entry(m.wave).or_default();
+        entry.0.insert(m.from_node.as_str());
+        if let Some(p) = snapshot.pod_index(&m.namespace, &m.pod) {
+            for b in &snapshot.pods()[p].pdbs {
+                *entry.1.entry(*b).or_insert(0) += 1;
+            }
+        }
+    }
+    for (wave, (wave_nodes, spent)) in &per_wave {
+        if wave_nodes.len() > max_nodes.max(1) {
+            errors.push(format!(
+                "wave {wave} touches {} nodes, more than {max_nodes}",
+                wave_nodes.len()
+            ));
+        }
+        for (b, count) in spent {
+            let pdb = &snapshot.pdbs()[*b];
+            if *count > pdb.disruptions_allowed {
+                errors.push(format!(
+                    "wave {wave} evicts {count} pods under PodDisruptionBudget {}, which allows {}",
+                    pdb.key(),
+                    pdb.disruptions_allowed
+                ));
+            }
+        }
+    }
+    let kept_count = nodes.len() - drained.len().min(nodes.len());
+    if (kept_count as u64) < u64::from(plan.lower_bound.nodes) {
+        errors.push(format!(
+            "plan keeps {kept_count} nodes, below its lower bound of {}",
+            plan.lower_bound.nodes
+        ));
+    }
+    errors
+}

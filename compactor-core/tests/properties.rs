@@ -1,0 +1,107 @@
+//! Property tests: invariants that hold for every generated cluster.
+
+use compactor_core::Snapshot;
+use compactor_core::packing::{StrategyKind, pack};
+use compactor_core::plan::{Plan, PlanOptions, plan};
+use compactor_core::quantity::{Unit, format, parse};
+use compactor_core::safety::SafetyLevel;
+use compactor_core::testing::{ClusterShape, generate};
+use compactor_core::verify::verify;
+use proptest::prelude::*;
+
+fn options() -> impl Strategy<Value = PlanOptions> {
+    (
+        prop::sample::select(StrategyKind::ALL.to_vec()),
+        prop::sample::select(SafetyLevel::ALL.to_vec()),
+    )
+        .prop_map(|(strategy, safety)| PlanOptions {
+            strategy,
+            safety,
+            ..PlanOptions::default()
+        })
+}
+
+fn shape() -> impl Strategy<Value = ClusterShape> {
+    (1usize..16, 1usize..12, 0u64..30).prop_map(|(nodes, pods_per_node, blocking_percent)| {
+        ClusterShape {
+            nodes,
+            pods_per_node,
+            blocking_percent,
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The independent checker accepts every plan: no receiving node over its cap or over
+    /// allocatable, every movable pod of a drained node moved exactly once, drained nodes end
+    /// empty of movable pods, PDB budgets per wave, nodes kept ≥ lower bound, every kept node
+    /// has a reason.
+    #[test]
+    fn plans_pass_the_independent_checker(seed in any::<u64>(), shape in shape(), opts in options()) {
+        let snap = Snapshot::new(generate(seed, shape)).expect("generated snapshots are valid");
+        let p = plan(&snap, &opts).expect("plan");
+        let violations = verify(&snap, &p, &opts);
+        prop_assert!(violations.is_empty(), "{violations:#?}");
+        prop_assert_eq!(p.summary.nodes_after as usize, p.kept.len());
+        prop_assert!(p.kept.len() as u32 >= p.lower_bound.nodes);
+    }
+
+    /// Same input, byte-identical JSON plan; the plan survives a JSON round trip; the input
+    /// order of nodes and pods does not matter.
+    #[test]
+    fn plans_are_deterministic(seed in any::<u64>(), shape in shape(), opts in options()) {
+        let spec = generate(seed, shape);
+        let mut reversed = spec.clone();
+        reversed.nodes.reverse();
+        reversed.pods.reverse();
+        let a = serde_json::to_string(&plan(&Snapshot::new(spec.clone()).expect("valid"), &opts).expect("plan")).expect("json");
+        let b = serde_json::to_string(&plan(&Snapshot::new(spec).expect("valid"), &opts).expect("plan")).expect("json");
+        let c = serde_json::to_string(&plan(&Snapshot::new(reversed).expect("valid"), &opts).expect("plan")).expect("json");
+        prop_assert_eq!(&a, &b);
+        prop_assert_eq!(&a, &c);
+        let back: Plan = serde_json::from_str(&a).expect("plan JSON reads back");
+        prop_assert_eq!(serde_json::to_string(&back).expect("json"), a);
+    }
+
+    /// Packing: each item in exactly one bin, no bin over capacity, no empty bin, and never
+    /// fewer bins than the continuous bound ⌈Σ size / capacity⌉ of any dimension.
+    #[test]
+    fn packing_is_valid(items in prop::collection::vec(prop::collection::vec(0u64..=100, 3), 0..60), kind in prop::sample::select(StrategyKind::ALL.to_vec())) {
+        let cap = [100u64, 100, 100];
+        let p = pack(&items, &cap, kind.strategy()).expect("items fit a bin");
+        prop_assert_eq!(p.assignment.len(), items.len());
+        let mut used = vec![[0u64; 3]; p.bins];
+        for (item, b) in items.iter().zip(&p.assignment) {
+            prop_assert!(*b < p.bins);
+            for d in 0..3 { used[*b][d] += item[d]; }
+        }
+        for u in &used {
+            prop_assert!(u.iter().zip(&cap).all(|(x, c)| x <= c));
+        }
+        for d in 0..3 {
+            let total: u64 = items.iter().map(|i| i[d]).sum();
+            prop_assert!(p.bins as u64 >= total.div_ceil(100));
+        }
+    }
+
+    /// Quantities: formatting reads back exactly; parsing arbitrary text never panics.
+    #[test]
+    fn quantities_round_trip(v in any::<u64>(), text in "[-+]?[0-9]{0,25}(\\.[0-9]{0,12})?([numkMGTPE]|[KMGTPE]i|[eE][-+]?[0-9]{1,4})?") {
+        prop_assert_eq!(parse(&format(v, Unit::Base), Unit::Base), Ok(v));
+        prop_assert_eq!(parse(&format(v / 1000 * 1000, Unit::Milli), Unit::Milli), Ok(v / 1000 * 1000));
+        let _ = parse(&text, Unit::Milli);
+        let _ = parse(&text, Unit::Base);
+    }
+
+    /// Decimal and binary suffixes agree with plain integer arithmetic.
+    #[test]
+    fn quantity_suffixes_scale_exactly(n in 0u64..1_000_000) {
+        prop_assert_eq!(parse(&std::format!("{n}Ki"), Unit::Base), Ok(n * 1024));
+        prop_assert_eq!(parse(&std::format!("{n}M"), Unit::Base), Ok(n * 1_000_000));
+        prop_assert_eq!(parse(&std::format!("{n}m"), Unit::Milli), Ok(n));
+        prop_assert_eq!(parse(&std::format!("{n}m"), Unit::Base), Ok(n.div_ceil(1000)));
+        prop_assert_eq!(parse(&std::format!("{n}e-3"), Unit::Milli), Ok(n));
+    }
+}
