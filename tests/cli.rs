@@ -1,0 +1,133 @@
+//! The binary, end to end: the README's commands, output formats, and bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use compactor_core::Plan;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kube-compactor"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp(name: &str, content: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kube-compactor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write temp file");
+    path
+}
+
+#[test]
+fn demo_plan_table_explains_everything() {
+    let o = run(&["plan"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "Cluster: embedded demo cluster",
+        "Nodes to drain (",
+        "Moves (",
+        "Kept nodes (",
+        "mirror-pod",
+        "node-not-ready",
+        "node-cordoned",
+        "node-excluded",
+        "pdb-exhausted",
+        "Lower bound: at least",
+        "Savings: $",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn json_plan_passes_check_and_is_deterministic() {
+    let a = run(&["plan", "--output", "json"]);
+    let b = run(&["plan", "--output", "json"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout, "same input, different JSON");
+    let plan: Plan = serde_json::from_slice(&a.stdout).expect("plan JSON");
+    assert!(!plan.drain.is_empty());
+    let path = temp("plan.json", &stdout(&a));
+    let c = run(&["check", "--plan", path.to_str().expect("utf-8 path")]);
+    assert!(c.status.success(), "{}{}", stdout(&c), stderr(&c));
+    assert!(stdout(&c).starts_with("plan is valid:"), "{}", stdout(&c));
+}
+
+#[test]
+fn check_rejects_a_tampered_plan() {
+    let a = run(&["plan", "--output", "json"]);
+    let mut plan: Plan = serde_json::from_slice(&a.stdout).expect("plan JSON");
+    let moved = plan.moves.pop().expect("demo plan moves pods");
+    let path = temp("tampered.json", &serde_json::to_string(&plan).expect("json"));
+    let c = run(&["check", "--plan", path.to_str().expect("utf-8 path")]);
+    assert_eq!(c.status.code(), Some(1));
+    let out = stdout(&c);
+    assert!(out.contains(&format!("pod {}/{} stays on drained node {}", moved.namespace, moved.pod, moved.from_node)), "{out}");
+}
+
+#[test]
+fn yaml_output_and_safety_levels() {
+    let o = run(&["plan", "--from", "examples/data/snapshot.json", "-o", "yaml", "--safety", "aggressive", "--strategy", "first-fit"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("strategy: first-fit"), "{out}");
+    assert!(out.contains("maxUtilizationPercent: 90"), "{out}");
+}
+
+#[test]
+fn kubectl_dump_plans_end_to_end() {
+    let o = run(&["plan", "--from", "tests/data/kubectl-cluster.json", "--output", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan: Plan = serde_json::from_slice(&o.stdout).expect("plan JSON");
+    assert_eq!(plan.summary.nodes as usize, plan.drain.len() + plan.kept.len());
+    let path = temp("kubectl-plan.json", &stdout(&o));
+    let c = run(&["check", "--from", "tests/data/kubectl-cluster.json", "--plan", path.to_str().expect("utf-8 path")]);
+    assert!(c.status.success(), "{}{}", stdout(&c), stderr(&c));
+}
+
+#[test]
+fn bad_files_get_one_line_and_exit_code_2() {
+    let missing = run(&["plan", "--from", "/nonexistent/cluster.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let err = stderr(&missing);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("kube-compactor: /nonexistent/cluster.json: "), "{err}");
+
+    let garbage = temp("garbage.json", "{ not json");
+    let o = run(&["plan", "--from", garbage.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("garbage.json"), "{}", stderr(&o));
+
+    let bad_quantity = temp(
+        "bad-quantity.json",
+        r#"{"nodes":[{"name":"n","allocatable":{"cpu":"4","memory":"16Gi"}}],
+            "pods":[{"namespace":"d","name":"p","nodeName":"n","containers":[{"name":"c","requests":{"cpu":"1.5.3"}}]}]}"#,
+    );
+    let o = run(&["plan", "--from", bad_quantity.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("pods[0].containers[0].requests"), "{err}");
+    assert!(err.contains("resource cpu"), "{err}");
+
+    let unknown_node = temp(
+        "unknown-node.json",
+        r#"{"nodes":[{"name":"n","allocatable":{"cpu":"4","memory":"16Gi"}}],
+            "pods":[{"namespace":"d","name":"p","nodeName":"gone"}]}"#,
+    );
+    let o = run(&["plan", "--from", unknown_node.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pod d/p is bound to node gone, which is not in the snapshot"), "{}", stderr(&o));
+}
