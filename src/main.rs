@@ -1,1 +1,207 @@
-fn main() {}
+//! `kube-compactor`: the command-line face of the planner.
+//!
+//! A thin layer: parse arguments, read files, call the crates, print.
+
+mod demo;
+mod table;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use compactor_core::model::SnapshotSpec;
+use compactor_core::packing::StrategyKind;
+use compactor_core::plan::{Plan, PlanOptions, plan};
+use compactor_core::safety::SafetyLevel;
+use compactor_core::{Snapshot, verify::verify};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kube-compactor",
+    version,
+    about = "Kubernetes consolidation: which nodes can go, where their pods land, and why every other node stays"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Plan a consolidation of a cluster snapshot (the embedded demo cluster without --from).
+    Plan(PlanArgs),
+    /// Check a plan (JSON from `plan --output json`) against its snapshot with the independent checker.
+    Check {
+        /// The snapshot the plan was made from (kubectl List or core snapshot JSON).
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// The plan, as printed by `plan --output json`.
+        #[arg(long, value_name = "FILE")]
+        plan: PathBuf,
+    },
+    /// Print the embedded demo cluster in the core snapshot JSON format.
+    Demo,
+}
+
+#[derive(clap::Args, Debug)]
+struct PlanArgs {
+    /// Snapshot file: `kubectl get nodes,pods,pdb -A -o json` output, or the core snapshot JSON.
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
+    /// Packing strategy.
+    #[arg(long, value_enum, default_value_t = StrategyArg::BestFit)]
+    strategy: StrategyArg,
+    /// Safety threshold: utilisation cap of receiving nodes (70 / 80 / 90 %) and wave sizes.
+    #[arg(long, value_enum, default_value_t = SafetyArg::Conservative)]
+    safety: SafetyArg,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Output::Table)]
+    output: Output,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StrategyArg {
+    FirstFit,
+    BestFit,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SafetyArg {
+    Conservative,
+    Medium,
+    Aggressive,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// An error caused by the user's input: one line on stderr, exit code 2.
+#[derive(Debug)]
+struct InputError(String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if err.downcast_ref::<InputError>().is_some() {
+                eprintln!("kube-compactor: {err}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("kube-compactor: {err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Plan(args) => {
+            let snapshot = load(args.from.as_deref())?;
+            let options = PlanOptions {
+                strategy: match args.strategy {
+                    StrategyArg::FirstFit => StrategyKind::FirstFit,
+                    StrategyArg::BestFit => StrategyKind::BestFit,
+                },
+                safety: match args.safety {
+                    SafetyArg::Conservative => SafetyLevel::Conservative,
+                    SafetyArg::Medium => SafetyLevel::Medium,
+                    SafetyArg::Aggressive => SafetyLevel::Aggressive,
+                },
+                ..PlanOptions::default()
+            };
+            let plan = plan(&snapshot, &options).context("planning failed")?;
+            match args.output {
+                Output::Table => table::render(
+                    &mut out,
+                    &snapshot,
+                    &plan,
+                    source_name(args.from.as_deref()),
+                )?,
+                Output::Json => {
+                    serde_json::to_writer_pretty(&mut out, &plan)?;
+                    writeln!(out)?;
+                }
+                Output::Yaml => write!(out, "{}", serde_yaml_ng::to_string(&plan)?)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            from,
+            plan: plan_path,
+        } => {
+            let snapshot = load(from.as_deref())?;
+            let text = read(&plan_path)?;
+            let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+                InputError(format!(
+                    "{}: not a plan printed by `plan --output json`: {e}",
+                    plan_path.display()
+                ))
+            })?;
+            let options = PlanOptions {
+                strategy: plan.strategy,
+                safety: plan.thresholds.level,
+                ..PlanOptions::default()
+            };
+            let violations = verify(&snapshot, &plan, &options);
+            if violations.is_empty() {
+                writeln!(
+                    out,
+                    "plan is valid: {} nodes drained, {} moves, {} nodes kept with reasons",
+                    plan.drain.len(),
+                    plan.moves.len(),
+                    plan.kept.len()
+                )?;
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for v in &violations {
+                    writeln!(out, "violation: {v}")?;
+                }
+                writeln!(out, "plan is invalid: {} violations", violations.len())?;
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Demo => {
+            serde_json::to_writer_pretty(&mut out, &demo::snapshot())?;
+            writeln!(out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn source_name(path: Option<&Path>) -> String {
+    path.map_or_else(
+        || "embedded demo cluster".to_owned(),
+        |p| p.display().to_string(),
+    )
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())).into())
+}
+
+/// Reads and validates a snapshot file, or the demo cluster when `path` is `None`.
+fn load(path: Option<&Path>) -> anyhow::Result<Snapshot> {
+    let spec: SnapshotSpec = match path {
+        None => demo::snapshot(),
+        Some(p) => compactor_kube::read_snapshot(&read(p)?)
+            .map_err(|e| InputError(format!("{}: {e}", p.display())))?,
+    };
+    Snapshot::new(spec).map_err(|e| InputError(format!("{}: {e}", source_name(path))).into())
+}

@@ -10,7 +10,11 @@ fn bin() -> Command {
 }
 
 fn run(args: &[&str]) -> Output {
-    bin().args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("binary runs")
+    bin()
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -70,16 +74,35 @@ fn check_rejects_a_tampered_plan() {
     let a = run(&["plan", "--output", "json"]);
     let mut plan: Plan = serde_json::from_slice(&a.stdout).expect("plan JSON");
     let moved = plan.moves.pop().expect("demo plan moves pods");
-    let path = temp("tampered.json", &serde_json::to_string(&plan).expect("json"));
+    let path = temp(
+        "tampered.json",
+        &serde_json::to_string(&plan).expect("json"),
+    );
     let c = run(&["check", "--plan", path.to_str().expect("utf-8 path")]);
     assert_eq!(c.status.code(), Some(1));
     let out = stdout(&c);
-    assert!(out.contains(&format!("pod {}/{} stays on drained node {}", moved.namespace, moved.pod, moved.from_node)), "{out}");
+    assert!(
+        out.contains(&format!(
+            "pod {}/{} stays on drained node {}",
+            moved.namespace, moved.pod, moved.from_node
+        )),
+        "{out}"
+    );
 }
 
 #[test]
 fn yaml_output_and_safety_levels() {
-    let o = run(&["plan", "--from", "examples/data/snapshot.json", "-o", "yaml", "--safety", "aggressive", "--strategy", "first-fit"]);
+    let o = run(&[
+        "plan",
+        "--from",
+        "examples/data/snapshot.json",
+        "-o",
+        "yaml",
+        "--safety",
+        "aggressive",
+        "--strategy",
+        "first-fit",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("strategy: first-fit"), "{out}");
@@ -88,12 +111,27 @@ fn yaml_output_and_safety_levels() {
 
 #[test]
 fn kubectl_dump_plans_end_to_end() {
-    let o = run(&["plan", "--from", "tests/data/kubectl-cluster.json", "--output", "json"]);
+    let o = run(&[
+        "plan",
+        "--from",
+        "tests/data/kubectl-cluster.json",
+        "--output",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let plan: Plan = serde_json::from_slice(&o.stdout).expect("plan JSON");
-    assert_eq!(plan.summary.nodes as usize, plan.drain.len() + plan.kept.len());
+    assert_eq!(
+        plan.summary.nodes as usize,
+        plan.drain.len() + plan.kept.len()
+    );
     let path = temp("kubectl-plan.json", &stdout(&o));
-    let c = run(&["check", "--from", "tests/data/kubectl-cluster.json", "--plan", path.to_str().expect("utf-8 path")]);
+    let c = run(&[
+        "check",
+        "--from",
+        "tests/data/kubectl-cluster.json",
+        "--plan",
+        path.to_str().expect("utf-8 path"),
+    ]);
     assert!(c.status.success(), "{}{}", stdout(&c), stderr(&c));
 }
 
@@ -103,7 +141,10 @@ fn bad_files_get_one_line_and_exit_code_2() {
     assert_eq!(missing.status.code(), Some(2));
     let err = stderr(&missing);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("kube-compactor: /nonexistent/cluster.json: "), "{err}");
+    assert!(
+        err.starts_with("kube-compactor: /nonexistent/cluster.json: "),
+        "{err}"
+    );
 
     let garbage = temp("garbage.json", "{ not json");
     let o = run(&["plan", "--from", garbage.to_str().expect("utf-8 path")]);
@@ -129,5 +170,9 @@ fn bad_files_get_one_line_and_exit_code_2() {
     );
     let o = run(&["plan", "--from", unknown_node.to_str().expect("utf-8 path")]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("pod d/p is bound to node gone, which is not in the snapshot"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pod d/p is bound to node gone, which is not in the snapshot"),
+        "{}",
+        stderr(&o)
+    );
 }

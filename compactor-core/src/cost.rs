@@ -132,10 +132,10 @@ impl Pricing {
             .annotations
             .get(HOURLY_COST_ANNOTATION)
             .and_then(|s| s.trim().parse::<f64>().ok())
+            && v.is_finite()
+            && v >= 0.0
         {
-            if v.is_finite() && v >= 0.0 {
-                return (v, PriceSource::Annotation);
-            }
+            return (v, PriceSource::Annotation);
         }
         let cores = node.allocatable.get(CPU) as f64 / 1000.0;
         let gib = node.allocatable.get(MEMORY) as f64 / (1u64 << 30) as f64;

@@ -199,7 +199,7 @@ fn scale(mut digits: u128, mut pow10: i64, pow2: u32) -> Option<u64> {
         return Some(0);
     }
     // Normalise: trailing zeros move into the exponent, which keeps the numbers small.
-    while digits % 10 == 0 {
+    while digits.is_multiple_of(10) {
         digits /= 10;
         pow10 += 1;
     }
@@ -235,7 +235,7 @@ fn scale(mut digits: u128, mut pow10: i64, pow2: u32) -> Option<u64> {
 /// O(1).
 pub fn format(amount: u64, unit: Unit) -> String {
     match unit {
-        Unit::Milli if amount % 1000 == 0 => (amount / 1000).to_string(),
+        Unit::Milli if amount.is_multiple_of(1000) => (amount / 1000).to_string(),
         Unit::Milli => format!("{amount}m"),
         Unit::Base => amount.to_string(),
     }

@@ -127,21 +127,21 @@ pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<St
             .owner
             .as_ref()
             .is_some_and(|o| o.kind == "DaemonSet");
-        if let Some(n) = pod.node {
-            if drained.contains(nodes[n].spec.name.as_str()) {
-                if pod.spec.annotations.contains_key(MIRROR_ANNOTATION) {
-                    errors.push(format!(
-                        "mirror pod {} is on drained node {}",
-                        pod.spec.key(),
-                        nodes[n].spec.name
-                    ));
-                } else if !daemon && location[p] == pod.node {
-                    errors.push(format!(
-                        "pod {} stays on drained node {}",
-                        pod.spec.key(),
-                        nodes[n].spec.name
-                    ));
-                }
+        if let Some(n) = pod.node
+            && drained.contains(nodes[n].spec.name.as_str())
+        {
+            if pod.spec.annotations.contains_key(MIRROR_ANNOTATION) {
+                errors.push(format!(
+                    "mirror pod {} is on drained node {}",
+                    pod.spec.key(),
+                    nodes[n].spec.name
+                ));
+            } else if !daemon && location[p] == pod.node {
+                errors.push(format!(
+                    "pod {} stays on drained node {}",
+                    pod.spec.key(),
+                    nodes[n].spec.name
+                ));
             }
         }
         if let Some(n) = location[p] {
@@ -157,24 +157,23 @@ pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<St
         if drained.contains(node.spec.name.as_str()) {
             continue;
         }
-        for dim in 0..d {
+        if !receives[n] {
+            continue;
+        }
+        for (dim, used) in load[n].iter().enumerate() {
             let alloc = u128::from(node.allocatable[dim]);
-            let moved_in = receives[n];
-            if moved_in && load[n][dim] > alloc {
+            if *used > alloc {
                 errors.push(format!(
                     "node {} exceeds allocatable {} after the plan",
                     node.spec.name,
                     dims.name(dim)
                 ));
             }
-            if moved_in
-                && dim <= crate::resources::Dimensions::EPHEMERAL_STORAGE
-                && load[n][dim] * 100 > alloc * cap
-            {
+            if dim <= crate::resources::Dimensions::EPHEMERAL_STORAGE && used * 100 > alloc * cap {
                 errors.push(format!(
                     "node {} receives pods and ends at {:.1} % of allocatable {}, over the {cap} % cap",
                     node.spec.name,
-                    load[n][dim] as f64 * 100.0 / alloc.max(1) as f64,
+                    *used as f64 * 100.0 / alloc.max(1) as f64,
                     dims.name(dim)
                 ));
             }

@@ -381,7 +381,7 @@ fn gpu_pods_only_fit_gpu_nodes() {
             .find(|k| k.node == "gpu-a")
             .map(|k| k.reason.message.as_str()),
         Some(
-            "pod ml/infer-1 needs 1 more nvidia.com/gpu than the roomiest kept node (cpu-c) has free"
+            "pod ml/infer-1 requests 1 nvidia.com/gpu and no kept node has any nvidia.com/gpu free"
         )
     );
 }

@@ -161,11 +161,10 @@ pub fn pack(
         }
         assignment[i] = b;
     }
-    let bins = if d == 0 {
-        usize::from(!items.is_empty())
-    } else {
-        residual.len() / d
-    };
+    let bins = residual
+        .len()
+        .checked_div(d)
+        .unwrap_or(usize::from(!items.is_empty()));
     Ok(Packing { assignment, bins })
 }
 

@@ -152,17 +152,17 @@ pub fn classify_pod(
             ),
         );
     }
-    if let Some(pdb) = pod.pdbs.first().map(|i| &snapshot.pdbs()[*i]) {
-        if pdb.disruptions_allowed == 0 {
-            return blocks(
-                ReasonCode::PdbExhausted,
-                format!(
-                    "{} is covered by PodDisruptionBudget {}, which allows no disruption now",
-                    spec.key(),
-                    pdb.key()
-                ),
-            );
-        }
+    if let Some(pdb) = pod.pdbs.first().map(|i| &snapshot.pdbs()[*i])
+        && pdb.disruptions_allowed == 0
+    {
+        return blocks(
+            ReasonCode::PdbExhausted,
+            format!(
+                "{} is covered by PodDisruptionBudget {}, which allows no disruption now",
+                spec.key(),
+                pdb.key()
+            ),
+        );
     }
     PodDisposition::Movable
 }

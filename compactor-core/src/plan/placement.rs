@@ -239,6 +239,32 @@ impl<'a> Cluster<'a> {
                 best = Some((size, room, n, short));
             }
         }
+        // A resource the pod requests of which no receiver has any left is the real obstacle
+        // (typically a device such as a GPU): name it alone.
+        let exhausted: Vec<usize> = (0..self.d)
+            .filter(|&i| {
+                p.request[i] > 0
+                    && (0..self.snap.nodes().len())
+                        .filter(|&n| self.can_receive(st, n))
+                        .all(|n| self.row(&st.load, n)[i] >= self.row(&self.limit, n)[i])
+            })
+            .collect();
+        if best.is_some() && !exhausted.is_empty() {
+            let parts: Vec<String> = exhausted
+                .iter()
+                .map(|&i| format!("{} {}", human(dims.name(i), p.request[i]), dims.name(i)))
+                .collect();
+            let names: Vec<&str> = exhausted.iter().map(|&i| dims.name(i)).collect();
+            return Reason {
+                code: ReasonCode::NoFit,
+                message: format!(
+                    "pod {} requests {} and no kept node has any {} free",
+                    p.spec.key(),
+                    parts.join(" and "),
+                    names.join(" or ")
+                ),
+            };
+        }
         let message = match best {
             None => format!(
                 "pod {} has nowhere to go: every other node is drained, cordoned, not Ready or excluded",

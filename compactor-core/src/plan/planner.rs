@@ -284,10 +284,12 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
 
     let mut requested = vec![0u64; d];
     let mut allocatable = vec![0u64; d];
-    for i in 0..n {
-        for dim in 0..d {
-            requested[dim] = requested[dim].saturating_add(snapshot.requested(i)[dim]);
-            allocatable[dim] = allocatable[dim].saturating_add(nodes[i].allocatable[dim]);
+    for (i, node) in nodes.iter().enumerate() {
+        for (total, r) in requested.iter_mut().zip(snapshot.requested(i)) {
+            *total = total.saturating_add(*r);
+        }
+        for (total, a) in allocatable.iter_mut().zip(&node.allocatable) {
+            *total = total.saturating_add(*a);
         }
     }
     let bound_pods = snapshot

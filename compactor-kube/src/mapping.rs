@@ -1,0 +1,1313 @@
+//! Pure mapping of Kubernetes API objects into the compactor-core model.
+//!
+//! No I/O, no clock, no client: the functions take k8s-openapi objects, or the JSON that
+//! `kubectl get nodes,pods,pdb -A -o json` prints, and return the core `*Spec` types. Output
+//! is deterministic: maps are `BTreeMap`s and lists keep the input order (the core sorts them
+//! when it builds a [`compactor_core::Snapshot`]).
+//!
+//! Rules worth knowing, each documented on the function that applies it:
+//! - a container's request for a resource it only *limits* is the limit ([`pod_spec`]), as
+//!   API-server defaulting does;
+//! - a pod owned by a ReplicaSet named `<deployment>-<pod-template-hash>` is reported as owned
+//!   by that Deployment ([`pod_spec`]);
+//! - a PodDisruptionBudget without a (current) status allows no disruption ([`pdb_spec`]).
+
+use std::collections::BTreeMap;
+
+use compactor_core::model::{
+    ContainerSpec, InitContainerSpec, LabelSelector, NodeSpec, OwnerRef, PdbSpec, PodPhase,
+    PodSpec, SelectorOperator, SelectorRequirement, SnapshotSpec, VolumeSource, VolumeSpec,
+};
+use compactor_core::quantity;
+use compactor_core::resources::{ResourceList, unit_of};
+use k8s_openapi::api::core::v1::{Container, Node, Pod, Volume};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector as KubeLabelSelector, ObjectMeta, OwnerReference,
+};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+
+use crate::error::KubeError;
+
+/// Namespace of an object whose `metadata.namespace` is absent or empty.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Label the Deployment controller puts on the pods (and in the name) of its ReplicaSets.
+pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
+
+/// Maps a Node.
+///
+/// - `name`: `metadata.name` (required);
+/// - `allocatable`: every entry of `status.allocatable`, parsed in the resource's canonical
+///   unit (millicores for `cpu`, the base unit otherwise); absent status → empty (the core then
+///   rejects the node for zero CPU);
+/// - `labels`, `annotations`: as given;
+/// - `unschedulable`: `spec.unschedulable` (absent → false);
+/// - `ready`: the `Ready` condition has status `"True"`; a node without that condition is not
+///   Ready.
+///
+/// Taints are not mapped: the core model has no field for them yet.
+///
+/// # Examples
+/// ```
+/// use k8s_openapi::api::core::v1::Node;
+/// let node: Node = serde_json::from_value(serde_json::json!({
+///     "metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "eu-west-1a"}},
+///     "status": {"allocatable": {"cpu": "3920m", "memory": "15551676Ki", "pods": "110"},
+///                "conditions": [{"type": "Ready", "status": "True"}]}
+/// })).unwrap();
+/// let spec = compactor_kube::mapping::node_spec(&node).unwrap();
+/// assert_eq!(spec.allocatable.get("cpu"), 3920);
+/// assert_eq!(spec.allocatable.get("memory"), 15_551_676 * 1024);
+/// assert!(spec.ready && !spec.unschedulable);
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Field`] when `metadata.name` is missing or empty;
+/// - [`KubeError::Quantity`] naming `node X: status.allocatable.<resource>` for a quantity
+///   that does not parse.
+///
+/// # Complexity
+/// O(labels + annotations + allocatable + conditions).
+pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
+    let meta = &node.metadata;
+    let name = meta
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| KubeError::Field {
+            object: "node".to_owned(),
+            field: "metadata.name".to_owned(),
+            message: "missing or empty".to_owned(),
+        })?;
+    let object = format!("node {name}");
+    let status = node.status.as_ref();
+    let allocatable = match status.and_then(|s| s.allocatable.as_ref()) {
+        Some(list) => parse_list(&object, "status.allocatable", list)?,
+        None => ResourceList::new(),
+    };
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|conditions| conditions.iter().find(|c| c.type_ == "Ready"))
+        .is_some_and(|c| c.status == "True");
+    Ok(NodeSpec {
+        name,
+        allocatable,
+        labels: meta.labels.clone().unwrap_or_default(),
+        annotations: meta.annotations.clone().unwrap_or_default(),
+        unschedulable: node
+            .spec
+            .as_ref()
+            .and_then(|s| s.unschedulable)
+            .unwrap_or(false),
+        ready,
+    })
+}
+
+/// Maps a Pod.
+///
+/// - `namespace`: `metadata.namespace`, `"default"` when absent or empty; `name` required;
+/// - `node_name`: `spec.nodeName`;
+/// - `phase`: `status.phase`; absent or empty → `Pending`;
+/// - `owner`: the owner reference with `controller: true` (the first one, should there be
+///   several). A ReplicaSet named `<deployment>-<hash>`, where `<hash>` is the pod's
+///   `pod-template-hash` label, is reported as `Deployment <deployment>`; every other owner
+///   keeps its kind and name (a DaemonSet stays a DaemonSet, a static pod's mirror is owned by
+///   its `Node`). `replicas` is left unknown;
+/// - `priority` (absent → 0), `priority_class_name`, `labels`, `annotations`: as given;
+/// - containers and init containers: `resources.requests`, where a resource that has a limit
+///   but no request gets the limit as its request — the API server applies that default when
+///   it admits a pod, so this only matters for objects that did not go through it (manifests,
+///   dry runs) and keeps them consistent with what the scheduler will see. An init container
+///   with `restartPolicy: Always` is a sidecar. Ephemeral containers are ignored (the
+///   scheduler does not count them);
+/// - `overhead`: `spec.overhead` (no limit fallback);
+/// - volumes: `persistentVolumeClaim` → claim, `emptyDir` → emptyDir (memory-backed when
+///   `medium: Memory`), `hostPath` → hostPath, anything else → other;
+/// - `readiness_probe`: there is at least one app container and every app container has a
+///   `readinessProbe`.
+///
+/// # Examples
+/// ```
+/// use k8s_openapi::api::core::v1::Pod;
+/// use compactor_core::model::OwnerRef;
+/// let pod: Pod = serde_json::from_value(serde_json::json!({
+///     "metadata": {"namespace": "shop", "name": "web-7d4b9c8f6d-x2x4p",
+///                  "labels": {"app": "web", "pod-template-hash": "7d4b9c8f6d"},
+///                  "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+///                      "name": "web-7d4b9c8f6d", "uid": "1", "controller": true}]},
+///     "spec": {"nodeName": "n1", "containers": [{"name": "app",
+///         "resources": {"requests": {"cpu": "250m"}, "limits": {"cpu": "1", "memory": "512Mi"}}}]},
+///     "status": {"phase": "Running"}
+/// })).unwrap();
+/// let spec = compactor_kube::mapping::pod_spec(&pod).unwrap();
+/// assert_eq!(spec.owner, Some(OwnerRef { kind: "Deployment".into(), name: "web".into() }));
+/// assert_eq!(spec.containers[0].requests.get("cpu"), 250);
+/// assert_eq!(spec.containers[0].requests.get("memory"), 512 << 20); // from the limit
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Field`] when `metadata.name` is missing or `status.phase` is not one of
+///   Pending, Running, Succeeded, Failed, Unknown;
+/// - [`KubeError::Quantity`] naming `pod ns/name: spec.containers[i].resources.requests.<res>`
+///   (or `.limits.<res>` when the limit is used, `spec.initContainers[i]…`, `spec.overhead.<res>`).
+///
+/// # Complexity
+/// O(size of the pod object).
+pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
+    let meta = &pod.metadata;
+    let namespace = namespace_of(meta);
+    let name = meta
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| KubeError::Field {
+            object: format!("pod in namespace {namespace}"),
+            field: "metadata.name".to_owned(),
+            message: "missing or empty".to_owned(),
+        })?;
+    let object = format!("pod {namespace}/{name}");
+    let labels = meta.labels.clone().unwrap_or_default();
+
+    let phase = match pod.status.as_ref().and_then(|s| s.phase.as_deref()) {
+        None | Some("") => PodPhase::Pending,
+        Some(raw) => parse_phase(raw).ok_or_else(|| KubeError::Field {
+            object: object.clone(),
+            field: "status.phase".to_owned(),
+            message: format!(
+                "unknown phase {raw:?} (expected Pending, Running, Succeeded, Failed or Unknown)"
+            ),
+        })?,
+    };
+    let owner = controller_owner(
+        meta.owner_references.as_deref().unwrap_or_default(),
+        &labels,
+    );
+
+    let spec = pod.spec.as_ref();
+    let app: &[Container] = spec.map(|s| s.containers.as_slice()).unwrap_or_default();
+    let init: &[Container] = spec
+        .and_then(|s| s.init_containers.as_deref())
+        .unwrap_or_default();
+
+    let mut containers = Vec::with_capacity(app.len());
+    for (i, c) in app.iter().enumerate() {
+        containers.push(ContainerSpec {
+            name: c.name.clone(),
+            requests: container_requests(&object, &format!("spec.containers[{i}]"), c)?,
+        });
+    }
+    let mut init_containers = Vec::with_capacity(init.len());
+    for (i, c) in init.iter().enumerate() {
+        init_containers.push(InitContainerSpec {
+            name: c.name.clone(),
+            requests: container_requests(&object, &format!("spec.initContainers[{i}]"), c)?,
+            sidecar: c.restart_policy.as_deref() == Some("Always"),
+        });
+    }
+    let overhead = match spec.and_then(|s| s.overhead.as_ref()) {
+        Some(list) => parse_list(&object, "spec.overhead", list)?,
+        None => ResourceList::new(),
+    };
+    let volumes = spec
+        .and_then(|s| s.volumes.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .map(volume_spec)
+        .collect();
+
+    Ok(PodSpec {
+        node_name: spec.and_then(|s| s.node_name.clone()),
+        phase,
+        owner,
+        replicas: None,
+        priority: spec.and_then(|s| s.priority).unwrap_or(0),
+        priority_class_name: spec.and_then(|s| s.priority_class_name.clone()),
+        annotations: meta.annotations.clone().unwrap_or_default(),
+        readiness_probe: !app.is_empty() && app.iter().all(|c| c.readiness_probe.is_some()),
+        labels,
+        containers,
+        init_containers,
+        overhead,
+        volumes,
+        namespace,
+        name,
+    })
+}
+
+/// Maps a policy/v1 PodDisruptionBudget.
+///
+/// - `namespace` (`"default"` when absent), `name` (required);
+/// - `selector`: `spec.selector`; `None` when absent (a null selector matches no pod, an
+///   empty one every pod of the namespace, as in policy/v1);
+/// - `disruptions_allowed`: `status.disruptionsAllowed`, except that it is **0** when
+///   - there is no status yet — the disruption controller has not computed the budget, and the
+///     Eviction API refuses evictions until it has;
+///   - `status.observedGeneration` is older than `metadata.generation` — the status is stale,
+///     and the Eviction API answers 429 until it is current;
+///   - the value is negative — the Eviction API refuses those too.
+///
+/// `minAvailable` / `maxUnavailable` are not read: the computed status is what the Eviction
+/// API enforces.
+///
+/// # Examples
+/// ```
+/// use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+/// let pdb: PodDisruptionBudget = serde_json::from_value(serde_json::json!({
+///     "metadata": {"namespace": "shop", "name": "web-pdb"},
+///     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+///     "status": {"disruptionsAllowed": 1, "currentHealthy": 4, "desiredHealthy": 3, "expectedPods": 4}
+/// })).unwrap();
+/// let spec = compactor_kube::mapping::pdb_spec(&pdb).unwrap();
+/// assert_eq!(spec.disruptions_allowed, 1);
+/// assert_eq!(spec.selector.unwrap().match_labels["app"], "web");
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Field`] when `metadata.name` is missing, or naming
+///   `spec.selector.matchExpressions[i].operator` for an operator other than In, NotIn,
+///   Exists, DoesNotExist.
+///
+/// # Complexity
+/// O(size of the selector).
+pub fn pdb_spec(pdb: &PodDisruptionBudget) -> Result<PdbSpec, KubeError> {
+    map_pdb(pdb, false)
+}
+
+/// [`pdb_spec`] with the policy/v1beta1 meaning of an empty selector (no pod) when `v1beta1`.
+fn map_pdb(pdb: &PodDisruptionBudget, v1beta1: bool) -> Result<PdbSpec, KubeError> {
+    let meta = &pdb.metadata;
+    let namespace = namespace_of(meta);
+    let name = meta
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| KubeError::Field {
+            object: format!("poddisruptionbudget in namespace {namespace}"),
+            field: "metadata.name".to_owned(),
+            message: "missing or empty".to_owned(),
+        })?;
+    let object = format!("poddisruptionbudget {namespace}/{name}");
+    let selector = match pdb.spec.as_ref().and_then(|s| s.selector.as_ref()) {
+        Some(s) => Some(label_selector(&object, "spec.selector", s)?),
+        None => None,
+    };
+    // policy/v1beta1: an empty selector selects nothing.
+    let selector = selector.filter(|s| !(v1beta1 && *s == LabelSelector::default()));
+    let disruptions_allowed = match &pdb.status {
+        None => 0,
+        Some(status) => {
+            let stale = matches!(
+                (status.observed_generation, meta.generation),
+                (Some(observed), Some(generation)) if observed < generation
+            );
+            if stale {
+                0
+            } else {
+                u32::try_from(status.disruptions_allowed).unwrap_or(0)
+            }
+        }
+    };
+    Ok(PdbSpec {
+        namespace,
+        name,
+        selector,
+        disruptions_allowed,
+    })
+}
+
+/// Maps the JSON that `kubectl get nodes,pods,pdb -A -o json` prints: a `List` (kind `List`
+/// or a typed `NodeList`, `PodList`, …) whose items are Nodes, Pods and PodDisruptionBudgets.
+///
+/// Items of other kinds are skipped. PodDisruptionBudgets are read as policy/v1 and, with
+/// the v1beta1 meaning of an empty selector, as policy/v1beta1. Items of a typed list may
+/// omit `kind` and `apiVersion` (as the API server's own list responses do); they take them
+/// from the list.
+///
+/// # Examples
+/// ```
+/// let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+///   "items": [
+///     {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+///      "status": {"allocatable": {"cpu": "4", "memory": "16Gi"}, "conditions": [{"type": "Ready", "status": "True"}]}},
+///     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "d", "name": "skipped"}}]});
+/// let spec = compactor_kube::snapshot_from_kubectl_list(&list).unwrap();
+/// assert_eq!(spec.nodes.len(), 1);
+/// assert!(spec.pods.is_empty());
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Format`] when `value` is not an object whose kind ends in `List`;
+/// - [`KubeError::Field`] when `items` is not an array;
+/// - [`KubeError::Item`] naming `items[i] (Kind ns/name)` for an item that is not an object,
+///   has no kind, or does not deserialize into its k8s-openapi type (with the field path and
+///   serde's message);
+/// - every error of [`node_spec`], [`pod_spec`] and [`pdb_spec`].
+///
+/// # Complexity
+/// O(size of the list).
+pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeError> {
+    let Some(list) = value.as_object() else {
+        return Err(KubeError::Format {
+            found: describe(value).to_owned(),
+        });
+    };
+    let list_kind = list.get("kind").and_then(Value::as_str);
+    let Some(list_kind) = list_kind.filter(|k| k.ends_with("List")) else {
+        return Err(KubeError::Format {
+            found: match list_kind {
+                Some(kind) => format!("an object of kind {kind:?}"),
+                None => "an object without a kind".to_owned(),
+            },
+        });
+    };
+    let items: &[Value] = match list.get("items") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(KubeError::Field {
+                object: format!("kubectl {list_kind}"),
+                field: "items".to_owned(),
+                message: format!("expected an array, found {}", describe(other)),
+            });
+        }
+    };
+    // A typed list (NodeList, …) names the kind of its items.
+    let item_kind = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let list_api_version = list.get("apiVersion").and_then(Value::as_str);
+
+    let mut spec = SnapshotSpec::default();
+    for (index, item) in items.iter().enumerate() {
+        let Some(fields) = item.as_object() else {
+            return Err(KubeError::Item {
+                index,
+                object: "?".to_owned(),
+                message: format!("expected an object, found {}", describe(item)),
+            });
+        };
+        let own_kind = fields.get("kind").and_then(Value::as_str);
+        let kind = own_kind.or(item_kind);
+        let api_version = match fields.get("apiVersion").and_then(Value::as_str) {
+            Some(v) => Some(v),
+            None if own_kind.is_none() => list_api_version,
+            None => None,
+        };
+        let object = identity(kind.unwrap_or("object"), fields);
+        let Some(kind) = kind else {
+            return Err(KubeError::Item {
+                index,
+                object,
+                message: "has no kind".to_owned(),
+            });
+        };
+        match kind {
+            "Node" => spec
+                .nodes
+                .push(node_spec(&deserialize_item(index, &object, item)?)?),
+            "Pod" => spec
+                .pods
+                .push(pod_spec(&deserialize_item(index, &object, item)?)?),
+            "PodDisruptionBudget" => {
+                let pdb = match api_version {
+                    None | Some("policy/v1") => {
+                        map_pdb(&deserialize_item(index, &object, item)?, false)?
+                    }
+                    Some("policy/v1beta1") => {
+                        // Same fields as v1; only the meaning of an empty selector differs.
+                        let mut v1 = item.clone();
+                        if let Some(fields) = v1.as_object_mut() {
+                            fields.insert("apiVersion".to_owned(), Value::from("policy/v1"));
+                        }
+                        map_pdb(&deserialize_item(index, &object, &v1)?, true)?
+                    }
+                    Some(other) => {
+                        return Err(KubeError::Item {
+                            index,
+                            object,
+                            message: format!(
+                                "apiVersion: unsupported version {other:?} (expected policy/v1 or policy/v1beta1)"
+                            ),
+                        });
+                    }
+                };
+                spec.pdbs.push(pdb);
+            }
+            _ => {}
+        }
+    }
+    Ok(spec)
+}
+
+/// Reads a snapshot from text in either accepted format:
+///
+/// 1. the kubectl list JSON (`kubectl get nodes,pods,pdb -A -o json`, or the list of a single
+///    resource type such as `kubectl get nodes -o json`), recognised by a `kind` ending in
+///    `List`; see [`snapshot_from_kubectl_list`];
+/// 2. the kube-compactor snapshot JSON ([`compactor_core::model::SnapshotSpec`]), recognised
+///    by a `nodes` field and no `kind`.
+///
+/// # Examples
+/// ```
+/// let core = compactor_kube::read_snapshot(r#"{"nodes": [{"name": "n1", "allocatable": {"cpu": "4", "memory": "16Gi"}}]}"#).unwrap();
+/// let kubectl = compactor_kube::read_snapshot(r#"{"apiVersion": "v1", "kind": "List", "items": [
+///   {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+///    "status": {"allocatable": {"cpu": "4", "memory": "16Gi"}, "conditions": [{"type": "Ready", "status": "True"}]}}]}"#).unwrap();
+/// assert_eq!(core, kubectl);
+/// let err = compactor_kube::read_snapshot(r#"{"pods": []}"#).unwrap_err();
+/// assert!(err.to_string().contains("expected either a kubectl list"));
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Json`] when the text is not JSON;
+/// - [`KubeError::Format`] when it is JSON in neither format (the message names both);
+/// - [`KubeError::Snapshot`] naming the path (`pods[3].containers[0].requests: resource cpu:
+///   …`) for an invalid kube-compactor snapshot;
+/// - every error of [`snapshot_from_kubectl_list`] for a kubectl list.
+///
+/// # Complexity
+/// O(len) time. The format is detected by a first pass that skips values without building
+/// them; only the kubectl format builds a `serde_json::Value` of the whole document.
+pub fn read_snapshot(text: &str) -> Result<SnapshotSpec, KubeError> {
+    /// The fields that tell the formats apart; everything else is skipped.
+    #[derive(Deserialize)]
+    struct Probe {
+        kind: Option<Value>,
+        nodes: Option<IgnoredAny>,
+    }
+    let json_error = |e: serde_json::Error| KubeError::Json {
+        message: e.to_string(),
+    };
+    if !text.trim_start().starts_with('{') {
+        // Not an object (a derived struct would also accept an array): say which.
+        serde_json::from_str::<IgnoredAny>(text).map_err(json_error)?;
+        return Err(KubeError::Format {
+            found: "a JSON value that is not an object".to_owned(),
+        });
+    }
+    let probe: Probe = serde_json::from_str(text).map_err(json_error)?;
+    match (&probe.kind, &probe.nodes) {
+        (Some(Value::String(kind)), _) if kind.ends_with("List") => {
+            let value: Value = serde_json::from_str(text).map_err(json_error)?;
+            snapshot_from_kubectl_list(&value)
+        }
+        (None, Some(_)) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let spec: SnapshotSpec =
+                serde_path_to_error::deserialize(&mut de).map_err(|e| KubeError::Snapshot {
+                    path: e.path().to_string(),
+                    message: e.into_inner().to_string(),
+                })?;
+            de.end().map_err(json_error)?;
+            Ok(spec)
+        }
+        (Some(Value::String(kind)), _) => Err(KubeError::Format {
+            found: format!("an object of kind {kind:?}"),
+        }),
+        (Some(other), _) => Err(KubeError::Format {
+            found: format!("an object whose kind is {}", describe(other)),
+        }),
+        (None, None) => Err(KubeError::Format {
+            found: "an object with neither \"kind\" nor \"nodes\"".to_owned(),
+        }),
+    }
+}
+
+fn namespace_of(meta: &ObjectMeta) -> String {
+    meta.namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())
+}
+
+fn parse_phase(raw: &str) -> Option<PodPhase> {
+    Some(match raw {
+        "Pending" => PodPhase::Pending,
+        "Running" => PodPhase::Running,
+        "Succeeded" => PodPhase::Succeeded,
+        "Failed" => PodPhase::Failed,
+        "Unknown" => PodPhase::Unknown,
+        _ => return None,
+    })
+}
+
+fn parse_quantity(
+    object: &str,
+    field: String,
+    resource: &str,
+    value: &Quantity,
+) -> Result<u64, KubeError> {
+    quantity::parse(&value.0, unit_of(resource)).map_err(|error| KubeError::Quantity {
+        object: object.to_owned(),
+        field,
+        value: value.0.clone(),
+        error,
+    })
+}
+
+/// Parses every entry of a resource map; errors name `<prefix>.<resource>`.
+fn parse_list(
+    object: &str,
+    prefix: &str,
+    list: &BTreeMap<String, Quantity>,
+) -> Result<ResourceList, KubeError> {
+    let mut out = ResourceList::new();
+    for (resource, value) in list {
+        let amount = parse_quantity(object, format!("{prefix}.{resource}"), resource, value)?;
+        out.set(resource, amount);
+    }
+    Ok(out)
+}
+
+/// Requests of one container, a resource with only a limit taking the limit.
+fn container_requests(
+    object: &str,
+    path: &str,
+    container: &Container,
+) -> Result<ResourceList, KubeError> {
+    let resources = container.resources.as_ref();
+    let requests = resources.and_then(|r| r.requests.as_ref());
+    let mut out = match requests {
+        Some(list) => parse_list(object, &format!("{path}.resources.requests"), list)?,
+        None => ResourceList::new(),
+    };
+    if let Some(limits) = resources.and_then(|r| r.limits.as_ref()) {
+        for (resource, value) in limits {
+            if !out.contains(resource) {
+                let field = format!("{path}.resources.limits.{resource}");
+                out.set(resource, parse_quantity(object, field, resource, value)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn controller_owner(
+    refs: &[OwnerReference],
+    labels: &BTreeMap<String, String>,
+) -> Option<OwnerRef> {
+    let owner = refs.iter().find(|r| r.controller == Some(true))?;
+    if owner.kind == "ReplicaSet" {
+        let deployment = labels
+            .get(POD_TEMPLATE_HASH_LABEL)
+            .filter(|hash| !hash.is_empty())
+            .and_then(|hash| owner.name.strip_suffix(hash.as_str()))
+            .and_then(|rest| rest.strip_suffix('-'))
+            .filter(|name| !name.is_empty());
+        if let Some(deployment) = deployment {
+            return Some(OwnerRef {
+                kind: "Deployment".to_owned(),
+                name: deployment.to_owned(),
+            });
+        }
+    }
+    Some(OwnerRef {
+        kind: owner.kind.clone(),
+        name: owner.name.clone(),
+    })
+}
+
+fn volume_spec(volume: &Volume) -> VolumeSpec {
+    let source = if let Some(pvc) = &volume.persistent_volume_claim {
+        VolumeSource::PersistentVolumeClaim {
+            claim_name: pvc.claim_name.clone(),
+        }
+    } else if let Some(dir) = &volume.empty_dir {
+        VolumeSource::EmptyDir {
+            memory: dir.medium.as_deref() == Some("Memory"),
+        }
+    } else if let Some(host) = &volume.host_path {
+        VolumeSource::HostPath {
+            path: host.path.clone(),
+        }
+    } else {
+        VolumeSource::Other
+    };
+    VolumeSpec {
+        name: volume.name.clone(),
+        source,
+    }
+}
+
+fn label_selector(
+    object: &str,
+    field: &str,
+    selector: &KubeLabelSelector,
+) -> Result<LabelSelector, KubeError> {
+    let mut match_expressions = Vec::new();
+    for (i, req) in selector
+        .match_expressions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let operator = match req.operator.as_str() {
+            "In" => SelectorOperator::In,
+            "NotIn" => SelectorOperator::NotIn,
+            "Exists" => SelectorOperator::Exists,
+            "DoesNotExist" => SelectorOperator::DoesNotExist,
+            other => {
+                return Err(KubeError::Field {
+                    object: object.to_owned(),
+                    field: format!("{field}.matchExpressions[{i}].operator"),
+                    message: format!(
+                        "unknown operator {other:?} (expected In, NotIn, Exists or DoesNotExist)"
+                    ),
+                });
+            }
+        };
+        match_expressions.push(SelectorRequirement {
+            key: req.key.clone(),
+            operator,
+            values: req.values.clone().unwrap_or_default(),
+        });
+    }
+    Ok(LabelSelector {
+        match_labels: selector.match_labels.clone().unwrap_or_default(),
+        match_expressions,
+    })
+}
+
+/// Deserializes one list item into its k8s-openapi type; errors carry the path inside it.
+fn deserialize_item<'a, T: Deserialize<'a>>(
+    index: usize,
+    object: &str,
+    item: &'a Value,
+) -> Result<T, KubeError> {
+    serde_path_to_error::deserialize(item).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        KubeError::Item {
+            index,
+            object: object.to_owned(),
+            message: if path == "." {
+                inner.to_string()
+            } else {
+                format!("{path}: {inner}")
+            },
+        }
+    })
+}
+
+/// `Kind ns/name`, or `Kind name` without a namespace, as far as the raw item tells.
+fn identity(kind: &str, fields: &serde_json::Map<String, Value>) -> String {
+    let meta = fields.get("metadata");
+    let text = |key: &str| {
+        meta.and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let name = text("name").unwrap_or("<unnamed>");
+    match text("namespace") {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+    use compactor_core::quantity::QuantityError;
+    use serde_json::json;
+
+    fn node(value: Value) -> Node {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn pod(value: Value) -> Pod {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn pdb(value: Value) -> PodDisruptionBudget {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn ready_node(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+               "status": {"allocatable": {"cpu": "4", "memory": "16Gi"},
+                          "conditions": [{"type": "Ready", "status": "True"}]}})
+    }
+
+    fn owned_pod(owner_kind: &str, owner_name: &str, hash: Option<&str>) -> Value {
+        let mut labels = serde_json::Map::new();
+        labels.insert("app".into(), json!("web"));
+        if let Some(h) = hash {
+            labels.insert(POD_TEMPLATE_HASH_LABEL.into(), json!(h));
+        }
+        json!({"metadata": {"namespace": "shop", "name": "p", "labels": labels,
+                            "ownerReferences": [
+                                {"apiVersion": "v1", "kind": "ConfigMap", "name": "not-a-controller", "uid": "0"},
+                                {"apiVersion": "apps/v1", "kind": owner_kind, "name": owner_name,
+                                 "uid": "1", "controller": true}]},
+               "spec": {"containers": [{"name": "app"}]}})
+    }
+
+    fn owner(kind: &str, name: &str) -> Option<OwnerRef> {
+        Some(OwnerRef {
+            kind: kind.into(),
+            name: name.into(),
+        })
+    }
+
+    #[test]
+    fn node_fields() {
+        let spec = node_spec(&node(json!({
+            "metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "a"},
+                         "annotations": {"optimizer.io/hourly-cost": "0.19"}},
+            "spec": {"unschedulable": true},
+            "status": {"allocatable": {"cpu": "3920m", "memory": "15551676Ki", "pods": "110",
+                                       "ephemeral-storage": "95491281146", "hugepages-2Mi": "0"},
+                       "conditions": [{"type": "MemoryPressure", "status": "False"},
+                                      {"type": "Ready", "status": "True"}]}
+        })))
+        .unwrap();
+        assert_eq!(spec.name, "n1");
+        assert_eq!(spec.allocatable.get("cpu"), 3920);
+        assert_eq!(spec.allocatable.get("memory"), 15_924_916_224);
+        assert_eq!(spec.allocatable.get("pods"), 110);
+        assert_eq!(spec.allocatable.get("ephemeral-storage"), 95_491_281_146);
+        assert!(spec.allocatable.contains("hugepages-2Mi"));
+        assert_eq!(spec.labels["topology.kubernetes.io/zone"], "a");
+        assert_eq!(spec.annotations["optimizer.io/hourly-cost"], "0.19");
+        assert!(spec.unschedulable);
+        assert!(spec.ready);
+    }
+
+    #[test]
+    fn node_readiness() {
+        let with = |conditions: Value| {
+            node_spec(&node(
+                json!({"metadata": {"name": "n"}, "status": {"conditions": conditions}}),
+            ))
+            .unwrap()
+        };
+        assert!(!with(json!([{"type": "Ready", "status": "False"}])).ready);
+        assert!(!with(json!([{"type": "Ready", "status": "Unknown"}])).ready);
+        assert!(!with(json!([{"type": "DiskPressure", "status": "True"}])).ready);
+        let bare = node_spec(&node(json!({"metadata": {"name": "n"}}))).unwrap();
+        assert!(!bare.ready && !bare.unschedulable && bare.allocatable.is_empty());
+    }
+
+    #[test]
+    fn node_errors() {
+        let err = node_spec(&node(json!({"metadata": {"name": "n1"},
+            "status": {"allocatable": {"cpu": "3.9.2", "memory": "1Gi"}}})))
+        .unwrap_err();
+        assert!(matches!(
+            &err,
+            KubeError::Quantity {
+                error: QuantityError::BadSuffix { .. },
+                ..
+            }
+        ));
+        assert!(
+            err.to_string().starts_with(
+                "node n1: status.allocatable.cpu: invalid quantity \"3.9.2\": unknown suffix"
+            ),
+            "{err}"
+        );
+        let err = node_spec(&node(json!({"metadata": {}}))).unwrap_err();
+        assert_eq!(err.to_string(), "node: metadata.name: missing or empty");
+    }
+
+    #[test]
+    fn pod_defaults() {
+        let spec = pod_spec(&pod(json!({"metadata": {"name": "p"}}))).unwrap();
+        assert_eq!(spec.namespace, "default");
+        assert_eq!(spec.phase, PodPhase::Pending);
+        assert_eq!(spec.node_name, None);
+        assert_eq!(spec.owner, None);
+        assert_eq!(spec.priority, 0);
+        assert_eq!(spec.priority_class_name, None);
+        assert!(spec.containers.is_empty());
+        assert!(!spec.readiness_probe, "no containers: no readiness probe");
+        let empty_phase = pod_spec(&pod(
+            json!({"metadata": {"name": "p"}, "status": {"phase": ""}}),
+        ))
+        .unwrap();
+        assert_eq!(empty_phase.phase, PodPhase::Pending);
+    }
+
+    #[test]
+    fn pod_fields() {
+        let spec = pod_spec(&pod(json!({
+            "metadata": {"namespace": "shop", "name": "api-0",
+                         "labels": {"app": "api"},
+                         "annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "true"}},
+            "spec": {"nodeName": "n1", "priority": 1000, "priorityClassName": "high",
+                     "overhead": {"cpu": "250m", "memory": "120Mi"},
+                     "containers": [
+                        {"name": "app", "readinessProbe": {"httpGet": {"path": "/", "port": 80}},
+                         "resources": {"requests": {"cpu": "500m", "memory": "1Gi"},
+                                       "limits": {"cpu": "2", "memory": "2Gi", "nvidia.com/gpu": "1"}}},
+                        {"name": "proxy", "readinessProbe": {"tcpSocket": {"port": 15021}},
+                         "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}}}],
+                     "initContainers": [
+                        {"name": "migrate", "resources": {"requests": {"cpu": "1"}}},
+                        {"name": "log-shipper", "restartPolicy": "Always",
+                         "resources": {"requests": {"cpu": "50m"}, "limits": {"memory": "64Mi"}}}],
+                     "volumes": [
+                        {"name": "data", "persistentVolumeClaim": {"claimName": "data-api-0"}},
+                        {"name": "cache", "emptyDir": {}},
+                        {"name": "tmp", "emptyDir": {"medium": "Memory"}},
+                        {"name": "logs", "hostPath": {"path": "/var/log", "type": "Directory"}},
+                        {"name": "config", "configMap": {"name": "api"}}]},
+            "status": {"phase": "Running"}
+        })))
+        .unwrap();
+        assert_eq!(spec.key(), "shop/api-0");
+        assert_eq!(spec.node_name.as_deref(), Some("n1"));
+        assert_eq!(spec.phase, PodPhase::Running);
+        assert_eq!(spec.priority, 1000);
+        assert_eq!(spec.priority_class_name.as_deref(), Some("high"));
+        assert_eq!(spec.labels["app"], "api");
+        assert_eq!(
+            spec.annotation("cluster-autoscaler.kubernetes.io/safe-to-evict"),
+            Some("true")
+        );
+        // Requests win over limits; a limit without a request becomes the request.
+        let app = &spec.containers[0].requests;
+        assert_eq!(
+            (app.get("cpu"), app.get("memory"), app.get("nvidia.com/gpu")),
+            (500, 1 << 30, 1)
+        );
+        let proxy = &spec.containers[1].requests;
+        assert_eq!((proxy.get("cpu"), proxy.get("memory")), (100, 64 << 20));
+        assert_eq!(spec.init_containers[0].name, "migrate");
+        assert!(!spec.init_containers[0].sidecar);
+        assert_eq!(spec.init_containers[0].requests.get("cpu"), 1000);
+        assert!(spec.init_containers[1].sidecar);
+        assert_eq!(spec.init_containers[1].requests.get("memory"), 64 << 20);
+        assert_eq!(spec.overhead.get("cpu"), 250);
+        assert_eq!(spec.overhead.get("memory"), 120 << 20);
+        let sources: Vec<&VolumeSource> = spec.volumes.iter().map(|v| &v.source).collect();
+        assert_eq!(
+            sources,
+            [
+                &VolumeSource::PersistentVolumeClaim {
+                    claim_name: "data-api-0".into()
+                },
+                &VolumeSource::EmptyDir { memory: false },
+                &VolumeSource::EmptyDir { memory: true },
+                &VolumeSource::HostPath {
+                    path: "/var/log".into()
+                },
+                &VolumeSource::Other,
+            ]
+        );
+        assert_eq!(spec.volumes[4].name, "config");
+        assert!(spec.readiness_probe);
+    }
+
+    #[test]
+    fn readiness_probe_needs_every_app_container() {
+        let spec = pod_spec(&pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "a", "readinessProbe": {"exec": {"command": ["true"]}}},
+            {"name": "b"}]}}),
+        ))
+        .unwrap();
+        assert!(!spec.readiness_probe);
+        // Init containers (sidecars included) do not count.
+        let spec = pod_spec(&pod(json!({"metadata": {"name": "p"}, "spec": {
+            "containers": [{"name": "a", "readinessProbe": {"exec": {"command": ["true"]}}}],
+            "initContainers": [{"name": "s", "restartPolicy": "Always"}]}})))
+        .unwrap();
+        assert!(spec.readiness_probe);
+    }
+
+    #[test]
+    fn phases() {
+        for (raw, phase) in [
+            ("Pending", PodPhase::Pending),
+            ("Running", PodPhase::Running),
+            ("Succeeded", PodPhase::Succeeded),
+            ("Failed", PodPhase::Failed),
+            ("Unknown", PodPhase::Unknown),
+        ] {
+            let spec = pod_spec(&pod(
+                json!({"metadata": {"name": "p"}, "status": {"phase": raw}}),
+            ))
+            .unwrap();
+            assert_eq!(spec.phase, phase);
+        }
+        let err = pod_spec(&pod(json!({"metadata": {"namespace": "shop", "name": "p"},
+                                       "status": {"phase": "running"}})))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod shop/p: status.phase: unknown phase \"running\" (expected Pending, Running, Succeeded, Failed or Unknown)"
+        );
+    }
+
+    #[test]
+    fn owners() {
+        let of = |v| pod_spec(&pod(v)).unwrap().owner;
+        assert_eq!(
+            of(owned_pod(
+                "ReplicaSet",
+                "web-7d4b9c8f6d",
+                Some("7d4b9c8f6d")
+            )),
+            owner("Deployment", "web")
+        );
+        // Deployment names may contain dashes.
+        assert_eq!(
+            of(owned_pod("ReplicaSet", "shop-web-5c9f", Some("5c9f"))),
+            owner("Deployment", "shop-web")
+        );
+        // A ReplicaSet not named after the hash, or without the label, stays a ReplicaSet.
+        assert_eq!(
+            of(owned_pod("ReplicaSet", "web-abc", Some("7d4b9c8f6d"))),
+            owner("ReplicaSet", "web-abc")
+        );
+        assert_eq!(
+            of(owned_pod("ReplicaSet", "web-7d4b9c8f6d", None)),
+            owner("ReplicaSet", "web-7d4b9c8f6d")
+        );
+        assert_eq!(
+            of(owned_pod("ReplicaSet", "7d4b9c8f6d", Some("7d4b9c8f6d"))),
+            owner("ReplicaSet", "7d4b9c8f6d")
+        );
+        assert_eq!(
+            of(owned_pod("ReplicaSet", "-7d4b9c8f6d", Some("7d4b9c8f6d"))),
+            owner("ReplicaSet", "-7d4b9c8f6d")
+        );
+        assert_eq!(
+            of(owned_pod("DaemonSet", "kube-proxy", None)),
+            owner("DaemonSet", "kube-proxy")
+        );
+        assert_eq!(
+            of(owned_pod("StatefulSet", "postgres", None)),
+            owner("StatefulSet", "postgres")
+        );
+        assert_eq!(of(owned_pod("Node", "cp-1", None)), owner("Node", "cp-1"));
+        // Only a controller reference counts.
+        assert_eq!(
+            of(json!({"metadata": {"name": "p", "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x", "uid": "1"},
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "y", "uid": "2", "controller": false}]}})),
+            None
+        );
+    }
+
+    #[test]
+    fn pod_quantity_errors_name_the_field() {
+        let bad = |spec: Value| {
+            pod_spec(&pod(
+                json!({"metadata": {"namespace": "shop", "name": "web-1"}, "spec": spec}),
+            ))
+            .unwrap_err()
+            .to_string()
+        };
+        let err = bad(json!({"containers": [
+            {"name": "a", "resources": {"requests": {"memory": "1Gi"}}},
+            {"name": "b", "resources": {"requests": {"memory": "12XB"}}}]}));
+        assert!(
+            err.starts_with(
+                "pod shop/web-1: spec.containers[1].resources.requests.memory: invalid quantity \"12XB\": unknown suffix \"XB\""
+            ),
+            "{err}"
+        );
+        let err =
+            bad(json!({"containers": [{"name": "a", "resources": {"limits": {"cpu": "-1"}}}]}));
+        assert_eq!(
+            err,
+            "pod shop/web-1: spec.containers[0].resources.limits.cpu: invalid quantity \"-1\": negative quantity \"-1\""
+        );
+        let err = bad(json!({"containers": [], "initContainers": [
+            {"name": "i", "resources": {"requests": {"cpu": ""}}}]}));
+        assert_eq!(
+            err,
+            "pod shop/web-1: spec.initContainers[0].resources.requests.cpu: invalid quantity \"\": empty quantity"
+        );
+        let err = bad(json!({"containers": [], "overhead": {"memory": "1e30"}}));
+        assert_eq!(
+            err,
+            "pod shop/web-1: spec.overhead.memory: invalid quantity \"1e30\": quantity \"1e30\" is out of range"
+        );
+        let err = pod_spec(&pod(json!({"metadata": {"namespace": "shop"}}))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod in namespace shop: metadata.name: missing or empty"
+        );
+    }
+
+    #[test]
+    fn pdb_fields() {
+        let spec = pdb_spec(&pdb(json!({
+            "metadata": {"namespace": "shop", "name": "web-pdb", "generation": 2},
+            "spec": {"maxUnavailable": 1, "selector": {
+                "matchLabels": {"app": "web"},
+                "matchExpressions": [
+                    {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                    {"key": "x", "operator": "NotIn", "values": ["c"]},
+                    {"key": "y", "operator": "Exists"},
+                    {"key": "z", "operator": "DoesNotExist"}]}},
+            "status": {"disruptionsAllowed": 2, "currentHealthy": 4, "desiredHealthy": 2,
+                       "expectedPods": 4, "observedGeneration": 2}
+        })))
+        .unwrap();
+        assert_eq!(spec.key(), "shop/web-pdb");
+        assert_eq!(spec.disruptions_allowed, 2);
+        let sel = spec.selector.unwrap();
+        assert_eq!(sel.match_labels["app"], "web");
+        let ops: Vec<SelectorOperator> = sel.match_expressions.iter().map(|r| r.operator).collect();
+        assert_eq!(
+            ops,
+            [
+                SelectorOperator::In,
+                SelectorOperator::NotIn,
+                SelectorOperator::Exists,
+                SelectorOperator::DoesNotExist
+            ]
+        );
+        assert_eq!(sel.match_expressions[0].values, ["a", "b"]);
+        assert!(sel.match_expressions[2].values.is_empty());
+    }
+
+    #[test]
+    fn pdb_budget_defaults_to_blocking() {
+        let allowed = |extra: Value| {
+            let mut v = json!({"metadata": {"name": "b", "generation": 3},
+                               "spec": {"selector": {}}});
+            if let (Some(obj), Some(add)) = (v.as_object_mut(), extra.as_object()) {
+                obj.extend(add.clone());
+            }
+            pdb_spec(&pdb(v)).unwrap().disruptions_allowed
+        };
+        assert_eq!(allowed(json!({})), 0, "no status yet");
+        assert_eq!(allowed(json!({"status": {"disruptionsAllowed": -2}})), 0);
+        assert_eq!(
+            allowed(json!({"status": {"disruptionsAllowed": 1, "observedGeneration": 2}})),
+            0,
+            "stale status"
+        );
+        assert_eq!(
+            allowed(json!({"status": {"disruptionsAllowed": 1, "observedGeneration": 3}})),
+            1
+        );
+        assert_eq!(allowed(json!({"status": {"disruptionsAllowed": 1}})), 1);
+        let spec = pdb_spec(&pdb(json!({"metadata": {"name": "b"}}))).unwrap();
+        assert_eq!(spec.namespace, "default");
+        assert_eq!(spec.selector, None);
+        // policy/v1: an empty selector is kept (it matches every pod of the namespace).
+        let spec = pdb_spec(&pdb(
+            json!({"metadata": {"name": "b"}, "spec": {"selector": {}}}),
+        ))
+        .unwrap();
+        assert_eq!(spec.selector, Some(LabelSelector::default()));
+    }
+
+    #[test]
+    fn pdb_unknown_operator() {
+        let err = pdb_spec(&pdb(
+            json!({"metadata": {"namespace": "shop", "name": "web-pdb"},
+            "spec": {"selector": {"matchExpressions": [
+                {"key": "a", "operator": "Exists"},
+                {"key": "b", "operator": "Gt", "values": ["1"]}]}}}),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "poddisruptionbudget shop/web-pdb: spec.selector.matchExpressions[1].operator: unknown operator \"Gt\" (expected In, NotIn, Exists or DoesNotExist)"
+        );
+    }
+
+    #[test]
+    fn list_maps_known_kinds_and_skips_others() {
+        let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": [
+            ready_node("n1"),
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "d", "name": "p"},
+             "spec": {"nodeName": "n1", "containers": [{"name": "c"}]}, "status": {"phase": "Running"}},
+            {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"namespace": "d", "name": "b"},
+             "spec": {"selector": {}}, "status": {"disruptionsAllowed": 1}},
+            {"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget", "metadata": {"namespace": "d", "name": "old"},
+             "spec": {"selector": {}}, "status": {"disruptionsAllowed": 1}},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"namespace": "d", "name": "web"}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": "d", "name": "web"}, "spec": 42}]});
+        let spec = snapshot_from_kubectl_list(&list).unwrap();
+        assert_eq!(spec.nodes.len(), 1);
+        assert_eq!(spec.pods.len(), 1);
+        assert_eq!(spec.pods[0].node_name.as_deref(), Some("n1"));
+        assert_eq!(spec.pdbs.len(), 2);
+        assert_eq!(spec.pdbs[0].selector, Some(LabelSelector::default()));
+        // policy/v1beta1: the empty selector matches nothing.
+        assert_eq!(spec.pdbs[1].selector, None);
+        assert_eq!(spec.pdbs[1].disruptions_allowed, 1);
+    }
+
+    #[test]
+    fn typed_lists_lend_their_kind_to_items() {
+        let list = json!({"apiVersion": "v1", "kind": "NodeList", "items": [
+            {"metadata": {"name": "n1"}, "status": {"allocatable": {"cpu": "4", "memory": "1Gi"}}}]});
+        let spec = snapshot_from_kubectl_list(&list).unwrap();
+        assert_eq!(spec.nodes[0].name, "n1");
+        let empty = snapshot_from_kubectl_list(&json!({"kind": "List", "items": null})).unwrap();
+        assert_eq!(empty, SnapshotSpec::default());
+        let empty = snapshot_from_kubectl_list(&json!({"kind": "PodList"})).unwrap();
+        assert_eq!(empty, SnapshotSpec::default());
+    }
+
+    #[test]
+    fn list_errors() {
+        let err = |v: Value| snapshot_from_kubectl_list(&v).unwrap_err().to_string();
+        assert!(err(json!([])).starts_with("unrecognised input (an array)"));
+        assert!(
+            err(json!({"kind": "Pod", "metadata": {"name": "p"}}))
+                .starts_with("unrecognised input (an object of kind \"Pod\")")
+        );
+        assert!(
+            err(json!({"items": []})).starts_with("unrecognised input (an object without a kind)")
+        );
+        assert_eq!(
+            err(json!({"kind": "List", "items": {}})),
+            "kubectl List: items: expected an array, found an object"
+        );
+        assert_eq!(
+            err(json!({"kind": "List", "items": [ready_node("n1"), "n2"]})),
+            "items[1] (?): expected an object, found a string"
+        );
+        assert_eq!(
+            err(json!({"kind": "List", "items": [{"metadata": {"name": "x"}}]})),
+            "items[0] (object x): has no kind"
+        );
+        // Not a valid object of its kind: serde's message with the path inside the item.
+        let e = err(json!({"kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "shop", "name": "web-1"},
+             "spec": {"containers": [{"name": "a", "ports": "80"}]}}]}));
+        assert!(
+            e.starts_with(
+                "items[0] (Pod shop/web-1): spec.containers[0].ports: invalid type: string \"80\""
+            ),
+            "{e}"
+        );
+        let e = err(json!({"kind": "List", "items": [
+            {"apiVersion": "v2", "kind": "Node", "metadata": {"name": "n1"}}]}));
+        assert!(
+            e.starts_with("items[0] (Node n1): invalid value: string \"v2\", expected v1"),
+            "{e}"
+        );
+        let e = err(json!({"kind": "List", "items": [
+            {"apiVersion": "policy/v2", "kind": "PodDisruptionBudget", "metadata": {"namespace": "d", "name": "b"}}]}));
+        assert_eq!(
+            e,
+            "items[0] (PodDisruptionBudget d/b): apiVersion: unsupported version \"policy/v2\" (expected policy/v1 or policy/v1beta1)"
+        );
+        // Mapping errors of items name the object themselves.
+        let e = err(json!({"kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+             "status": {"allocatable": {"memory": "lots"}}}]}));
+        assert!(
+            e.starts_with("node n1: status.allocatable.memory: invalid quantity \"lots\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn read_snapshot_accepts_both_formats() {
+        let core = read_snapshot(
+            r#"{"nodes": [{"name": "n1", "allocatable": {"cpu": "4", "memory": "1Gi"}}],
+                "pods": [{"namespace": "d", "name": "p", "nodeName": "n1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(core.pods[0].phase, PodPhase::Running);
+        let list = read_snapshot(
+            &json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+             "status": {"allocatable": {"cpu": "4", "memory": "1Gi"},
+                        "conditions": [{"type": "Ready", "status": "True"}]}},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "d", "name": "p"},
+             "spec": {"nodeName": "n1", "containers": []}, "status": {"phase": "Running"}}]})
+            .to_string(),
+        )
+        .unwrap();
+        assert_eq!(list, core);
+        // kubectl get nodes -o json: a List of one resource type.
+        let nodes = read_snapshot(
+            &json!({"apiVersion": "v1", "kind": "List", "items": [ready_node("a"), ready_node("b")]})
+                .to_string(),
+        )
+        .unwrap();
+        assert_eq!(nodes.nodes.len(), 2);
+    }
+
+    #[test]
+    fn read_snapshot_errors() {
+        let err = |text: &str| read_snapshot(text).unwrap_err();
+        assert!(matches!(err("{\"nodes\": ["), KubeError::Json { .. }));
+        assert!(matches!(err(""), KubeError::Json { .. }));
+        assert!(
+            err("{} x")
+                .to_string()
+                .starts_with("input is not valid json: trailing characters")
+        );
+        let both =
+            "expected either a kubectl list (the output of `kubectl get nodes,pods,pdb -A -o json`";
+        for (text, found) in [
+            ("[1, 2]", "a JSON value that is not an object"),
+            ("\"nodes\"", "a JSON value that is not an object"),
+            (
+                "{\"pods\": []}",
+                "an object with neither \"kind\" nor \"nodes\"",
+            ),
+            (
+                "{\"kind\": \"Pod\", \"metadata\": {}}",
+                "an object of kind \"Pod\"",
+            ),
+            (
+                "{\"kind\": 3, \"nodes\": []}",
+                "an object whose kind is a number",
+            ),
+        ] {
+            let e = err(text);
+            assert_eq!(
+                e,
+                KubeError::Format {
+                    found: found.into()
+                }
+            );
+            assert!(e.to_string().contains(both), "{e}");
+            assert!(
+                e.to_string().contains("or a kube-compactor snapshot"),
+                "{e}"
+            );
+        }
+        let e = err(
+            r#"{"nodes": [{"name": "n1", "allocatable": {"cpu": "4", "memory": "1Gi"}}],
+                "pods": [{"namespace": "d", "name": "p"}, {"namespace": "d", "name": "q",
+                          "containers": [{"name": "c", "requests": {"cpu": "lots"}}]}]}"#,
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "snapshot: pods[1].containers[0].requests: resource cpu: malformed number in \"lots\""
+            ),
+            "{text}"
+        );
+        let KubeError::Snapshot { path, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(path, "pods[1].containers[0].requests");
+        let e = err(r#"{"nodes": [{"name": "n1", "allocatable": {}, "colour": 1}]}"#).to_string();
+        assert!(
+            e.starts_with("snapshot: nodes[0].colour: unknown field `colour`"),
+            "{e}"
+        );
+    }
+}

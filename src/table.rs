@@ -1,0 +1,205 @@
+//! Human-readable plan output.
+
+use std::io::{self, Write};
+
+use compactor_core::Snapshot;
+use compactor_core::cost::format_dollars;
+use compactor_core::model::INSTANCE_TYPE_LABEL;
+use compactor_core::plan::Plan;
+use compactor_core::resources::{CPU, Dimensions, MEMORY, human};
+
+/// Left-aligned columns, two spaces apart.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(header: &[&str]) -> Self {
+        Self {
+            header: header.iter().map(|s| (*s).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let last = cells.len().saturating_sub(1);
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i == last {
+                        c.clone()
+                    } else {
+                        format!("{c:<w$}", w = widths[i])
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        writeln!(out, "  {}", line(&self.header))?;
+        for r in &self.rows {
+            writeln!(out, "  {}", line(r))?;
+        }
+        Ok(())
+    }
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".to_owned()
+    } else {
+        format!("{:.0} %", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// Writes the plan as tables: summary, drained nodes, moves, kept nodes, bound and savings.
+pub fn render(
+    out: &mut impl Write,
+    snap: &Snapshot,
+    plan: &Plan,
+    source: String,
+) -> io::Result<()> {
+    let s = &plan.summary;
+    let t = &plan.thresholds;
+    writeln!(out, "Cluster: {source}")?;
+    writeln!(
+        out,
+        "  {} nodes, {} running pods{}, {} per month",
+        s.nodes,
+        s.pods,
+        if s.unscheduled_pods > 0 {
+            format!(" ({} unscheduled, not planned)", s.unscheduled_pods)
+        } else {
+            String::new()
+        },
+        format_dollars(s.hourly_cost * compactor_core::cost::HOURS_PER_MONTH)
+    )?;
+    for r in [CPU, MEMORY] {
+        let (req, alloc) = (s.requested.get(r), s.allocatable.get(r));
+        writeln!(
+            out,
+            "  {r:<6} requested {} of {} ({})",
+            human(r, req),
+            human(r, alloc),
+            pct(req, alloc)
+        )?;
+    }
+    writeln!(
+        out,
+        "Strategy {}, safety {}: receiving nodes stay at or below {} % of allocatable CPU, memory and ephemeral storage; at most {} node(s) per wave",
+        plan.strategy.name(),
+        t.level.name(),
+        t.max_utilization_percent,
+        t.max_nodes_per_wave
+    )?;
+
+    writeln!(out)?;
+    if plan.drain.is_empty() {
+        writeln!(out, "Nodes to drain: none")?;
+    } else {
+        writeln!(out, "Nodes to drain ({}):", plan.drain.len())?;
+        let mut tab = Table::new(&[
+            "NODE",
+            "INSTANCE TYPE",
+            "CPU REQ",
+            "MEM REQ",
+            "EVICT",
+            "DAEMONSET PODS",
+            "$/MONTH",
+        ]);
+        for d in &plan.drain {
+            let i = snap.node_index(&d.node);
+            let node = i.map(|i| &snap.nodes()[i]);
+            let util = |dim: usize| {
+                i.zip(node).map_or("-".to_owned(), |(i, n)| {
+                    pct(snap.requested(i)[dim], n.allocatable[dim])
+                })
+            };
+            tab.row(vec![
+                d.node.clone(),
+                node.and_then(|n| n.spec.labels.get(INSTANCE_TYPE_LABEL).cloned())
+                    .unwrap_or_else(|| "-".into()),
+                util(Dimensions::CPU),
+                util(Dimensions::MEMORY),
+                d.evicted_pods.to_string(),
+                d.daemon_set_pods.to_string(),
+                format_dollars(d.hourly_price * compactor_core::cost::HOURS_PER_MONTH),
+            ]);
+        }
+        tab.write(out)?;
+    }
+
+    writeln!(out)?;
+    if plan.moves.is_empty() {
+        writeln!(out, "Moves: none")?;
+    } else {
+        writeln!(
+            out,
+            "Moves ({} evictions in {} waves; predicted landing node by kube-scheduler's scoring):",
+            plan.moves.len(),
+            plan.waves.len()
+        )?;
+        let mut tab = Table::new(&["WAVE", "POD", "WORKLOAD", "FROM", "TO", "RISK"]);
+        for m in &plan.moves {
+            tab.row(vec![
+                m.wave.to_string(),
+                format!("{}/{}", m.namespace, m.pod),
+                m.workload
+                    .as_ref()
+                    .map_or("-".to_owned(), |w| format!("{}/{}", w.kind, w.name)),
+                m.from_node.clone(),
+                m.to_node.clone(),
+                format!("{:?} ({})", m.risk.level, m.risk.score).to_lowercase(),
+            ]);
+        }
+        tab.write(out)?;
+    }
+
+    writeln!(out)?;
+    writeln!(out, "Kept nodes ({}), and why each stays:", plan.kept.len())?;
+    let mut tab = Table::new(&["NODE", "RECEIVES", "REASON", "DETAIL"]);
+    for k in &plan.kept {
+        let more = k.blocking_pods.len().saturating_sub(1);
+        let detail = if more > 0 {
+            format!("{} (+{more} more blocking pods)", k.reason.message)
+        } else {
+            k.reason.message.clone()
+        };
+        tab.row(vec![
+            k.node.clone(),
+            k.receives.to_string(),
+            k.reason.code.as_str().to_owned(),
+            detail,
+        ]);
+    }
+    tab.write(out)?;
+
+    writeln!(out)?;
+    let lb = &plan.lower_bound;
+    writeln!(
+        out,
+        "Lower bound: at least {} nodes are needed ({}; binding dimension {}); the plan keeps {}.",
+        lb.nodes, lb.method, lb.binding_dimension, s.nodes_after
+    )?;
+    writeln!(
+        out,
+        "Savings: {} per month ({} per hour) by draining {} of {} nodes.",
+        plan.savings.formatted,
+        format_dollars(plan.savings.hourly),
+        plan.drain.len(),
+        s.nodes
+    )?;
+    Ok(())
+}
