@@ -183,6 +183,10 @@ pub struct PodSpec {
     /// Init containers, in order (sidecars included).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<InitContainerSpec>,
+    /// Pod-level `spec.resources.requests` (PodLevelResources): where set, they replace the
+    /// containers' sum for that resource.
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub pod_requests: ResourceList,
     /// `spec.overhead` (RuntimeClass overhead).
     #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
     pub overhead: ResourceList,

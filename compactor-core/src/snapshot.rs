@@ -29,6 +29,8 @@ pub struct Pod {
     pub node: Option<usize>,
     /// Indices of the PDBs that cover it, in PDB order.
     pub pdbs: Vec<usize>,
+    /// CPU and memory as kube-scheduler's scoring counts them (see [`scoring_requests`]).
+    pub scoring: [u64; 2],
 }
 
 /// A validated snapshot: nodes sorted by name, pods by namespace/name, PDBs by namespace/name.
@@ -170,6 +172,7 @@ impl Snapshot {
                     })?),
                 };
             let request = effective_requests(&p, &dims)?;
+            let scoring = scoring_requests(&p, &dims)?;
             if let (Some(ni), false) = (node, p.phase.is_terminal()) {
                 let row = &mut node_requested[ni * d..(ni + 1) * d];
                 for (dim, (total, r)) in row.iter_mut().zip(&request).enumerate() {
@@ -190,6 +193,7 @@ impl Snapshot {
                 request,
                 node,
                 pdbs: covering,
+                scoring,
             });
         }
 
@@ -287,7 +291,8 @@ impl Snapshot {
 
 /// A pod's effective request as kube-scheduler computes it, per dimension:
 /// `max(Σ app containers + Σ sidecars, max over init containers i of (request_i + sidecars
-/// started before i)) + overhead`, plus one pod slot.
+/// started before i)) + overhead`, plus one pod slot. A pod-level request (`podRequests`)
+/// replaces the container arithmetic for its resource.
 ///
 /// # Errors
 /// [`CoreError::Overflow`] when a sum does not fit in 64 bits.
@@ -295,38 +300,74 @@ impl Snapshot {
 /// # Complexity
 /// O((containers + init containers) · d).
 pub fn effective_requests(pod: &PodSpec, dims: &Dimensions) -> Result<Vec<u64>, CoreError> {
+    requests(pod, dims, false)
+}
+
+/// kube-scheduler's default CPU request (millicores) for scoring a container that sets none.
+pub const DEFAULT_SCORING_CPU: u64 = 100;
+/// kube-scheduler's default memory request (bytes) for scoring a container that sets none.
+pub const DEFAULT_SCORING_MEMORY: u64 = 200 << 20;
+
+/// CPU and memory as kube-scheduler's scoring counts them: like [`effective_requests`], but a
+/// container that sets no CPU or memory request counts 100m / 200 MiB.
+///
+/// # Errors
+/// [`CoreError::Overflow`] when a sum does not fit in 64 bits.
+pub fn scoring_requests(pod: &PodSpec, dims: &Dimensions) -> Result<[u64; 2], CoreError> {
+    let r = requests(pod, dims, true)?;
+    Ok([r[Dimensions::CPU], r[Dimensions::MEMORY]])
+}
+
+fn requests(
+    pod: &PodSpec,
+    dims: &Dimensions,
+    scoring_defaults: bool,
+) -> Result<Vec<u64>, CoreError> {
     let overflow = |field: &str, dim: usize| CoreError::Overflow {
         object: format!("pod {}", pod.key()),
         field: format!("{field} of {}", dims.name(dim)),
+    };
+    let get = |list: &ResourceList, name: &str| -> u64 {
+        match name {
+            crate::resources::CPU if scoring_defaults && !list.contains(name) => {
+                DEFAULT_SCORING_CPU
+            }
+            crate::resources::MEMORY if scoring_defaults && !list.contains(name) => {
+                DEFAULT_SCORING_MEMORY
+            }
+            _ => list.get(name),
+        }
     };
     let d = dims.len();
     let mut out = vec![0u64; d];
     for (dim, slot) in out.iter_mut().enumerate() {
         let name = dims.name(dim);
-        let mut app: u64 = 0;
-        for c in &pod.containers {
-            app = app
-                .checked_add(c.requests.get(name))
-                .ok_or_else(|| overflow("sum of container requests", dim))?;
-        }
-        let mut sidecars: u64 = 0;
-        let mut init_peak: u64 = 0;
-        for c in &pod.init_containers {
-            let r = c.requests.get(name);
-            let with_sidecars = sidecars
-                .checked_add(r)
-                .ok_or_else(|| overflow("init container requests", dim))?;
-            if c.sidecar {
-                sidecars = with_sidecars;
-            } else {
-                init_peak = init_peak.max(with_sidecars);
+        let containers = if pod.pod_requests.contains(name) {
+            pod.pod_requests.get(name)
+        } else {
+            let mut app: u64 = 0;
+            for c in &pod.containers {
+                app = app
+                    .checked_add(get(&c.requests, name))
+                    .ok_or_else(|| overflow("sum of container requests", dim))?;
             }
-        }
-        let running = app
-            .checked_add(sidecars)
-            .ok_or_else(|| overflow("sum of container requests", dim))?;
-        *slot = running
-            .max(init_peak)
+            let mut sidecars: u64 = 0;
+            let mut init_peak: u64 = 0;
+            for c in &pod.init_containers {
+                let with_sidecars = sidecars
+                    .checked_add(get(&c.requests, name))
+                    .ok_or_else(|| overflow("init container requests", dim))?;
+                if c.sidecar {
+                    sidecars = with_sidecars;
+                } else {
+                    init_peak = init_peak.max(with_sidecars);
+                }
+            }
+            app.checked_add(sidecars)
+                .ok_or_else(|| overflow("sum of container requests", dim))?
+                .max(init_peak)
+        };
+        *slot = containers
             .checked_add(pod.overhead.get(name))
             .ok_or_else(|| overflow("overhead", dim))?;
     }
@@ -396,6 +437,41 @@ mod tests {
         };
         // cpu: max(300 + 50, 50 + 500) + 10 = 560; memory: max(150 + 10, 10 + 20) + 1 = 161
         assert_eq!(effective_requests(&p, &dims).unwrap(), vec![560, 161, 0, 1]);
+        // Pod-level requests replace the container arithmetic for their resource only.
+        let mut pod_level = p.clone();
+        pod_level.pod_requests = ResourceList::new().with("cpu", 1000);
+        assert_eq!(
+            effective_requests(&pod_level, &dims).unwrap(),
+            vec![1010, 161, 0, 1]
+        );
+    }
+
+    #[test]
+    fn scoring_defaults_apply_per_container_without_a_request() {
+        let dims = Dimensions::from_lists([]);
+        let p = PodSpec {
+            containers: vec![
+                ContainerSpec {
+                    name: "a".into(),
+                    requests: ResourceList::new(),
+                },
+                ContainerSpec {
+                    name: "b".into(),
+                    requests: ResourceList::new().with("cpu", 0),
+                },
+                ContainerSpec {
+                    name: "c".into(),
+                    requests: ResourceList::new().with("memory", 5),
+                },
+            ],
+            ..Default::default()
+        };
+        // cpu: a defaults (100), b set to 0, c defaults (100); memory: a, b default, c is 5.
+        assert_eq!(
+            scoring_requests(&p, &dims).unwrap(),
+            [200, 2 * DEFAULT_SCORING_MEMORY + 5]
+        );
+        assert_eq!(effective_requests(&p, &dims).unwrap()[..2], [0, 5]);
     }
 
     #[test]

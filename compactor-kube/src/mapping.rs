@@ -212,6 +212,13 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         Some(list) => parse_list(&object, "spec.overhead", list)?,
         None => ResourceList::new(),
     };
+    let pod_requests = match spec
+        .and_then(|s| s.resources.as_ref())
+        .and_then(|r| r.requests.as_ref())
+    {
+        Some(list) => parse_list(&object, "spec.resources.requests", list)?,
+        None => ResourceList::new(),
+    };
     let volumes = spec
         .and_then(|s| s.volumes.as_deref())
         .unwrap_or_default()
@@ -232,6 +239,7 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         containers,
         init_containers,
         overhead,
+        pod_requests,
         volumes,
         namespace,
         name,
@@ -786,6 +794,28 @@ mod tests {
         assert_eq!(spec.annotations["optimizer.io/hourly-cost"], "0.19");
         assert!(spec.unschedulable);
         assert!(spec.ready);
+    }
+
+    #[test]
+    fn pod_level_requests() {
+        let spec = pod_spec(&pod(json!({
+            "metadata": {"namespace": "shop", "name": "p"},
+            "spec": {"resources": {"requests": {"cpu": "1500m", "memory": "2Gi"}},
+                     "containers": [{"name": "app", "resources": {"requests": {"cpu": "100m"}}}]}
+        })))
+        .unwrap();
+        assert_eq!(spec.pod_requests.get("cpu"), 1500);
+        assert_eq!(spec.pod_requests.get("memory"), 2 << 30);
+        let err = pod_spec(&pod(json!({
+            "metadata": {"namespace": "shop", "name": "p"},
+            "spec": {"resources": {"requests": {"cpu": "lots"}}, "containers": []}
+        })))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("pod shop/p: spec.resources.requests.cpu: invalid quantity"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -147,7 +147,8 @@ pub struct BlockingPod {
 pub struct KeptNode {
     /// Node name.
     pub node: String,
-    /// The deciding reason (the first blocking pod's, or the fit failure).
+    /// The deciding reason: a node rule, else the blocking pod whose rule comes first in
+    /// DESIGN §6 order, else the fit failure.
     pub reason: Reason,
     /// Every pod that blocks the node, in pod order (empty for node-level and fit reasons).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -12,11 +12,6 @@ use crate::resources::{Dimensions, human};
 use crate::safety::Thresholds;
 use crate::snapshot::Snapshot;
 
-/// kube-scheduler's default CPU request for scoring a container without one (millicores).
-pub const DEFAULT_SCORING_CPU: u64 = 100;
-/// kube-scheduler's default memory request for scoring a container without one (bytes).
-pub const DEFAULT_SCORING_MEMORY: u64 = 200 << 20;
-
 /// Per-plan constants.
 pub(crate) struct Cluster<'a> {
     pub snap: &'a Snapshot,
@@ -39,7 +34,7 @@ pub(crate) struct State {
     /// Loads as kube-scheduler is predicted to place the pods.
     pub sim_load: Vec<u64>,
     /// Non-zero-defaulted CPU and memory loads used by the scheduler's scoring (2 per node).
-    pub sim_scoring: Vec<u64>,
+    pub sim_scoring: Vec<u128>,
     /// Nodes in the drain set.
     pub drained: Vec<bool>,
     /// Nodes that received a pod in either placement.
@@ -59,15 +54,14 @@ impl<'a> Cluster<'a> {
     pub fn initial_state(&self) -> State {
         let n = self.snap.nodes().len();
         let mut load = Vec::with_capacity(n * self.d);
-        let mut scoring = vec![0u64; n * 2];
+        let mut scoring = vec![0u128; n * 2];
         for i in 0..n {
             load.extend_from_slice(self.snap.requested(i));
         }
         for p in self.snap.pods() {
             if let (Some(i), false) = (p.node, p.spec.phase.is_terminal()) {
-                let (c, m) = scoring_request(&p.request);
-                scoring[i * 2] += c;
-                scoring[i * 2 + 1] += m;
+                scoring[i * 2] += u128::from(p.scoring[0]);
+                scoring[i * 2 + 1] += u128::from(p.scoring[1]);
             }
         }
         State {
@@ -136,7 +130,7 @@ impl<'a> Cluster<'a> {
     /// ties to the first node by name) and checks the result against the cap.
     pub fn place_by_scheduler(&self, st: &mut State, pod: usize) -> Result<usize, Reason> {
         let p = &self.snap.pods()[pod];
-        let (sc, sm) = scoring_request(&p.request);
+        let [sc, sm] = p.scoring.map(u128::from);
         let mut best: Option<(i64, usize)> = None;
         for n in 0..self.snap.nodes().len() {
             if !self.can_receive(st, n) || !self.scheduler_fits(st, n, &p.request) {
@@ -204,7 +198,7 @@ impl<'a> Cluster<'a> {
             &mut st.sim_load[predicted * self.d..(predicted + 1) * self.d],
             request,
         );
-        let (sc, sm) = scoring_request(request);
+        let [sc, sm] = self.snap.pods()[pod].scoring.map(u128::from);
         st.sim_scoring[predicted * 2] -= sc;
         st.sim_scoring[predicted * 2 + 1] -= sm;
     }
@@ -316,26 +310,13 @@ fn sub(row: &mut [u64], v: &[u64]) {
     }
 }
 
-/// CPU and memory as kube-scheduler's scoring counts them (defaults for zero requests).
-fn scoring_request(request: &[u64]) -> (u64, u64) {
-    let cpu = request[Dimensions::CPU];
-    let mem = request[Dimensions::MEMORY];
-    (
-        if cpu == 0 { DEFAULT_SCORING_CPU } else { cpu },
-        if mem == 0 {
-            DEFAULT_SCORING_MEMORY
-        } else {
-            mem
-        },
-    )
-}
-
 /// NodeResourcesFit LeastAllocated score of one resource, 0–100 (integer, as the scheduler).
-fn least_allocated(allocatable: u64, requested: u64) -> i64 {
+fn least_allocated(allocatable: u64, requested: u128) -> i64 {
+    let allocatable = u128::from(allocatable);
     if allocatable == 0 || requested > allocatable {
         return 0;
     }
-    ((u128::from(allocatable - requested) * 100) / u128::from(allocatable)) as i64
+    ((allocatable - requested) * 100 / allocatable) as i64
 }
 
 fn fraction(requested: u64, allocatable: u64) -> f64 {
@@ -363,10 +344,5 @@ mod tests {
         assert_eq!(least_allocated(0, 0), 0);
         assert_eq!(balanced_allocation(0.5, 0.5), 100);
         assert_eq!(balanced_allocation(1.0, 0.0), 50);
-        assert_eq!(
-            scoring_request(&[0, 0, 0, 1]),
-            (DEFAULT_SCORING_CPU, DEFAULT_SCORING_MEMORY)
-        );
-        assert_eq!(scoring_request(&[5, 7, 0, 1]), (5, 7));
     }
 }

@@ -260,7 +260,12 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         let blocking_pods = std::mem::take(&mut blocking[i]);
         let reason = node_reason[i]
             .clone()
-            .or_else(|| blocking_pods.first().map(|b| b.reason.clone()))
+            .or_else(|| {
+                blocking_pods
+                    .iter()
+                    .min_by_key(|b| b.reason.code)
+                    .map(|b| b.reason.clone())
+            })
             .or_else(|| fit_reason[i].clone());
         // Every kept node was ruled out by a node rule, a blocking pod or a failed fit.
         let reason = reason.unwrap_or_else(|| Reason {
