@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use compactor_core::model::{
-    ContainerSpec, EXCLUDE_ANNOTATION, INSTANCE_TYPE_LABEL, LabelSelector, MIRROR_ANNOTATION,
-    NodeSpec, OwnerRef, PdbSpec, PodPhase, PodSpec, SAFE_TO_EVICT_ANNOTATION, SnapshotSpec,
-    VolumeSource, VolumeSpec, ZONE_LABEL,
+    ContainerSpec, EXCLUDE_ANNOTATION, INSTANCE_TYPE_LABEL, MIRROR_ANNOTATION, NodeSpec, OwnerRef,
+    PdbSpec, PodPhase, PodSpec, SAFE_TO_EVICT_ANNOTATION, SnapshotSpec, VolumeSource, VolumeSpec,
+    ZONE_LABEL,
 };
 use compactor_core::resources::ResourceList;
 
@@ -463,15 +463,7 @@ impl Builder {
     }
 
     fn pdb(&mut self, ns: &str, name: &str, app: &str, allowed: u32) {
-        self.pdbs.push(PdbSpec {
-            namespace: ns.into(),
-            name: name.into(),
-            selector: Some(LabelSelector {
-                match_labels: [("app".to_owned(), app.to_owned())].into(),
-                ..Default::default()
-            }),
-            disruptions_allowed: allowed,
-        });
+        self.pdbs.push(PdbSpec::for_app(ns, name, app, allowed));
     }
 
     fn spec(self) -> SnapshotSpec {

@@ -293,6 +293,25 @@ pub struct PdbSpec {
 }
 
 impl PdbSpec {
+    /// A PDB in `namespace` selecting the pods labelled `app=<app>`, the most common shape.
+    ///
+    /// # Examples
+    /// ```
+    /// let pdb = compactor_core::model::PdbSpec::for_app("shop", "web", "web", 1);
+    /// assert_eq!(pdb.selector.unwrap().match_labels["app"], "web");
+    /// ```
+    pub fn for_app(namespace: &str, name: &str, app: &str, disruptions_allowed: u32) -> Self {
+        Self {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            selector: Some(LabelSelector {
+                match_labels: [("app".to_owned(), app.to_owned())].into(),
+                match_expressions: Vec::new(),
+            }),
+            disruptions_allowed,
+        }
+    }
+
     /// `namespace/name`.
     pub fn key(&self) -> String {
         format!("{}/{}", self.namespace, self.name)

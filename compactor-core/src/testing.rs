@@ -5,8 +5,7 @@
 //! machine (a small xorshift generator, no global state).
 
 use crate::model::{
-    ContainerSpec, LabelSelector, NodeSpec, OwnerRef, PdbSpec, PodSpec, SnapshotSpec, VolumeSource,
-    VolumeSpec,
+    ContainerSpec, NodeSpec, OwnerRef, PdbSpec, PodSpec, SnapshotSpec, VolumeSource, VolumeSpec,
 };
 use crate::resources::ResourceList;
 
@@ -47,15 +46,7 @@ pub fn pod(ns: &str, name: &str, node: &str, owner: &str, cpu: u64, memory: u64)
 
 /// A PDB in `ns` selecting pods labelled `app=<app>`.
 pub fn pdb(ns: &str, name: &str, app: &str, allowed: u32) -> PdbSpec {
-    PdbSpec {
-        namespace: ns.into(),
-        name: name.into(),
-        selector: Some(LabelSelector {
-            match_labels: [("app".to_owned(), app.to_owned())].into(),
-            ..Default::default()
-        }),
-        disruptions_allowed: allowed,
-    }
+    PdbSpec::for_app(ns, name, app, allowed)
 }
 
 /// A small deterministic pseudo-random generator (xorshift64*).
