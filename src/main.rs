@@ -2,7 +2,9 @@
 //!
 //! A thin layer: parse arguments, read files, call the crates, print.
 
+mod analyze;
 mod demo;
+mod html;
 mod table;
 
 use std::io::Write;
@@ -43,6 +45,9 @@ enum Command {
     },
     /// Print the embedded demo cluster in the core snapshot JSON format.
     Demo,
+    /// Analyze a snapshot: utilization, waste, over-provisioned workloads, right-sizing, cost,
+    /// and what right-sizing would free (a second plan). Report only.
+    Analyze(analyze::AnalyzeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -177,6 +182,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::Analyze(args) => {
+            analyze::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo => {
             serde_json::to_writer_pretty(&mut out, &demo::snapshot())?;
             writeln!(out)?;
@@ -196,12 +205,17 @@ fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())).into())
 }
 
-/// Reads and validates a snapshot file, or the demo cluster when `path` is `None`.
-fn load(path: Option<&Path>) -> anyhow::Result<Snapshot> {
-    let spec: SnapshotSpec = match path {
+/// Reads a snapshot file, or the demo cluster when `path` is `None` (not yet validated).
+fn load_spec(path: Option<&Path>) -> anyhow::Result<SnapshotSpec> {
+    Ok(match path {
         None => demo::snapshot(),
         Some(p) => compactor_kube::read_snapshot(&read(p)?)
             .map_err(|e| InputError(format!("{}: {e}", p.display())))?,
-    };
+    })
+}
+
+/// Reads and validates a snapshot file, or the demo cluster when `path` is `None`.
+fn load(path: Option<&Path>) -> anyhow::Result<Snapshot> {
+    let spec = load_spec(path)?;
     Snapshot::new(spec).map_err(|e| InputError(format!("{}: {e}", source_name(path))).into())
 }

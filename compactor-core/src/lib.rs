@@ -22,6 +22,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod bounds;
 pub mod cost;
 pub mod error;

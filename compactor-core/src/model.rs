@@ -47,6 +47,10 @@ pub struct NodeSpec {
     /// The node's Ready condition; defaults to true.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub ready: bool,
+    /// Observed usage of the whole node (NodeMetrics `usage`: `cpu`, `memory`), when known.
+    /// Used by the analyzer only; a resource that is not listed is unknown, never zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ResourceList>,
 }
 
 /// Lifecycle phase of a pod.
@@ -196,6 +200,20 @@ pub struct PodSpec {
     /// Whether every app container has a readiness probe (used for risk).
     #[serde(default, skip_serializing_if = "is_false")]
     pub readiness_probe: bool,
+    /// Pod limits: for each resource that *every* app container limits, the sum of those
+    /// limits (a resource some app container leaves unlimited is absent). Used by the analyzer
+    /// only (usage against limits); the planner ignores it.
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub limits: ResourceList,
+    /// The pod's current observed usage, summed over its containers (PodMetrics), when known.
+    /// A resource that is not listed is unknown, never zero. Used by the analyzer only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<ResourceList>,
+    /// Usage history, oldest first (one entry per observation, each summed over the
+    /// containers). With two or more samples the analyzer recommends requests from a
+    /// percentile of them; see `compactor_core::analysis`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage_samples: Vec<ResourceList>,
 }
 
 impl PodSpec {

@@ -68,7 +68,8 @@ impl Snapshot {
     /// - [`CoreError::Overflow`] when a pod's or a node's total does not fit in 64 bits.
     ///
     /// # Complexity
-    /// O((N + P) · d + P · B) where B is the number of PDBs in the pod's namespace.
+    /// O((N + P) · d + P · (log B + B_ns)) where B_ns is the number of PDBs in the pod's
+    /// namespace.
     pub fn new(spec: SnapshotSpec) -> Result<Self, CoreError> {
         let SnapshotSpec {
             mut nodes,
@@ -126,6 +127,7 @@ impl Snapshot {
         }
         let dims = Dimensions::from_lists(lists);
 
+        let pdb_index = PdbIndex::new(&pdbs);
         let node_index: BTreeMap<&str, usize> = nodes
             .iter()
             .enumerate()
@@ -182,12 +184,7 @@ impl Snapshot {
                     })?;
                 }
             }
-            let covering = pdbs
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.covers(&p))
-                .map(|(i, _)| i)
-                .collect();
+            let covering = pdb_index.covering(&pdbs, &p);
             built_pods.push(Pod {
                 spec: p,
                 request,
@@ -286,6 +283,46 @@ impl Snapshot {
             .iter()
             .map(|p| p.spec.namespace.as_str())
             .collect()
+    }
+}
+
+/// PodDisruptionBudgets indexed by namespace and by one of their `matchLabels` pairs, so that
+/// finding the PDBs of a pod does not scan every PDB.
+struct PdbIndex<'a> {
+    /// `(namespace, key, value)` → PDBs whose selector requires that label.
+    by_label: BTreeMap<(&'a str, &'a str, &'a str), Vec<usize>>,
+    /// namespace → PDBs without `matchLabels` (expressions only, or empty).
+    unlabelled: BTreeMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> PdbIndex<'a> {
+    fn new(pdbs: &'a [PdbSpec]) -> Self {
+        let mut by_label: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+        let mut unlabelled: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, b) in pdbs.iter().enumerate() {
+            // A null selector covers nothing and is not indexed.
+            let Some(sel) = &b.selector else { continue };
+            match sel.match_labels.iter().next() {
+                Some((k, v)) => by_label.entry((b.namespace.as_str(), k.as_str(), v.as_str())).or_default().push(i),
+                None => unlabelled.entry(b.namespace.as_str()).or_default().push(i),
+            }
+        }
+        Self { by_label, unlabelled }
+    }
+
+    /// Indices of the PDBs covering `pod`, ascending.
+    fn covering(&self, pdbs: &[PdbSpec], pod: &PodSpec) -> Vec<usize> {
+        let ns = pod.namespace.as_str();
+        let mut out: Vec<usize> = self.unlabelled.get(ns).into_iter().flatten().copied().collect();
+        for (k, v) in &pod.labels {
+            if let Some(list) = self.by_label.get(&(ns, k.as_str(), v.as_str())) {
+                out.extend(list);
+            }
+        }
+        out.retain(|i| pdbs[*i].covers(pod));
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 

@@ -166,13 +166,17 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         }
         for r in 0..replicas {
             // Utilisation between roughly 10 % and 60 % per node: place on a random node with room.
+            let has_room = |k: usize| {
+                let (c, m, g) = free[k];
+                c >= cpu && m >= mem && g >= gpu && c * 10 > nodes[k].allocatable.get("cpu") * 4
+            };
+            // A few random probes, then a scan from a random start.
+            let probes: Vec<usize> = (0..8).map(|_| rng.below(shape.nodes.max(1) as u64) as usize).collect();
             let start = rng.below(shape.nodes.max(1) as u64) as usize;
-            let Some(target) = (0..shape.nodes)
-                .map(|k| (start + k) % shape.nodes)
-                .find(|&k| {
-                    let (c, m, g) = free[k];
-                    c >= cpu && m >= mem && g >= gpu && c * 10 > nodes[k].allocatable.get("cpu") * 4
-                })
+            let Some(target) = probes
+                .into_iter()
+                .find(|&k| has_room(k))
+                .or_else(|| (0..shape.nodes).map(|k| (start + k) % shape.nodes).find(|&k| has_room(k)))
             else {
                 continue;
             };

@@ -29,6 +29,7 @@
 
 pub mod error;
 pub mod mapping;
+pub mod metrics;
 
 pub use error::KubeError;
 pub use mapping::{read_snapshot, snapshot_from_kubectl_list};

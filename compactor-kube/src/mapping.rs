@@ -104,6 +104,7 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
             .and_then(|s| s.unschedulable)
             .unwrap_or(false),
         ready,
+        usage: None,
     })
 }
 
@@ -128,7 +129,9 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
 /// - volumes: `persistentVolumeClaim` → claim, `emptyDir` → emptyDir (memory-backed when
 ///   `medium: Memory`), `hostPath` → hostPath, anything else → other;
 /// - `readiness_probe`: there is at least one app container and every app container has a
-///   `readinessProbe`.
+///   `readinessProbe`;
+/// - `limits`: for each resource that every app container limits, the sum of the limits
+///   (used by the analyzer only); `usage` is left unknown (see [`crate::metrics`]).
 ///
 /// # Examples
 /// ```
@@ -241,9 +244,44 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         overhead,
         pod_requests,
         volumes,
+        limits: pod_limits(&object, app)?,
+        usage: None,
+        usage_samples: Vec::new(),
         namespace,
         name,
     })
+}
+
+/// The pod's limits: for each resource that every app container limits, the sum of the
+/// limits (the analyzer compares usage with it). Errors name `spec.containers[i].resources.limits.<res>`.
+fn pod_limits(object: &str, app: &[Container]) -> Result<ResourceList, KubeError> {
+    let mut per_container = Vec::with_capacity(app.len());
+    for (i, c) in app.iter().enumerate() {
+        per_container.push(
+            match c.resources.as_ref().and_then(|r| r.limits.as_ref()) {
+                Some(list) => {
+                    parse_list(object, &format!("spec.containers[{i}].resources.limits"), list)?
+                }
+                None => ResourceList::new(),
+            },
+        );
+    }
+    let Some((first, rest)) = per_container.split_first() else {
+        return Ok(ResourceList::new());
+    };
+    let mut out = ResourceList::new();
+    for (resource, amount) in first.iter() {
+        if rest.iter().all(|l| l.contains(resource)) {
+            let total = rest
+                .iter()
+                .try_fold(amount, |acc, l| acc.checked_add(l.get(resource)));
+            // A sum beyond 64 bits is as good as no limit.
+            if let Some(total) = total {
+                out.set(resource, total);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Maps a policy/v1 PodDisruptionBudget.

@@ -1,11 +1,11 @@
 //! First-fit decreasing.
 
-use super::Strategy;
+use super::{Bins, Strategy};
 
 /// First-fit decreasing: the first bin (in bin order) that can take the item.
 ///
 /// # Complexity
-/// O(1) per decision over the fitting bins.
+/// O(d · log n) per decision when the segment tree prunes well (see [`Bins::first_fit`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FirstFitDecreasing;
 
@@ -14,12 +14,7 @@ impl Strategy for FirstFitDecreasing {
         "first-fit"
     }
 
-    fn select(
-        &self,
-        _item: &[u64],
-        fitting: &[(usize, &[u64])],
-        _weights: &[f64],
-    ) -> Option<usize> {
-        fitting.first().map(|(b, _)| *b)
+    fn select(&self, bins: &Bins, item: &[u64]) -> Option<usize> {
+        bins.first_fit(item)
     }
 }

@@ -5,9 +5,11 @@
 //! scored and used by the planner the same way.
 
 mod bfd;
+mod bins;
 mod ffd;
 
 pub use bfd::BestFitDecreasing;
+pub use bins::Bins;
 pub use ffd::FirstFitDecreasing;
 
 use serde::{Deserialize, Serialize};
@@ -19,10 +21,8 @@ pub trait Strategy: std::fmt::Debug + Send + Sync {
     /// The strategy's stable name (`first-fit`, `best-fit`).
     fn name(&self) -> &'static str;
 
-    /// Picks one of `fitting` — `(bin index, residual capacity)` pairs, in bin order, every one
-    /// of which can take `item` — or `None` to open a new bin (only [`pack`] can).
-    /// `weights` normalise dimensions (1 / capacity).
-    fn select(&self, item: &[u64], fitting: &[(usize, &[u64])], weights: &[f64]) -> Option<usize>;
+    /// Picks an active bin of `bins` that can take `item`, or `None` when none can.
+    fn select(&self, bins: &Bins, item: &[u64]) -> Option<usize>;
 }
 
 /// The strategies the planner and the CLI offer.
@@ -95,7 +95,7 @@ pub struct Packing {
 }
 
 /// Packs `items` into identical bins of size `capacity` with `strategy`, items taken in
-/// decreasing normalised size.
+/// decreasing normalised size; a new bin is opened when no open bin can take an item.
 ///
 /// # Examples
 /// ```
@@ -110,62 +110,45 @@ pub struct Packing {
 /// [`CoreError::ItemTooLarge`] when an item exceeds an empty bin.
 ///
 /// # Complexity
-/// O(n log n + n · b · d) for n items, b bins, d dimensions.
-pub fn pack(
-    items: &[Vec<u64>],
-    capacity: &[u64],
-    strategy: &dyn Strategy,
-) -> Result<Packing, CoreError> {
-    for (i, item) in items.iter().enumerate() {
-        if item.len() != capacity.len() {
-            return Err(CoreError::DimensionMismatch {
-                item: i,
-                expected: capacity.len(),
-                got: item.len(),
-            });
-        }
-        if let Some(d) = item.iter().zip(capacity).position(|(x, c)| x > c) {
-            return Err(CoreError::ItemTooLarge {
-                item: i,
-                dimension: d,
-            });
-        }
-    }
+/// O(n log n + n · d · log n) for n items in d dimensions when the indexes prune well
+/// (see [`Bins`]).
+pub fn pack(items: &[Vec<u64>], capacity: &[u64], strategy: &dyn Strategy) -> Result<Packing, CoreError> {
+    validate_items(items, capacity)?;
     let weights = weights_for(capacity);
     let views: Vec<&[u64]> = items.iter().map(Vec::as_slice).collect();
-    let d = capacity.len();
-    let mut residual: Vec<u64> = Vec::new();
+    let full: Vec<i128> = capacity.iter().map(|c| i128::from(*c)).collect();
+    let mut bins = Bins::new(capacity.len(), items.len(), weights.clone());
+    let mut opened = 0;
     let mut assignment = vec![0; items.len()];
     for i in decreasing_order(&views, &weights) {
-        let item = views[i];
-        let bins = residual.len() / d.max(1);
-        let chosen = {
-            let mut fitting: Vec<(usize, &[u64])> = Vec::new();
-            for b in 0..bins {
-                let r = &residual[b * d..(b + 1) * d];
-                if fits(item, r) {
-                    fitting.push((b, r));
-                }
-            }
-            strategy.select(item, &fitting, &weights)
-        };
-        let b = match chosen {
+        let b = match strategy.select(&bins, views[i]) {
             Some(b) => b,
             None => {
-                residual.extend_from_slice(capacity);
-                bins
+                bins.open(opened, &full);
+                opened += 1;
+                opened - 1
             }
         };
-        for (r, x) in residual[b * d..(b + 1) * d].iter_mut().zip(item) {
-            *r -= x;
-        }
+        bins.take(b, views[i]);
         assignment[i] = b;
     }
-    let bins = residual
-        .len()
-        .checked_div(d)
-        .unwrap_or(usize::from(!items.is_empty()));
-    Ok(Packing { assignment, bins })
+    Ok(Packing { assignment, bins: opened })
+}
+
+/// Checks that every item has the bins' dimensions and fits an empty bin.
+///
+/// # Errors
+/// [`CoreError::DimensionMismatch`], [`CoreError::ItemTooLarge`].
+pub fn validate_items(items: &[Vec<u64>], capacity: &[u64]) -> Result<(), CoreError> {
+    for (i, item) in items.iter().enumerate() {
+        if item.len() != capacity.len() {
+            return Err(CoreError::DimensionMismatch { item: i, expected: capacity.len(), got: item.len() });
+        }
+        if let Some(d) = item.iter().zip(capacity).position(|(x, c)| x > c) {
+            return Err(CoreError::ItemTooLarge { item: i, dimension: d });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -198,34 +181,19 @@ mod tests {
 
     #[test]
     fn ffd_takes_the_first_bin_bfd_the_tightest() {
-        let r5: &[u64] = &[5];
-        let r4: &[u64] = &[4];
-        assert_eq!(
-            FirstFitDecreasing.select(&[4], &[(0, r5), (1, r4)], &[0.1]),
-            Some(0)
-        );
-        assert_eq!(
-            BestFitDecreasing.select(&[4], &[(0, r5), (1, r4)], &[0.1]),
-            Some(1)
-        );
-        // Ties go to the earlier bin.
-        assert_eq!(
-            BestFitDecreasing.select(&[4], &[(3, r4), (7, r4)], &[0.1]),
-            Some(3)
-        );
-        assert_eq!(BestFitDecreasing.select(&[4], &[], &[0.1]), None);
-        // End to end: 6 → b0 (4 left), 5 → b1 (5 left), 4: FFD b0, BFD b0 (0 left);
-        // 5, 6, 3, 3: 6 → b0 (4), 5 → b1 (5), 3: FFD b0 (1 left), BFD b0 (1 left); 3: FFD b1, BFD b1.
-        // 7, 5, 4, 1: 7 → b0 (3), 5 → b1 (5), 4 → b1 (1), 1: FFD b0 (first), BFD b1 (tightest).
+        let mut bins = Bins::new(1, 3, vec![0.1]);
+        bins.open(0, &[5]);
+        bins.open(1, &[4]);
+        bins.open(2, &[4]);
+        assert_eq!(FirstFitDecreasing.select(&bins, &[4]), Some(0));
+        // The tightest bin; ties go to the earlier one.
+        assert_eq!(BestFitDecreasing.select(&bins, &[4]), Some(1));
+        assert_eq!(BestFitDecreasing.select(&bins, &[6]), None);
+        // 7, 5, 4, 1 into bins of 10: 7 → b0 (3 left), 5 → b1 (5), 4 → b1 (1), then 1:
+        // FFD takes b0 (first), BFD takes b1 (tightest).
         let items = vec![vec![7], vec![5], vec![4], vec![1]];
-        assert_eq!(
-            pack(&items, &[10], &FirstFitDecreasing).unwrap().assignment,
-            vec![0, 1, 1, 0]
-        );
-        assert_eq!(
-            pack(&items, &[10], &BestFitDecreasing).unwrap().assignment,
-            vec![0, 1, 1, 1]
-        );
+        assert_eq!(pack(&items, &[10], &FirstFitDecreasing).unwrap().assignment, vec![0, 1, 1, 0]);
+        assert_eq!(pack(&items, &[10], &BestFitDecreasing).unwrap().assignment, vec![0, 1, 1, 1]);
     }
 
     #[test]

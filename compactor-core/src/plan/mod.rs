@@ -7,6 +7,7 @@
 mod blockers;
 mod placement;
 mod planner;
+mod scheduler;
 mod waves;
 
 pub use blockers::{PodDisposition, classify_pod};
@@ -96,6 +97,8 @@ pub enum ReasonCode {
     NodeCordoned,
     /// The last node of the cluster: a plan never drains every node.
     LastNode,
+    /// Could be drained, but is left for a later plan (the scheduler simulation budget ran out).
+    Deferred,
 }
 
 impl ReasonCode {
@@ -117,6 +120,7 @@ impl ReasonCode {
             ReasonCode::NodeNotReady => "node-not-ready",
             ReasonCode::NodeCordoned => "node-cordoned",
             ReasonCode::LastNode => "last-node",
+            ReasonCode::Deferred => "deferred",
         }
     }
 }

@@ -8,7 +8,8 @@ use crate::error::CoreError;
 use crate::model::{EXCLUDE_ANNOTATION, VolumeSource};
 use crate::packing::{weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
-use crate::plan::placement::{Cluster, State};
+use crate::plan::placement::Packer;
+use crate::plan::scheduler::SchedulerSim;
 use crate::plan::waves::assign_waves;
 use crate::plan::{
     BlockingPod, DrainedNode, KeptNode, Move, Plan, PlanOptions, Reason, ReasonCode, Savings,
@@ -152,39 +153,35 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
                 .map(|(dim, a)| thresholds.limit(dim, *a)),
         );
     }
-    let cluster = Cluster {
-        snap: snapshot,
-        d,
-        limit,
-        receiver,
-        weights,
-        strategy: options.strategy.strategy(),
-        thresholds,
-    };
-
-    let mut state = cluster.initial_state();
-    let mut drain_order: Vec<usize> = Vec::new();
+    let cap = thresholds.max_utilization_percent;
     let mut fit_reason: Vec<Option<Reason>> = vec![None; n];
+
+    // Phase 1: the strategy's packing chooses the drain set.
+    let mut packer = Packer::new(snapshot, &receiver, &limit, &weights, options.strategy.strategy(), cap);
+    let mut chosen: Vec<usize> = Vec::new();
     for c in candidates {
-        if drain_order.len() + 1 >= n {
+        if chosen.len() + 1 >= n {
             fit_reason[c] = Some(Reason {
                 code: ReasonCode::LastNode,
-                message: format!(
-                    "node {} is the last node left; a plan never drains every node",
-                    nodes[c].spec.name
-                ),
+                message: format!("node {} is the last node left; a plan never drains every node", nodes[c].spec.name),
             });
             continue;
         }
-        match try_drain(&cluster, &mut state, &drain_order, c, &movable) {
-            Ok(()) => drain_order.push(c),
+        match packer.try_drain(c, &movable[c]) {
+            Ok(()) => chosen.push(c),
             Err(reason) => fit_reason[c] = Some(reason),
         }
     }
 
+    // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
+    let (drain_order, placed) = validate(snapshot, chosen, &movable, &receiver, &limit, cap, &mut fit_reason);
+    let mut drained = vec![false; n];
+    for &x in &drain_order {
+        drained[x] = true;
+    }
+
     // Waves, in eviction order.
-    let evictions: Vec<(usize, &[usize])> = state
-        .placed
+    let evictions: Vec<(usize, &[usize])> = placed
         .iter()
         .map(|(p, _)| {
             let pod = &snapshot.pods()[*p];
@@ -200,9 +197,9 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
 
     let owner_counts = snapshot.owner_pod_counts();
     let mut receives = vec![0u32; n];
-    let mut moves = Vec::with_capacity(state.placed.len());
+    let mut moves = Vec::with_capacity(placed.len());
     let mut waves: Vec<Wave> = Vec::new();
-    for ((p, to), wave) in state.placed.iter().zip(&wave_of) {
+    for ((p, to), wave) in placed.iter().zip(&wave_of) {
         let pod = &snapshot.pods()[*p];
         let from = pod.node.unwrap_or_default();
         receives[*to] += 1;
@@ -254,7 +251,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
 
     let mut kept = Vec::new();
     for i in 0..n {
-        if state.drained[i] {
+        if drained[i] {
             continue;
         }
         let blocking_pods = std::mem::take(&mut blocking[i]);
@@ -330,71 +327,67 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     })
 }
 
-/// Tries to add `c` to the drain set; on success `st` holds the new placements.
-fn try_drain(
-    cluster: &Cluster<'_>,
-    st: &mut State,
-    drained: &[usize],
-    c: usize,
+/// Full passes of the scheduler simulation allowed before the rest of the drain set is
+/// deferred to a later plan.
+const VALIDATION_PASSES: usize = 4;
+
+/// Simulates kube-scheduler over the evictions of `drain` (all of it cordoned first) and drops
+/// a node whose pod would land over the cap (or nowhere), simulating again until every
+/// placement fits. After [`VALIDATION_PASSES`] failed passes the failing node and all after it
+/// are deferred. Returns the validated drain order and `(pod, predicted node)` in eviction
+/// order.
+///
+/// # Complexity
+/// O(passes · E · S · d) for E evictions and S nodes searched per pod (at most the adaptive
+/// `numFeasibleNodesToFind`, see [`super::scheduler`]).
+fn validate(
+    snapshot: &Snapshot,
+    mut drain: Vec<usize>,
     movable: &[Vec<usize>],
-) -> Result<(), Reason> {
-    if !st.received[c] {
-        // Nothing landed on c, so removing it from the receivers changes no earlier choice:
-        // place c's pods after the others.
-        st.drained[c] = true;
-        let mut done: Vec<(usize, usize, usize)> = Vec::new();
-        for &p in &movable[c] {
-            match place_both(cluster, st, p) {
-                Ok((packed, predicted)) => done.push((p, packed, predicted)),
-                Err(reason) => {
-                    for (p, packed, predicted) in done.into_iter().rev() {
-                        cluster.unplace(st, p, packed, predicted);
+    receiver: &[bool],
+    limit: &[u64],
+    cap: u8,
+    fit_reason: &mut [Option<Reason>],
+) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut passes = 0;
+    loop {
+        passes += 1;
+        let mut in_drain = vec![false; receiver.len()];
+        for &x in &drain {
+            in_drain[x] = true;
+        }
+        let mut sim = SchedulerSim::new(snapshot);
+        let mut placed = Vec::new();
+        let mut failure = None;
+        'nodes: for (k, &x) in drain.iter().enumerate() {
+            for &p in &movable[x] {
+                match sim.place(p, |i| receiver[i] && !in_drain[i], limit, cap) {
+                    Ok(to) => placed.push((p, to)),
+                    Err(reason) => {
+                        failure = Some((k, reason));
+                        break 'nodes;
                     }
-                    st.drained[c] = false;
-                    return Err(reason);
                 }
             }
         }
-        for (p, packed, predicted) in done {
-            record(st, p, packed, predicted);
-        }
-        return Ok(());
-    }
-    // c already receives pods: place the whole drain set again without it.
-    let mut fresh = cluster.initial_state();
-    for &x in drained.iter().chain(std::iter::once(&c)) {
-        fresh.drained[x] = true;
-    }
-    for &x in drained.iter().chain(std::iter::once(&c)) {
-        for &p in &movable[x] {
-            let (packed, predicted) = place_both(cluster, &mut fresh, p)?;
-            record(&mut fresh, p, packed, predicted);
-        }
-    }
-    *st = fresh;
-    Ok(())
-}
-
-fn record(st: &mut State, pod: usize, packed: usize, predicted: usize) {
-    st.placed.push((pod, predicted));
-    st.packed.push(packed);
-    st.received[packed] = true;
-    st.received[predicted] = true;
-}
-
-fn place_both(cluster: &Cluster<'_>, st: &mut State, pod: usize) -> Result<(usize, usize), Reason> {
-    let packed = cluster.place_by_strategy(st, pod)?;
-    match cluster.place_by_scheduler(st, pod) {
-        Ok(predicted) => Ok((packed, predicted)),
-        Err(reason) => {
-            let request = &cluster.snap.pods()[pod].request;
-            for (l, r) in st.load[packed * cluster.d..(packed + 1) * cluster.d]
-                .iter_mut()
-                .zip(request)
-            {
-                *l -= r;
+        let Some((k, reason)) = failure else {
+            return (drain, placed);
+        };
+        fit_reason[drain[k]] = Some(reason);
+        if passes < VALIDATION_PASSES {
+            drain.remove(k);
+        } else {
+            let failed = &snapshot.nodes()[drain[k]].spec.name;
+            for &y in &drain[k + 1..] {
+                fit_reason[y] = Some(Reason {
+                    code: ReasonCode::Deferred,
+                    message: format!(
+                        "node {} could be emptied, but kube-scheduler's predicted placements failed for node {failed} before it; plan again once this plan is applied",
+                        snapshot.nodes()[y].spec.name
+                    ),
+                });
             }
-            Err(reason)
+            drain.truncate(k);
         }
     }
 }

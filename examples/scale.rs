@@ -1,0 +1,45 @@
+//! Plans a generated cluster once and prints timings and a summary; run under
+//! `/usr/bin/time -v` to read the peak memory.
+//!
+//! ```sh
+//! cargo run --release --example scale -- 10000        # nodes (about 10 pods per node)
+//! /usr/bin/time -v target/release/examples/scale 10000 best-fit
+//! ```
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use compactor_core::Snapshot;
+use compactor_core::packing::StrategyKind;
+use compactor_core::plan::{PlanOptions, plan};
+use compactor_core::testing::{ClusterShape, generate};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let nodes: usize = args.next().unwrap_or_else(|| "10000".into()).parse().context("nodes must be a number")?;
+    let strategy = match args.next().as_deref() {
+        None | Some("best-fit") => StrategyKind::BestFit,
+        Some("first-fit") => StrategyKind::FirstFit,
+        Some(other) => bail!("unknown strategy {other:?} (first-fit, best-fit)"),
+    };
+    let t0 = Instant::now();
+    let spec = generate(42, ClusterShape { nodes, pods_per_node: 10, blocking_percent: 5 });
+    let pods = spec.pods.len();
+    let t1 = Instant::now();
+    let snap = Snapshot::new(spec)?;
+    let t2 = Instant::now();
+    let p = plan(&snap, &PlanOptions { strategy, ..PlanOptions::default() })?;
+    let t3 = Instant::now();
+    println!(
+        "{nodes} nodes, {pods} pods, {}: generate {:.0} ms, snapshot {:.0} ms, plan {:.0} ms; drains {} nodes ({} moves, {} waves), lower bound {}",
+        strategy.name(),
+        (t1 - t0).as_secs_f64() * 1e3,
+        (t2 - t1).as_secs_f64() * 1e3,
+        (t3 - t2).as_secs_f64() * 1e3,
+        p.drain.len(),
+        p.moves.len(),
+        p.waves.len(),
+        p.lower_bound.nodes
+    );
+    Ok(())
+}
