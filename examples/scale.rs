@@ -16,19 +16,36 @@ use compactor_core::testing::{ClusterShape, generate};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let nodes: usize = args.next().unwrap_or_else(|| "10000".into()).parse().context("nodes must be a number")?;
+    let nodes: usize = args
+        .next()
+        .unwrap_or_else(|| "10000".into())
+        .parse()
+        .context("nodes must be a number")?;
     let strategy = match args.next().as_deref() {
         None | Some("best-fit") => StrategyKind::BestFit,
         Some("first-fit") => StrategyKind::FirstFit,
         Some(other) => bail!("unknown strategy {other:?} (first-fit, best-fit)"),
     };
     let t0 = Instant::now();
-    let spec = generate(42, ClusterShape { nodes, pods_per_node: 10, blocking_percent: 5 });
+    let spec = generate(
+        42,
+        ClusterShape {
+            nodes,
+            pods_per_node: 10,
+            blocking_percent: 5,
+        },
+    );
     let pods = spec.pods.len();
     let t1 = Instant::now();
     let snap = Snapshot::new(spec)?;
     let t2 = Instant::now();
-    let p = plan(&snap, &PlanOptions { strategy, ..PlanOptions::default() })?;
+    let p = plan(
+        &snap,
+        &PlanOptions {
+            strategy,
+            ..PlanOptions::default()
+        },
+    )?;
     let t3 = Instant::now();
     println!(
         "{nodes} nodes, {pods} pods, {}: generate {:.0} ms, snapshot {:.0} ms, plan {:.0} ms; drains {} nodes ({} moves, {} waves), lower bound {}",

@@ -3,14 +3,17 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::table::Table;
 use anyhow::Context;
 use compactor_core::Snapshot;
-use compactor_core::analysis::{Analysis, AnalysisOptions, ResourceFigures, WorkloadDimension, analyze};
+use compactor_core::analysis::{
+    Analysis, AnalysisOptions, ResourceFigures, WorkloadDimension, analyze,
+};
 use compactor_core::cost::{Pricing, format_dollars};
 use compactor_core::packing::StrategyKind;
 use compactor_core::plan::PlanOptions;
-use compactor_core::safety::SafetyLevel;
 use compactor_core::resources::{CPU, MEMORY, human};
+use compactor_core::safety::SafetyLevel;
 use compactor_kube::metrics::{MetricsCoverage, apply_metrics, read_metrics, read_pricing};
 
 use crate::{InputError, SafetyArg, StrategyArg};
@@ -71,9 +74,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let mut dumps = Vec::with_capacity(args.metrics.len());
     for path in &args.metrics {
         let text = crate::read(path)?;
-        dumps.push(
-            read_metrics(&text).map_err(|e| InputError(format!("{}: {e}", path.display())))?,
-        );
+        dumps
+            .push(read_metrics(&text).map_err(|e| InputError(format!("{}: {e}", path.display())))?);
     }
     let coverage = (!dumps.is_empty()).then(|| apply_metrics(&mut spec, &dumps));
     if let Some(c) = &coverage {
@@ -120,58 +122,16 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Left-aligned columns, two spaces apart (as `plan` prints them).
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn new(header: &[&str]) -> Self {
-        Self {
-            header: header.iter().map(|s| (*s).to_owned()).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for r in &self.rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| {
-            let last = cells.len().saturating_sub(1);
-            cells
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if i == last {
-                        c.clone()
-                    } else {
-                        format!("{c:<w$}", w = widths[i])
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        writeln!(out, "  {}", line(&self.header))?;
-        for r in &self.rows {
-            writeln!(out, "  {}", line(r))?;
-        }
-        Ok(())
-    }
-}
-
 fn note_unmatched(c: &MetricsCoverage) {
     if !c.unmatched.is_empty() {
         const SHOWN: usize = 5;
-        let mut names = c.unmatched.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+        let mut names = c
+            .unmatched
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         if c.unmatched.len() > SHOWN {
             names.push_str(&format!(", +{} more", c.unmatched.len() - SHOWN));
         }
@@ -180,6 +140,22 @@ fn note_unmatched(c: &MetricsCoverage) {
             c.unmatched.len()
         );
     }
+}
+
+/// An amount as one would write it in a manifest: `750m`, `2`, `2304Mi`, `96Mi`, `1536Ki`.
+pub fn kube_quantity(resource: &str, v: u64) -> String {
+    if resource == CPU {
+        return compactor_core::quantity::format(v, compactor_core::quantity::Unit::Milli);
+    }
+    if resource != MEMORY || v == 0 {
+        return v.to_string();
+    }
+    for (shift, suffix) in [(40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki")] {
+        if v.is_multiple_of(1u64 << shift) {
+            return format!("{}{suffix}", v >> shift);
+        }
+    }
+    v.to_string()
 }
 
 /// `45.0 %`, or `unknown`.
@@ -279,7 +255,11 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
     for n in &a.nodes {
         let p = |r: &str, used: bool| {
             n.resource(r).map_or("-".to_owned(), |f| {
-                pct(if used { f.usage_percent } else { f.request_percent })
+                pct(if used {
+                    f.usage_percent
+                } else {
+                    f.request_percent
+                })
             })
         };
         let fate = |after: Option<&compactor_core::analysis::NodeAfter>| match after {
@@ -312,7 +292,7 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
         None => writeln!(out, "Fragmentation: no workload pods")?,
         Some(f) => writeln!(
             out,
-            "Fragmentation: a typical pod requests {} and {}; {} more fit on the schedulable nodes; stranded: {} of {} free CPU ({}) and {} of {} free memory ({})",
+            "Fragmentation: a typical pod requests {} and {}; {} more fit on the schedulable nodes; stranded CPU {} of {} free ({}), stranded memory {} of {} free ({})",
             human(CPU, f.typical_cpu_millicores),
             human(MEMORY, f.typical_memory_bytes),
             f.typical_pods_that_fit,
@@ -391,8 +371,8 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
                 d.map_or("unknown".to_owned(), |d| {
                     format!(
                         "{} -> {}",
-                        human(r, d.current_request),
-                        human(r, d.recommended)
+                        kube_quantity(r, d.current_request),
+                        kube_quantity(r, d.recommended)
                     )
                 })
             };

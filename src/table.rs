@@ -8,25 +8,25 @@ use compactor_core::model::INSTANCE_TYPE_LABEL;
 use compactor_core::plan::Plan;
 use compactor_core::resources::{CPU, Dimensions, MEMORY, human};
 
-/// Left-aligned columns, two spaces apart.
-struct Table {
+/// Left-aligned columns, two spaces apart (shared by `plan` and `analyze`).
+pub(crate) struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    fn new(header: &[&str]) -> Self {
+    pub(crate) fn new(header: &[&str]) -> Self {
         Self {
             header: header.iter().map(|s| (*s).to_owned()).collect(),
             rows: Vec::new(),
         }
     }
 
-    fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
-    fn write(&self, out: &mut impl Write) -> io::Result<()> {
+    pub(crate) fn write(&self, out: &mut impl Write) -> io::Result<()> {
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for r in &self.rows {
             for (w, c) in widths.iter_mut().zip(r) {

@@ -76,3 +76,97 @@ pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
         binding_dimension: dims.name(best.1).to_owned(),
     }
 }
+
+/// Continuous bound for identical bins: `max_d ⌈Σ_i item_i[d] / capacity[d]⌉`.
+///
+/// # Examples
+/// ```
+/// assert_eq!(compactor_core::bounds::continuous_identical(&[vec![6, 1], vec![6, 1]], &[10, 10]), 2);
+/// ```
+///
+/// # Complexity
+/// O(n · d).
+pub fn continuous_identical(items: &[Vec<u64>], capacity: &[u64]) -> usize {
+    (0..capacity.len())
+        .map(|k| {
+            let total: u128 = items.iter().map(|i| u128::from(i[k])).sum();
+            usize::try_from(total.div_ceil(u128::from(capacity[k].max(1)))).unwrap_or(usize::MAX)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Martello–Toth bound L2 for identical bins, taken per dimension (the best over dimensions).
+///
+/// For one dimension with capacity C and a threshold K ≤ C/2: items larger than C − K each
+/// need their own bin (J1); items in (C/2, C − K] too, and no two share a bin (J2); items in
+/// [K, C/2] (J3) fit only into the room J2 leaves or into further bins:
+/// `L(K) = |J1| + |J2| + max(0, ⌈(Σ J3 − (|J2|·C − Σ J2)) / C⌉)`. L2 is the maximum over
+/// K ∈ {0} ∪ {sizes ≤ C/2}. It is never below the continuous bound of that dimension.
+///
+/// # Examples
+/// ```
+/// // Three items of 6 in bins of 10: no two fit together, so three bins (continuous: 2).
+/// assert_eq!(compactor_core::bounds::martello_toth_l2(&[vec![6], vec![6], vec![6]], &[10]), 3);
+/// ```
+///
+/// # Complexity
+/// O(d · n log n).
+pub fn martello_toth_l2(items: &[Vec<u64>], capacity: &[u64]) -> usize {
+    let mut best = 0;
+    for (k, &c) in capacity.iter().enumerate() {
+        let c = u128::from(c.max(1));
+        let mut sizes: Vec<u128> = items.iter().map(|i| u128::from(i[k])).collect();
+        sizes.sort_unstable();
+        // prefix[i] = sum of the i smallest sizes
+        let mut prefix = vec![0u128; sizes.len() + 1];
+        for (i, s) in sizes.iter().enumerate() {
+            prefix[i + 1] = prefix[i] + s;
+        }
+        let count_le = |x: u128| sizes.partition_point(|s| *s <= x);
+        let count_lt = |x: u128| sizes.partition_point(|s| *s < x);
+        let half = c / 2;
+        let mut thresholds: Vec<u128> = sizes.iter().copied().filter(|s| *s <= half).collect();
+        thresholds.push(0);
+        thresholds.dedup();
+        for kk in thresholds {
+            let j1 = sizes.len() - count_le(c - kk); // s > C − K
+            let j2_lo = count_le(half); // s > C/2
+            let j2_hi = count_le(c - kk); // s ≤ C − K
+            let j2 = j2_hi.saturating_sub(j2_lo);
+            let sum_j2 = prefix[j2_hi] - prefix[j2_lo.min(j2_hi)];
+            let j3_lo = count_lt(kk); // s ≥ K
+            let sum_j3 = prefix[j2_lo] - prefix[j3_lo.min(j2_lo)];
+            let room = (j2 as u128) * c - sum_j2;
+            let extra = sum_j3.saturating_sub(room).div_ceil(c);
+            let bound = j1 + j2 + usize::try_from(extra).unwrap_or(usize::MAX);
+            best = best.max(bound);
+        }
+    }
+    best.max(continuous_identical(items, capacity))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l2_on_textbook_cases() {
+        let one = |v: &[u64]| v.iter().map(|x| vec![*x]).collect::<Vec<_>>();
+        // Sizes 60, 60, 60, 30, 30, 30 in bins of 100: continuous 3; L2 with K = 30 gives
+        // |J2| = 3 (room 3 × 40 = 120 ≥ 90), so 3.
+        assert_eq!(martello_toth_l2(&one(&[60, 60, 60, 30, 30, 30]), &[100]), 3);
+        // 51 × 4 + 49 × 4 = 400 in bins of 100: continuous 4, L2 with K = 49: |J2| = 4,
+        // room 4 × 49 = 196 ≥ 196 → 4.
+        assert_eq!(
+            martello_toth_l2(&one(&[51, 51, 51, 51, 49, 49, 49, 49]), &[100]),
+            4
+        );
+        // 70 × 3 + 20 × 3: J1 with K = 20 → 3 big items alone; room 30 each fits the 20s → 3.
+        assert_eq!(martello_toth_l2(&one(&[70, 70, 70, 20, 20, 20]), &[100]), 3);
+        // 80 × 2 + 40 × 3 = 280: continuous 3; K = 40: J1 = {80, 80} (> 60), J3 = 40s (120),
+        // no J2 → 2 + ⌈120 / 100⌉ = 4.
+        assert_eq!(martello_toth_l2(&one(&[80, 80, 40, 40, 40]), &[100]), 4);
+        assert_eq!(martello_toth_l2(&[], &[100]), 0);
+    }
+}

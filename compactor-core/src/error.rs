@@ -79,4 +79,12 @@ pub enum CoreError {
         /// Dimension index.
         dimension: usize,
     },
+    /// A bin packing instance file is malformed.
+    #[error("invalid instance at line {line}: {message}")]
+    InvalidInstance {
+        /// 1-based line (0 when the problem is not on one line).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -32,6 +32,7 @@ pub mod plan;
 pub mod quantity;
 pub mod resources;
 pub mod risk;
+pub mod rng;
 pub mod safety;
 pub mod snapshot;
 #[cfg(feature = "test-util")]

@@ -76,9 +76,10 @@ impl Snapshot {
             mut pods,
             mut pdbs,
         } = spec;
-        nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        pdbs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        // Unstable sorts are enough: equal keys are duplicates, which are rejected below.
+        nodes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        pods.sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        pdbs.sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
 
         for w in nodes.windows(2) {
             if w[0].name == w[1].name {
@@ -266,11 +267,11 @@ impl Snapshot {
     }
 
     /// Number of pods per owner `(namespace, kind, name)`, non-terminal ones only.
-    pub fn owner_pod_counts(&self) -> BTreeMap<(String, String, String), u32> {
+    pub fn owner_pod_counts(&self) -> BTreeMap<(&str, &str, &str), u32> {
         let mut out = BTreeMap::new();
         for p in &self.pods {
             if let (Some(o), false) = (&p.spec.owner, p.spec.phase.is_terminal()) {
-                *out.entry((p.spec.namespace.clone(), o.kind.clone(), o.name.clone()))
+                *out.entry((p.spec.namespace.as_str(), o.kind.as_str(), o.name.as_str()))
                     .or_insert(0) += 1;
             }
         }
@@ -303,17 +304,29 @@ impl<'a> PdbIndex<'a> {
             // A null selector covers nothing and is not indexed.
             let Some(sel) = &b.selector else { continue };
             match sel.match_labels.iter().next() {
-                Some((k, v)) => by_label.entry((b.namespace.as_str(), k.as_str(), v.as_str())).or_default().push(i),
+                Some((k, v)) => by_label
+                    .entry((b.namespace.as_str(), k.as_str(), v.as_str()))
+                    .or_default()
+                    .push(i),
                 None => unlabelled.entry(b.namespace.as_str()).or_default().push(i),
             }
         }
-        Self { by_label, unlabelled }
+        Self {
+            by_label,
+            unlabelled,
+        }
     }
 
     /// Indices of the PDBs covering `pod`, ascending.
     fn covering(&self, pdbs: &[PdbSpec], pod: &PodSpec) -> Vec<usize> {
         let ns = pod.namespace.as_str();
-        let mut out: Vec<usize> = self.unlabelled.get(ns).into_iter().flatten().copied().collect();
+        let mut out: Vec<usize> = self
+            .unlabelled
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         for (k, v) in &pod.labels {
             if let Some(list) = self.by_label.get(&(ns, k.as_str(), v.as_str())) {
                 out.extend(list);

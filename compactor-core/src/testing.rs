@@ -49,36 +49,7 @@ pub fn pdb(ns: &str, name: &str, app: &str, allowed: u32) -> PdbSpec {
     PdbSpec::for_app(ns, name, app, allowed)
 }
 
-/// A small deterministic pseudo-random generator (xorshift64*).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator for `seed` (any value, zero included).
-    pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A value in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// True with probability `percent` / 100.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+pub use crate::rng::Rng;
 
 /// Shape of a generated cluster.
 #[derive(Debug, Clone, Copy)]
@@ -151,6 +122,7 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             )
         })
         .collect();
+    let node_cpu: Vec<u64> = nodes.iter().map(|n| n.allocatable.get("cpu")).collect();
     let mut pods = Vec::new();
     let mut pdbs = Vec::new();
     let workloads = (shape.nodes * shape.pods_per_node / 4).max(1);
@@ -168,16 +140,18 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             // Utilisation between roughly 10 % and 60 % per node: place on a random node with room.
             let has_room = |k: usize| {
                 let (c, m, g) = free[k];
-                c >= cpu && m >= mem && g >= gpu && c * 10 > nodes[k].allocatable.get("cpu") * 4
+                c >= cpu && m >= mem && g >= gpu && c * 10 > node_cpu[k] * 4
             };
             // A few random probes, then a scan from a random start.
-            let probes: Vec<usize> = (0..8).map(|_| rng.below(shape.nodes.max(1) as u64) as usize).collect();
+            let probes: Vec<usize> = (0..8)
+                .map(|_| rng.below(shape.nodes.max(1) as u64) as usize)
+                .collect();
             let start = rng.below(shape.nodes.max(1) as u64) as usize;
-            let Some(target) = probes
-                .into_iter()
-                .find(|&k| has_room(k))
-                .or_else(|| (0..shape.nodes).map(|k| (start + k) % shape.nodes).find(|&k| has_room(k)))
-            else {
+            let Some(target) = probes.into_iter().find(|&k| has_room(k)).or_else(|| {
+                (0..shape.nodes)
+                    .map(|k| (start + k) % shape.nodes)
+                    .find(|&k| has_room(k))
+            }) else {
                 continue;
             };
             free[target].0 -= cpu;

@@ -257,14 +257,14 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
 fn pod_limits(object: &str, app: &[Container]) -> Result<ResourceList, KubeError> {
     let mut per_container = Vec::with_capacity(app.len());
     for (i, c) in app.iter().enumerate() {
-        per_container.push(
-            match c.resources.as_ref().and_then(|r| r.limits.as_ref()) {
-                Some(list) => {
-                    parse_list(object, &format!("spec.containers[{i}].resources.limits"), list)?
-                }
-                None => ResourceList::new(),
-            },
-        );
+        per_container.push(match c.resources.as_ref().and_then(|r| r.limits.as_ref()) {
+            Some(list) => parse_list(
+                object,
+                &format!("spec.containers[{i}].resources.limits"),
+                list,
+            )?,
+            None => ResourceList::new(),
+        });
     }
     let Some((first, rest)) = per_container.split_first() else {
         return Ok(ResourceList::new());

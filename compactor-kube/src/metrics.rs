@@ -145,14 +145,13 @@ fn parse_usage(
                 });
             }
         };
-        let amount = quantity::parse(&text, unit_of(resource)).map_err(|error| {
-            KubeError::Quantity {
+        let amount =
+            quantity::parse(&text, unit_of(resource)).map_err(|error| KubeError::Quantity {
                 object: object.to_owned(),
                 field,
                 value: text.clone(),
                 error,
-            }
-        })?;
+            })?;
         out.set(resource, amount);
     }
     Ok(out)
@@ -410,10 +409,7 @@ pub fn read_pricing(text: &str) -> Result<Pricing, KubeError> {
     pricing.validate().map_err(|e| match e {
         compactor_core::CoreError::InvalidOption { field, message } => KubeError::Field {
             object: "pricing".to_owned(),
-            field: field
-                .strip_prefix("pricing.")
-                .unwrap_or(&field)
-                .to_owned(),
+            field: field.strip_prefix("pricing.").unwrap_or(&field).to_owned(),
             message,
         },
         other => KubeError::Field {
@@ -474,12 +470,16 @@ mod tests {
     fn errors_name_object_and_field() {
         let err = |t: &str| read_metrics(t).unwrap_err().to_string();
         assert_eq!(
-            err(r#"{"kind": "PodMetricsList", "items": [{"metadata": {"name": "p", "namespace": "d"},
-                "containers": [{"name": "a", "usage": {"cpu": "1m"}}, {"name": "b", "usage": {"memory": "12XB"}}]}]}"#),
+            err(
+                r#"{"kind": "PodMetricsList", "items": [{"metadata": {"name": "p", "namespace": "d"},
+                "containers": [{"name": "a", "usage": {"cpu": "1m"}}, {"name": "b", "usage": {"memory": "12XB"}}]}]}"#
+            ),
             "podmetrics d/p: containers[1].usage.memory: invalid quantity \"12XB\": unknown suffix \"XB\" in \"12XB\" (expected one of n u m k M G T P E Ki Mi Gi Ti Pi Ei or an exponent such as e3)"
         );
         assert_eq!(
-            err(r#"{"kind": "NodeMetricsList", "items": [{"metadata": {"name": "n"}, "usage": {"cpu": true}}]}"#),
+            err(
+                r#"{"kind": "NodeMetricsList", "items": [{"metadata": {"name": "n"}, "usage": {"cpu": true}}]}"#
+            ),
             "nodemetrics n: usage.cpu: expected a quantity, found a boolean"
         );
         assert!(
@@ -508,7 +508,9 @@ mod tests {
         SnapshotSpec {
             nodes: vec![NodeSpec {
                 name: "n1".into(),
-                allocatable: ResourceList::new().with("cpu", 4000).with("memory", 16 * GI),
+                allocatable: ResourceList::new()
+                    .with("cpu", 4000)
+                    .with("memory", 16 * GI),
                 ready: true,
                 ..Default::default()
             }],
@@ -563,7 +565,10 @@ mod tests {
         let a = &s.pods[0];
         assert_eq!(a.usage.as_ref().unwrap().get("cpu"), 30);
         assert_eq!(
-            a.usage_samples.iter().map(|u| u.get("cpu")).collect::<Vec<_>>(),
+            a.usage_samples
+                .iter()
+                .map(|u| u.get("cpu"))
+                .collect::<Vec<_>>(),
             [10, 30]
         );
         // One observation: usage only, no history.

@@ -223,6 +223,9 @@ pub(crate) fn workload_key(pod: &PodSpec) -> (String, String, String) {
     }
 }
 
+/// Replicas, measured pods, and the CPU and memory accumulators of one workload.
+type Group = (u32, u32, [Acc; 2]);
+
 #[derive(Default)]
 struct Acc {
     requested: u64,
@@ -237,7 +240,7 @@ struct Acc {
 
 pub(crate) fn workloads(snapshot: &Snapshot, options: &AnalysisOptions) -> Vec<WorkloadAnalysis> {
     // (namespace, kind, name) → (replicas, measured pods, [cpu, memory] accumulators).
-    let mut groups: BTreeMap<(String, String, String), (u32, u32, [Acc; 2])> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, String), Group> = BTreeMap::new();
     for pod in snapshot.pods() {
         let spec = &pod.spec;
         if spec.phase.is_terminal() {
@@ -250,15 +253,17 @@ pub(crate) fn workloads(snapshot: &Snapshot, options: &AnalysisOptions) -> Vec<W
             let request = running_request(spec, resource);
             acc.current_request = acc.current_request.max(request);
             let (obs, peak) = observations(spec, resource);
-            let (Some(peak), Some((rec, method))) = (
-                peak,
-                recommend(resource, &obs, peak.unwrap_or(0), options),
-            ) else {
+            let (Some(peak), Some((rec, method))) =
+                (peak, recommend(resource, &obs, peak.unwrap_or(0), options))
+            else {
                 continue;
             };
             measured = true;
             acc.limit = match (acc.measured, acc.limit) {
-                (0, _) => spec.limits.contains(resource).then(|| spec.limits.get(resource)),
+                (0, _) => spec
+                    .limits
+                    .contains(resource)
+                    .then(|| spec.limits.get(resource)),
                 (_, Some(l)) if spec.limits.contains(resource) => {
                     Some(l.saturating_add(spec.limits.get(resource)))
                 }

@@ -381,7 +381,8 @@ fn efficiency(snapshot: &Snapshot, resources: &[ResourceFigures]) -> Efficiency 
             ratios.push((used as f64 / requested as f64).min(1.0));
         }
     }
-    let usage = (!ratios.is_empty()).then(|| 100.0 * ratios.iter().sum::<f64>() / ratios.len() as f64);
+    let usage =
+        (!ratios.is_empty()).then(|| 100.0 * ratios.iter().sum::<f64>() / ratios.len() as f64);
     Efficiency {
         score: usage.map_or(allocation, |u| allocation * u / 100.0),
         allocation_percent: allocation,
@@ -403,8 +404,18 @@ fn fragmentation(snapshot: &Snapshot) -> Option<Fragmentation> {
     if workload.is_empty() {
         return None;
     }
-    let t_cpu = lower_median(workload.iter().map(|p| p.request[Dimensions::CPU]).collect());
-    let t_mem = lower_median(workload.iter().map(|p| p.request[Dimensions::MEMORY]).collect());
+    let t_cpu = lower_median(
+        workload
+            .iter()
+            .map(|p| p.request[Dimensions::CPU])
+            .collect(),
+    );
+    let t_mem = lower_median(
+        workload
+            .iter()
+            .map(|p| p.request[Dimensions::MEMORY])
+            .collect(),
+    );
     let (mut fits_total, mut free_cpu, mut free_mem, mut str_cpu, mut str_mem) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     for (i, node) in snapshot.nodes().iter().enumerate() {
@@ -418,11 +429,12 @@ fn fragmentation(snapshot: &Snapshot) -> Option<Fragmentation> {
             free(Dimensions::PODS),
         );
         let mut fits = fp;
-        if t_cpu > 0 {
-            fits = fits.min(fc / t_cpu);
+        // A dimension the typical pod does not request does not limit.
+        if let Some(n) = fc.checked_div(t_cpu) {
+            fits = fits.min(n);
         }
-        if t_mem > 0 {
-            fits = fits.min(fm / t_mem);
+        if let Some(n) = fm.checked_div(t_mem) {
+            fits = fits.min(n);
         }
         fits_total = fits_total.saturating_add(fits);
         free_cpu = free_cpu.saturating_add(fc);

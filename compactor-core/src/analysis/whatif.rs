@@ -50,7 +50,11 @@ pub struct WhatIf {
 }
 
 /// CPU and memory of every node after `plan`'s moves. `used` is the per-node usage now.
-pub(crate) fn after_plan(snapshot: &Snapshot, plan: &Plan, used: &[Vec<Option<u64>>]) -> Vec<NodeAfter> {
+pub(crate) fn after_plan(
+    snapshot: &Snapshot,
+    plan: &Plan,
+    used: &[Vec<Option<u64>>],
+) -> Vec<NodeAfter> {
     let dims = [Dimensions::CPU, Dimensions::MEMORY];
     let mut req: Vec<[u64; 2]> = (0..snapshot.nodes().len())
         .map(|i| dims.map(|d| snapshot.requested(i)[d]))

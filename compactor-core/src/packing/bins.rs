@@ -110,7 +110,10 @@ impl Bins {
     /// # Complexity
     /// O(d · log n).
     pub fn take(&mut self, b: usize, item: &[u64]) {
-        for (r, x) in self.residual[b * self.d..(b + 1) * self.d].iter_mut().zip(item) {
+        for (r, x) in self.residual[b * self.d..(b + 1) * self.d]
+            .iter_mut()
+            .zip(item)
+        {
             *r -= i128::from(*x);
         }
         self.refresh(b, true);
@@ -121,7 +124,10 @@ impl Bins {
     /// # Complexity
     /// O(d · log n).
     pub fn give_back(&mut self, b: usize, item: &[u64]) {
-        for (r, x) in self.residual[b * self.d..(b + 1) * self.d].iter_mut().zip(item) {
+        for (r, x) in self.residual[b * self.d..(b + 1) * self.d]
+            .iter_mut()
+            .zip(item)
+        {
             *r += i128::from(*x);
         }
         self.refresh(b, true);
@@ -130,7 +136,11 @@ impl Bins {
     /// Whether `item` fits into active bin `b`.
     pub fn fits(&self, b: usize, item: &[u64]) -> bool {
         self.active[b]
-            && self.residual(b).iter().zip(item).all(|(r, x)| *r >= i128::from(*x))
+            && self
+                .residual(b)
+                .iter()
+                .zip(item)
+                .all(|(r, x)| *r >= i128::from(*x))
     }
 
     /// The lowest-index active bin that can take `item`.
@@ -156,7 +166,11 @@ impl Bins {
         let mut node = 1;
         let max = self.tree[self.d + k];
         while node < self.leaves {
-            node = if self.tree[2 * node * self.d + k] == max { 2 * node } else { 2 * node + 1 };
+            node = if self.tree[2 * node * self.d + k] == max {
+                2 * node
+            } else {
+                2 * node + 1
+            };
         }
         Some((max, node - self.leaves))
     }
@@ -175,7 +189,8 @@ impl Bins {
             let b = node - self.leaves;
             return (b < self.n && self.fits(b, item)).then_some(b);
         }
-        self.descend(2 * node, item).or_else(|| self.descend(2 * node + 1, item))
+        self.descend(2 * node, item)
+            .or_else(|| self.descend(2 * node + 1, item))
     }
 
     /// The active bin that can take `item` with the least normalised residual
@@ -189,7 +204,12 @@ impl Bins {
         let from = size - 1e-9 * size.abs().max(1.0);
         self.by_slack
             .range((OrderedFloat(from), 0)..)
-            .find(|(_, b)| self.residual(*b).iter().zip(item).all(|(r, x)| *r >= i128::from(*x)))
+            .find(|(_, b)| {
+                self.residual(*b)
+                    .iter()
+                    .zip(item)
+                    .all(|(r, x)| *r >= i128::from(*x))
+            })
             .map(|(_, b)| *b)
     }
 
@@ -198,7 +218,12 @@ impl Bins {
         self.active[b] = active;
         self.by_slack.remove(&(OrderedFloat(self.slack[b]), b));
         if active {
-            let s: f64 = self.residual(b).iter().zip(&self.weights).map(|(r, w)| *r as f64 * w).sum();
+            let s: f64 = self
+                .residual(b)
+                .iter()
+                .zip(&self.weights)
+                .map(|(r, w)| *r as f64 * w)
+                .sum();
             self.slack[b] = s;
             self.by_slack.insert((OrderedFloat(s), b));
         }
@@ -207,7 +232,8 @@ impl Bins {
         while node > 1 {
             node /= 2;
             for k in 0..d {
-                self.tree[node * d + k] = self.tree[2 * node * d + k].max(self.tree[(2 * node + 1) * d + k]);
+                self.tree[node * d + k] =
+                    self.tree[2 * node * d + k].max(self.tree[(2 * node + 1) * d + k]);
             }
         }
     }
@@ -241,7 +267,13 @@ mod tests {
             let linear_first = (0..n).find(|&b| bins.fits(b, &item));
             assert_eq!(bins.first_fit(&item), linear_first, "step {step}");
             let linear_best = (0..n).filter(|&b| bins.fits(b, &item)).min_by(|a, b| {
-                let s = |b: usize| bins.residual(b).iter().zip(&weights).map(|(r, w)| *r as f64 * w).sum::<f64>();
+                let s = |b: usize| {
+                    bins.residual(b)
+                        .iter()
+                        .zip(&weights)
+                        .map(|(r, w)| *r as f64 * w)
+                        .sum::<f64>()
+                };
                 s(*a).total_cmp(&s(*b)).then(a.cmp(b))
             });
             assert_eq!(bins.best_fit(&item), linear_best, "step {step}");

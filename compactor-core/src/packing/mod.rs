@@ -7,10 +7,14 @@
 mod bfd;
 mod bins;
 mod ffd;
+mod instance;
+mod search;
 
 pub use bfd::BestFitDecreasing;
 pub use bins::Bins;
 pub use ffd::FirstFitDecreasing;
+pub use instance::Instance;
+pub use search::{SearchOptions, SearchResult, pack_search};
 
 use serde::{Deserialize, Serialize};
 
@@ -112,7 +116,11 @@ pub struct Packing {
 /// # Complexity
 /// O(n log n + n · d · log n) for n items in d dimensions when the indexes prune well
 /// (see [`Bins`]).
-pub fn pack(items: &[Vec<u64>], capacity: &[u64], strategy: &dyn Strategy) -> Result<Packing, CoreError> {
+pub fn pack(
+    items: &[Vec<u64>],
+    capacity: &[u64],
+    strategy: &dyn Strategy,
+) -> Result<Packing, CoreError> {
     validate_items(items, capacity)?;
     let weights = weights_for(capacity);
     let views: Vec<&[u64]> = items.iter().map(Vec::as_slice).collect();
@@ -132,7 +140,10 @@ pub fn pack(items: &[Vec<u64>], capacity: &[u64], strategy: &dyn Strategy) -> Re
         bins.take(b, views[i]);
         assignment[i] = b;
     }
-    Ok(Packing { assignment, bins: opened })
+    Ok(Packing {
+        assignment,
+        bins: opened,
+    })
 }
 
 /// Checks that every item has the bins' dimensions and fits an empty bin.
@@ -142,10 +153,17 @@ pub fn pack(items: &[Vec<u64>], capacity: &[u64], strategy: &dyn Strategy) -> Re
 pub fn validate_items(items: &[Vec<u64>], capacity: &[u64]) -> Result<(), CoreError> {
     for (i, item) in items.iter().enumerate() {
         if item.len() != capacity.len() {
-            return Err(CoreError::DimensionMismatch { item: i, expected: capacity.len(), got: item.len() });
+            return Err(CoreError::DimensionMismatch {
+                item: i,
+                expected: capacity.len(),
+                got: item.len(),
+            });
         }
         if let Some(d) = item.iter().zip(capacity).position(|(x, c)| x > c) {
-            return Err(CoreError::ItemTooLarge { item: i, dimension: d });
+            return Err(CoreError::ItemTooLarge {
+                item: i,
+                dimension: d,
+            });
         }
     }
     Ok(())
@@ -192,8 +210,14 @@ mod tests {
         // 7, 5, 4, 1 into bins of 10: 7 → b0 (3 left), 5 → b1 (5), 4 → b1 (1), then 1:
         // FFD takes b0 (first), BFD takes b1 (tightest).
         let items = vec![vec![7], vec![5], vec![4], vec![1]];
-        assert_eq!(pack(&items, &[10], &FirstFitDecreasing).unwrap().assignment, vec![0, 1, 1, 0]);
-        assert_eq!(pack(&items, &[10], &BestFitDecreasing).unwrap().assignment, vec![0, 1, 1, 1]);
+        assert_eq!(
+            pack(&items, &[10], &FirstFitDecreasing).unwrap().assignment,
+            vec![0, 1, 1, 0]
+        );
+        assert_eq!(
+            pack(&items, &[10], &BestFitDecreasing).unwrap().assignment,
+            vec![0, 1, 1, 1]
+        );
     }
 
     #[test]

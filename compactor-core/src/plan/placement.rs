@@ -50,7 +50,15 @@ impl<'a> Packer<'a> {
                 bins.open(i, &residual);
             }
         }
-        Self { snap, d, weights, strategy, cap, bins, hosted: vec![Vec::new(); n] }
+        Self {
+            snap,
+            d,
+            weights,
+            strategy,
+            cap,
+            bins,
+            hosted: vec![Vec::new(); n],
+        }
     }
 
     /// Tries to empty node `c`: packs its movable pods `own` and the pods packed onto it so far
@@ -101,11 +109,19 @@ impl<'a> Packer<'a> {
         let dims = self.snap.dims();
         let key = p.spec.key();
         let message = if self.bins.active_count() == 0 {
-            format!("pod {key} has nowhere to go: every other node is drained, cordoned, not Ready or excluded")
+            format!(
+                "pod {key} has nowhere to go: every other node is drained, cordoned, not Ready or excluded"
+            )
         } else {
-            let max: Vec<(i128, usize)> = (0..self.d).map(|k| self.bins.max_residual(k).unwrap_or((0, 0))).collect();
-            let exhausted: Vec<usize> = (0..self.d).filter(|&k| p.request[k] > 0 && max[k].0 <= 0).collect();
-            let short: Vec<usize> = (0..self.d).filter(|&k| i128::from(p.request[k]) > max[k].0).collect();
+            let max: Vec<(i128, usize)> = (0..self.d)
+                .map(|k| self.bins.max_residual(k).unwrap_or((0, 0)))
+                .collect();
+            let exhausted: Vec<usize> = (0..self.d)
+                .filter(|&k| p.request[k] > 0 && max[k].0 <= 0)
+                .collect();
+            let short: Vec<usize> = (0..self.d)
+                .filter(|&k| i128::from(p.request[k]) > max[k].0)
+                .collect();
             let under_cap = |dims_short: &[usize]| {
                 if dims_short.iter().any(|k| Dimensions::is_capped(*k)) {
                     format!(" under the {} % cap", self.cap)
@@ -114,25 +130,40 @@ impl<'a> Packer<'a> {
                 }
             };
             if !exhausted.is_empty() {
-                let asked: Vec<String> =
-                    exhausted.iter().map(|&k| format!("{} {}", human(dims.name(k), p.request[k]), dims.name(k))).collect();
+                let asked: Vec<String> = exhausted
+                    .iter()
+                    .map(|&k| format!("{} {}", human(dims.name(k), p.request[k]), dims.name(k)))
+                    .collect();
                 let names: Vec<&str> = exhausted.iter().map(|&k| dims.name(k)).collect();
-                format!("pod {key} requests {} and no kept node has any {} free{}", asked.join(" and "), names.join(" or "), under_cap(&exhausted))
+                format!(
+                    "pod {key} requests {} and no kept node has any {} free{}",
+                    asked.join(" and "),
+                    names.join(" or "),
+                    under_cap(&exhausted)
+                )
             } else if !short.is_empty() {
                 let parts: Vec<String> = short
                     .iter()
                     .map(|&k| {
-                        let missing = u64::try_from(i128::from(p.request[k]) - max[k].0).unwrap_or(u64::MAX);
+                        let missing =
+                            u64::try_from(i128::from(p.request[k]) - max[k].0).unwrap_or(u64::MAX);
                         format!("{} more {}", human(dims.name(k), missing), dims.name(k))
                     })
                     .collect();
                 let node = max[short[0]].1;
                 let where_ = if short.iter().all(|&k| max[k].1 == node) {
-                    format!("the roomiest kept node ({})", self.snap.nodes()[node].spec.name)
+                    format!(
+                        "the roomiest kept node ({})",
+                        self.snap.nodes()[node].spec.name
+                    )
                 } else {
                     "any kept node".to_owned()
                 };
-                format!("pod {key} needs {} than {where_} has free{}", parts.join(" and "), under_cap(&short))
+                format!(
+                    "pod {key} needs {} than {where_} has free{}",
+                    parts.join(" and "),
+                    under_cap(&short)
+                )
             } else {
                 let asked: Vec<String> = (0..self.d)
                     .filter(|&k| p.request[k] > 0 && k != Dimensions::PODS)
@@ -145,6 +176,9 @@ impl<'a> Packer<'a> {
                 )
             }
         };
-        Reason { code: ReasonCode::NoFit, message }
+        Reason {
+            code: ReasonCode::NoFit,
+            message,
+        }
     }
 }

@@ -157,13 +157,23 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     let mut fit_reason: Vec<Option<Reason>> = vec![None; n];
 
     // Phase 1: the strategy's packing chooses the drain set.
-    let mut packer = Packer::new(snapshot, &receiver, &limit, &weights, options.strategy.strategy(), cap);
+    let mut packer = Packer::new(
+        snapshot,
+        &receiver,
+        &limit,
+        &weights,
+        options.strategy.strategy(),
+        cap,
+    );
     let mut chosen: Vec<usize> = Vec::new();
     for c in candidates {
         if chosen.len() + 1 >= n {
             fit_reason[c] = Some(Reason {
                 code: ReasonCode::LastNode,
-                message: format!("node {} is the last node left; a plan never drains every node", nodes[c].spec.name),
+                message: format!(
+                    "node {} is the last node left; a plan never drains every node",
+                    nodes[c].spec.name
+                ),
             });
             continue;
         }
@@ -174,7 +184,15 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     }
 
     // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
-    let (drain_order, placed) = validate(snapshot, chosen, &movable, &receiver, &limit, cap, &mut fit_reason);
+    let (drain_order, placed) = validate(
+        snapshot,
+        chosen,
+        &movable,
+        &receiver,
+        &limit,
+        cap,
+        &mut fit_reason,
+    );
     let mut drained = vec![false; n];
     for &x in &drain_order {
         drained[x] = true;
@@ -396,7 +414,7 @@ fn validate(
 fn risk_of(
     snapshot: &Snapshot,
     p: usize,
-    owner_counts: &BTreeMap<(String, String, String), u32>,
+    owner_counts: &BTreeMap<(&str, &str, &str), u32>,
 ) -> Risk {
     let pod = &snapshot.pods()[p];
     let spec = &pod.spec;
@@ -413,7 +431,7 @@ fn risk_of(
             .as_ref()
             .and_then(|o| {
                 owner_counts
-                    .get(&(spec.namespace.clone(), o.kind.clone(), o.name.clone()))
+                    .get(&(spec.namespace.as_str(), o.kind.as_str(), o.name.as_str()))
                     .copied()
             })
             .unwrap_or(1)

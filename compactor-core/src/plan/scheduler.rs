@@ -53,13 +53,26 @@ impl<'a> SchedulerSim<'a> {
                 scoring[i * 2 + 1] += u128::from(p.scoring[1]);
             }
         }
-        Self { snap, d, load, scoring, next_start: 0, to_find: feasible_nodes_to_find(n) }
+        Self {
+            snap,
+            d,
+            load,
+            scoring,
+            next_start: 0,
+            to_find: feasible_nodes_to_find(n),
+        }
     }
 
     /// Predicts the node for `pod` among nodes for which `open(node)` holds, then checks the
     /// result against `limit` (the safety cap, per node and dimension). On success the pod is
     /// placed there.
-    pub fn place(&mut self, pod: usize, open: impl Fn(usize) -> bool, limit: &[u64], cap: u8) -> Result<usize, Reason> {
+    pub fn place(
+        &mut self,
+        pod: usize,
+        open: impl Fn(usize) -> bool,
+        limit: &[u64],
+        cap: u8,
+    ) -> Result<usize, Reason> {
         let p = &self.snap.pods()[pod];
         let n = self.snap.nodes().len();
         let [sc, sm] = p.scoring.map(u128::from);
@@ -82,8 +95,14 @@ impl<'a> SchedulerSim<'a> {
                 + least_allocated(alloc[Dimensions::MEMORY], self.scoring[i * 2 + 1] + sm))
                 / 2;
             let balanced = balanced_allocation(
-                fraction(load[Dimensions::CPU] + p.request[Dimensions::CPU], alloc[Dimensions::CPU]),
-                fraction(load[Dimensions::MEMORY] + p.request[Dimensions::MEMORY], alloc[Dimensions::MEMORY]),
+                fraction(
+                    load[Dimensions::CPU] + p.request[Dimensions::CPU],
+                    alloc[Dimensions::CPU],
+                ),
+                fraction(
+                    load[Dimensions::MEMORY] + p.request[Dimensions::MEMORY],
+                    alloc[Dimensions::MEMORY],
+                ),
             );
             let score = least + balanced;
             if best.is_none_or(|(s, _)| score > s) {
@@ -96,7 +115,10 @@ impl<'a> SchedulerSim<'a> {
         let Some((_, i)) = best else {
             return Err(Reason {
                 code: ReasonCode::SchedulerOverCap,
-                message: format!("kube-scheduler would find no node with room for pod {}", p.spec.key()),
+                message: format!(
+                    "kube-scheduler would find no node with room for pod {}",
+                    p.spec.key()
+                ),
             });
         };
         let load = &self.load[i * self.d..(i + 1) * self.d];
@@ -114,7 +136,10 @@ impl<'a> SchedulerSim<'a> {
                 ),
             });
         }
-        for (l, r) in self.load[i * self.d..(i + 1) * self.d].iter_mut().zip(&p.request) {
+        for (l, r) in self.load[i * self.d..(i + 1) * self.d]
+            .iter_mut()
+            .zip(&p.request)
+        {
             *l += r;
         }
         self.scoring[i * 2] += sc;
@@ -125,7 +150,11 @@ impl<'a> SchedulerSim<'a> {
     fn fits(&self, i: usize, request: &[u64]) -> bool {
         let load = &self.load[i * self.d..(i + 1) * self.d];
         let alloc = &self.snap.nodes()[i].allocatable;
-        request.iter().zip(load).zip(alloc).all(|((r, l), a)| l.checked_add(*r).is_some_and(|t| t <= *a))
+        request
+            .iter()
+            .zip(load)
+            .zip(alloc)
+            .all(|((r, l), a)| l.checked_add(*r).is_some_and(|t| t <= *a))
     }
 }
 
@@ -139,7 +168,11 @@ fn least_allocated(allocatable: u64, requested: u128) -> i64 {
 }
 
 fn fraction(requested: u64, allocatable: u64) -> f64 {
-    if allocatable == 0 { 1.0 } else { (requested as f64 / allocatable as f64).min(1.0) }
+    if allocatable == 0 {
+        1.0
+    } else {
+        (requested as f64 / allocatable as f64).min(1.0)
+    }
 }
 
 /// NodeResourcesBalancedAllocation score over CPU and memory, 0–100.

@@ -1,0 +1,96 @@
+//! Scale benchmarks: planning generated clusters of 10 to 10,000 nodes (about 10 pods per
+//! node) with every strategy, validating the snapshot, and the packing kernels at 1k, 10k and
+//! 100k items. Seeded: every run measures the same inputs.
+//!
+//! ```sh
+//! cargo bench --bench scale                 # everything
+//! cargo bench --bench scale -- plan/best-fit/10000
+//! ```
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use compactor_core::Snapshot;
+use compactor_core::packing::{StrategyKind, pack};
+use compactor_core::plan::{PlanOptions, plan};
+use compactor_core::testing::{ClusterShape, Rng, generate};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+
+fn shape(nodes: usize) -> ClusterShape {
+    ClusterShape {
+        nodes,
+        pods_per_node: 10,
+        blocking_percent: 5,
+    }
+}
+
+fn planning(c: &mut Criterion) {
+    let mut group = c.benchmark_group("plan");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for nodes in [10, 100, 1_000, 10_000] {
+        let snap = Snapshot::new(generate(42, shape(nodes))).expect("generated snapshot is valid");
+        for strategy in StrategyKind::ALL {
+            let opts = PlanOptions {
+                strategy,
+                ..PlanOptions::default()
+            };
+            group.bench_with_input(
+                BenchmarkId::new(strategy.name(), nodes),
+                &snap,
+                |b, snap| {
+                    b.iter(|| plan(black_box(snap), &opts).expect("plan"));
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+fn snapshot(c: &mut Criterion) {
+    let mut group = c.benchmark_group("snapshot");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for nodes in [1_000, 10_000] {
+        let spec = generate(42, shape(nodes));
+        group.bench_function(BenchmarkId::from_parameter(nodes), |b| {
+            b.iter_batched(
+                || spec.clone(),
+                |s| Snapshot::new(s).expect("valid"),
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+/// `n` items of `d` dimensions, sizes 1–40 % of a bin of 1000.
+fn items(n: usize, d: usize, seed: u64) -> Vec<Vec<u64>> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| (0..d).map(|_| 10 + rng.below(391)).collect())
+        .collect()
+}
+
+fn packing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("pack");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for n in [1_000, 10_000, 100_000] {
+        let input = items(n, 3, 7);
+        for strategy in StrategyKind::ALL {
+            group.bench_with_input(BenchmarkId::new(strategy.name(), n), &input, |b, input| {
+                b.iter(|| {
+                    pack(black_box(input), &[1000, 1000, 1000], strategy.strategy()).expect("pack")
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, planning, snapshot, packing);
+criterion_main!(benches);
