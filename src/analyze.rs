@@ -10,10 +10,8 @@ use compactor_core::analysis::{
     Analysis, AnalysisOptions, ResourceFigures, WorkloadDimension, analyze,
 };
 use compactor_core::cost::{Pricing, format_dollars};
-use compactor_core::packing::StrategyKind;
 use compactor_core::plan::PlanOptions;
 use compactor_core::resources::{CPU, MEMORY, human};
-use compactor_core::safety::SafetyLevel;
 use compactor_kube::metrics::{MetricsCoverage, apply_metrics, read_metrics, read_pricing};
 
 use crate::{InputError, SafetyArg, StrategyArg};
@@ -89,15 +87,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     };
     let options = AnalysisOptions {
         plan: PlanOptions {
-            strategy: match args.strategy {
-                StrategyArg::FirstFit => StrategyKind::FirstFit,
-                StrategyArg::BestFit => StrategyKind::BestFit,
-            },
-            safety: match args.safety {
-                SafetyArg::Conservative => SafetyLevel::Conservative,
-                SafetyArg::Medium => SafetyLevel::Medium,
-                SafetyArg::Aggressive => SafetyLevel::Aggressive,
-            },
+            strategy: args.strategy.into(),
+            safety: args.safety.into(),
             pricing,
             ..PlanOptions::default()
         },

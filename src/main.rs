@@ -61,6 +61,10 @@ struct PlanArgs {
     /// Safety threshold: utilisation cap of receiving nodes (70 / 80 / 90 %) and wave sizes.
     #[arg(long, value_enum, default_value_t = SafetyArg::Conservative)]
     safety: SafetyArg,
+    /// Price table (JSON, see docs/analysis.md): instance type, optional zone and capacity
+    /// type to dollars per hour.
+    #[arg(long, value_name = "FILE")]
+    pricing: Option<PathBuf>,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -70,6 +74,27 @@ struct PlanArgs {
 enum StrategyArg {
     FirstFit,
     BestFit,
+    Search,
+}
+
+impl From<StrategyArg> for StrategyKind {
+    fn from(a: StrategyArg) -> Self {
+        match a {
+            StrategyArg::FirstFit => StrategyKind::FirstFit,
+            StrategyArg::BestFit => StrategyKind::BestFit,
+            StrategyArg::Search => StrategyKind::Search,
+        }
+    }
+}
+
+impl From<SafetyArg> for SafetyLevel {
+    fn from(a: SafetyArg) -> Self {
+        match a {
+            SafetyArg::Conservative => SafetyLevel::Conservative,
+            SafetyArg::Medium => SafetyLevel::Medium,
+            SafetyArg::Aggressive => SafetyLevel::Aggressive,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -119,16 +144,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Plan(args) => {
             let snapshot = load(args.from.as_deref())?;
+            let pricing = match &args.pricing {
+                Some(path) => analyze::load_pricing(path)?,
+                None => Default::default(),
+            };
             let options = PlanOptions {
-                strategy: match args.strategy {
-                    StrategyArg::FirstFit => StrategyKind::FirstFit,
-                    StrategyArg::BestFit => StrategyKind::BestFit,
-                },
-                safety: match args.safety {
-                    SafetyArg::Conservative => SafetyLevel::Conservative,
-                    SafetyArg::Medium => SafetyLevel::Medium,
-                    SafetyArg::Aggressive => SafetyLevel::Aggressive,
-                },
+                strategy: args.strategy.into(),
+                safety: args.safety.into(),
+                pricing,
                 ..PlanOptions::default()
             };
             let plan = plan(&snapshot, &options).context("planning failed")?;

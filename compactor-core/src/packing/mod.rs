@@ -14,6 +14,7 @@ pub use bfd::BestFitDecreasing;
 pub use bins::Bins;
 pub use ffd::FirstFitDecreasing;
 pub use instance::Instance;
+pub(crate) use search::repair;
 pub use search::{SearchOptions, SearchResult, pack_search};
 
 use serde::{Deserialize, Serialize};
@@ -40,23 +41,34 @@ pub enum StrategyKind {
     /// Best-fit decreasing (the default: it leaves the fewest scattered gaps).
     #[default]
     BestFit,
+    /// Best-fit decreasing, then a consistent-neighbourhood search that repacks moved pods
+    /// to empty further nodes ([`pack_search`] for identical bins).
+    Search,
 }
 
 impl StrategyKind {
     /// All strategies, in a stable order.
-    pub const ALL: [StrategyKind; 2] = [StrategyKind::FirstFit, StrategyKind::BestFit];
+    pub const ALL: [StrategyKind; 3] = [
+        StrategyKind::FirstFit,
+        StrategyKind::BestFit,
+        StrategyKind::Search,
+    ];
 
-    /// The rule implementing this strategy.
+    /// The per-item rule of this strategy (`search` places items by best fit first).
     pub fn strategy(self) -> &'static dyn Strategy {
         match self {
             StrategyKind::FirstFit => &FirstFitDecreasing,
-            StrategyKind::BestFit => &BestFitDecreasing,
+            StrategyKind::BestFit | StrategyKind::Search => &BestFitDecreasing,
         }
     }
 
     /// The kebab-case name used in JSON and on the command line.
     pub fn name(self) -> &'static str {
-        self.strategy().name()
+        match self {
+            StrategyKind::FirstFit => "first-fit",
+            StrategyKind::BestFit => "best-fit",
+            StrategyKind::Search => "search",
+        }
     }
 }
 

@@ -100,7 +100,19 @@ pub fn pack_search(
             start_rule: "none",
         });
     };
-    let mut search = Search::new(items, capacity, &assignment, bins, options.seed);
+    let mut members = vec![Vec::new(); bins];
+    for (i, &b) in assignment.iter().enumerate() {
+        members[b].push(i);
+    }
+    let views: Vec<&[u64]> = items.iter().map(Vec::as_slice).collect();
+    let mut search = Search::new(
+        views,
+        vec![capacity.to_vec(); bins],
+        members,
+        Vec::new(),
+        &weights_for(capacity),
+        options.seed,
+    );
     let moves = search.improve(lower_bound, options.budget);
     let packing = search.best_packing();
     Ok(SearchResult {
@@ -133,9 +145,9 @@ impl Rule {
     fn name(self) -> &'static str {
         match self {
             Rule::Greedy(StrategyKind::FirstFit, Order::Sum) => "ffd-sum",
-            Rule::Greedy(StrategyKind::BestFit, Order::Sum) => "bfd-sum",
+            Rule::Greedy(_, Order::Sum) => "bfd-sum",
             Rule::Greedy(StrategyKind::FirstFit, Order::Max) => "ffd-max",
-            Rule::Greedy(StrategyKind::BestFit, Order::Max) => "bfd-max",
+            Rule::Greedy(_, Order::Max) => "bfd-max",
             Rule::DotProduct => "dot-product",
         }
     }
@@ -237,10 +249,14 @@ fn dot_product(items: &[Vec<u64>], capacity: &[u64]) -> Vec<usize> {
     assignment
 }
 
+/// Bins a move looks at: a random window of this many (all of them when there are fewer).
+const WINDOW: usize = 256;
+
 /// The improvement phase's state.
 struct Search<'a> {
-    items: &'a [Vec<u64>],
-    capacity: &'a [u64],
+    items: Vec<&'a [u64]>,
+    /// Capacity of each bin.
+    capacity: Vec<Vec<u64>>,
     d: usize,
     weight: Vec<f64>,
     /// Items of each bin.
@@ -254,36 +270,32 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
+    /// `members[b]` are the items in bin `b`; `unassigned` the items in none.
     fn new(
-        items: &'a [Vec<u64>],
-        capacity: &'a [u64],
-        assignment: &[usize],
-        bins: usize,
+        items: Vec<&'a [u64]>,
+        capacity: Vec<Vec<u64>>,
+        members: Vec<Vec<usize>>,
+        unassigned: Vec<usize>,
+        weights: &[f64],
         seed: u64,
     ) -> Self {
-        let d = capacity.len();
-        let w = weights_for(capacity);
-        let weight: Vec<f64> = items.iter().map(|i| weighted_size(i, &w)).collect();
-        let mut members = vec![Vec::new(); bins];
-        let mut load = vec![vec![0u64; d]; bins];
-        for (i, &b) in assignment.iter().enumerate() {
-            members[b].push(i);
-            for (l, x) in load[b].iter_mut().zip(&items[i]) {
-                *l += x;
-            }
-        }
-        Self {
+        let d = weights.len();
+        let weight: Vec<f64> = items.iter().map(|i| weighted_size(i, weights)).collect();
+        let n = items.len();
+        let mut search = Self {
             items,
             capacity,
             d,
             weight,
             best: members.clone(),
             bins: members,
-            load,
-            unassigned: Vec::new(),
-            tabu: vec![(usize::MAX, 0); items.len()],
+            load: Vec::new(),
+            unassigned,
+            tabu: vec![(usize::MAX, 0); n],
             rng: Rng::new(seed),
-        }
+        };
+        search.load = search.bins.iter().map(|m| search.sum(m)).collect();
+        search
     }
 
     fn best_packing(&self) -> Packing {
@@ -299,7 +311,8 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Empties one bin after another while the budget lasts; returns the moves spent.
+    /// Empties one bin after another while the budget lasts (identical bins); returns the
+    /// moves spent.
     fn improve(&mut self, lower_bound: usize, budget: u64) -> u64 {
         let mut moves = 0;
         while self.best.len() > lower_bound && moves < budget {
@@ -315,17 +328,9 @@ impl<'a> Search<'a> {
                 .unwrap_or(0);
             self.unassigned = self.bins.swap_remove(lightest);
             self.load.swap_remove(lightest);
+            self.capacity.swap_remove(lightest);
             self.tabu.iter_mut().for_each(|t| *t = (usize::MAX, 0));
-            let mut solved = false;
-            while moves < budget {
-                if self.unassigned.is_empty() {
-                    solved = true;
-                    break;
-                }
-                moves += 1;
-                self.step(moves);
-            }
-            if !solved {
+            if !self.settle(&mut moves, budget) {
                 break;
             }
             self.best = self.bins.clone();
@@ -333,10 +338,22 @@ impl<'a> Search<'a> {
         moves
     }
 
+    /// Moves until nothing is unassigned (true) or the budget is spent (false).
+    fn settle(&mut self, moves: &mut u64, budget: u64) -> bool {
+        while *moves < budget {
+            if self.unassigned.is_empty() {
+                return true;
+            }
+            *moves += 1;
+            self.step(*moves);
+        }
+        self.unassigned.is_empty()
+    }
+
     fn sum(&self, members: &[usize]) -> Vec<u64> {
         let mut s = vec![0u64; self.d];
         for &i in members {
-            for (t, x) in s.iter_mut().zip(&self.items[i]) {
+            for (t, x) in s.iter_mut().zip(self.items[i]) {
                 *t += x;
             }
         }
@@ -352,9 +369,10 @@ impl<'a> Search<'a> {
         let pick = self.rng.below(self.unassigned.len() as u64) as usize;
         let u = self.unassigned.swap_remove(pick);
         let mut best: Option<(f64, usize, Vec<usize>)> = None;
-        let start = self.rng.below(self.bins.len().max(1) as u64) as usize;
-        for k in 0..self.bins.len() {
-            let b = (start + k) % self.bins.len();
+        let count = self.bins.len();
+        let start = self.rng.below(count.max(1) as u64) as usize;
+        for k in 0..count.min(WINDOW) {
+            let b = (start + k) % count;
             if self.tabu[u].0 == b && self.tabu[u].1 > now {
                 continue;
             }
@@ -376,30 +394,35 @@ impl<'a> Search<'a> {
         for &o in &out {
             let pos = self.bins[b].iter().position(|x| *x == o).unwrap_or(0);
             self.bins[b].swap_remove(pos);
-            for (l, x) in self.load[b].iter_mut().zip(&self.items[o]) {
+            for (l, x) in self.load[b].iter_mut().zip(self.items[o]) {
                 *l -= x;
             }
             self.tabu[o] = (b, now + tenure);
             self.unassigned.push(o);
         }
-        self.bins[b].push(u);
-        for (l, x) in self.load[b].iter_mut().zip(&self.items[u]) {
-            *l += x;
-        }
+        self.put(b, u);
         self.tabu[u] = (b, now + tenure);
-        // Cheap descent: unassigned items that now fit anywhere go there.
+        // Cheap descent: unassigned items that now fit somewhere in a window go there.
         let mut i = 0;
         while i < self.unassigned.len() {
             let v = self.unassigned[i];
-            if let Some(b) = (0..self.bins.len()).find(|&b| self.fits(b, v, &[])) {
+            let start = self.rng.below(count.max(1) as u64) as usize;
+            if let Some(b) = (0..count.min(WINDOW))
+                .map(|k| (start + k) % count)
+                .find(|&b| self.fits(b, v, &[]))
+            {
                 self.unassigned.swap_remove(i);
-                self.bins[b].push(v);
-                for (l, x) in self.load[b].iter_mut().zip(&self.items[v]) {
-                    *l += x;
-                }
+                self.put(b, v);
             } else {
                 i += 1;
             }
+        }
+    }
+
+    fn put(&mut self, b: usize, u: usize) {
+        self.bins[b].push(u);
+        for (l, x) in self.load[b].iter_mut().zip(self.items[u]) {
+            *l += x;
         }
     }
 
@@ -407,7 +430,7 @@ impl<'a> Search<'a> {
     fn fits(&self, b: usize, u: usize, out: &[usize]) -> bool {
         (0..self.d).all(|k| {
             let freed: u64 = out.iter().map(|o| self.items[*o][k]).sum();
-            self.load[b][k] - freed + self.items[u][k] <= self.capacity[k]
+            self.load[b][k] - freed + self.items[u][k] <= self.capacity[b][k]
         })
     }
 
@@ -436,6 +459,37 @@ impl<'a> Search<'a> {
         }
         best
     }
+}
+
+/// Repairs a partial assignment of `items` to bins of different `capacity`: places every
+/// item of `unassigned` (moving already placed items where needed) with the same moves as the
+/// improvement phase, within `budget` moves. Returns each item's bin, or `None` when the
+/// budget ran out first. Used by the planner to empty one more node.
+///
+/// # Complexity
+/// O(budget · min(bins, 256) · k² · d) for at most k items per bin.
+pub(crate) fn repair(
+    items: Vec<&[u64]>,
+    capacity: Vec<Vec<u64>>,
+    members: Vec<Vec<usize>>,
+    unassigned: Vec<usize>,
+    weights: &[f64],
+    seed: u64,
+    budget: u64,
+) -> Option<Vec<usize>> {
+    let n = items.len();
+    let mut search = Search::new(items, capacity, members, unassigned, weights, seed);
+    let mut moves = 0;
+    if !search.settle(&mut moves, budget) {
+        return None;
+    }
+    let mut out = vec![0; n];
+    for (b, members) in search.bins.iter().enumerate() {
+        for &i in members {
+            out[i] = b;
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

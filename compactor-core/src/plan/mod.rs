@@ -43,6 +43,13 @@ pub struct PlanOptions {
     /// Node pricing.
     #[serde(default)]
     pub pricing: Pricing,
+    /// Seed of the `search` strategy's random choices.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_seed() -> u64 {
+    1
 }
 
 fn default_excluded() -> BTreeSet<String> {
@@ -59,6 +66,7 @@ impl Default for PlanOptions {
             safety: SafetyLevel::default(),
             excluded_namespaces: default_excluded(),
             pricing: Pricing::default(),
+            seed: default_seed(),
         }
     }
 }

@@ -103,6 +103,82 @@ impl<'a> Packer<'a> {
         Ok(())
     }
 
+    /// Tries to empty node `c` by repacking every pod moved so far together with `c`'s pods
+    /// (a consistent-neighbourhood search over the open nodes, at most `budget` moves).
+    /// On failure nothing changes.
+    ///
+    /// # Complexity
+    /// O(N + M + budget · 256 · k² · d) for M moved pods and at most k per node.
+    pub fn try_drain_by_search(&mut self, c: usize, own: &[usize], seed: u64, budget: u64) -> bool {
+        let n = self.snap.nodes().len();
+        // Bins: open nodes other than c, with their room before any moved pod.
+        let mut bin_of_node = vec![usize::MAX; n];
+        let mut nodes_of_bin = Vec::new();
+        let mut capacity = Vec::new();
+        for i in (0..n).filter(|&i| i != c && self.bins.is_active(i)) {
+            let mut room = self.bins.residual(i).to_vec();
+            for &p in &self.hosted[i] {
+                for (r, x) in room.iter_mut().zip(&self.snap.pods()[p].request) {
+                    *r += i128::from(*x);
+                }
+            }
+            if room.iter().all(|r| *r >= 0) {
+                bin_of_node[i] = nodes_of_bin.len();
+                nodes_of_bin.push(i);
+                capacity.push(
+                    room.iter()
+                        .map(|r| u64::try_from(*r).unwrap_or(u64::MAX))
+                        .collect(),
+                );
+            }
+        }
+        let mut pods: Vec<usize> = Vec::new();
+        let mut members = vec![Vec::new(); nodes_of_bin.len()];
+        for (b, &i) in nodes_of_bin.iter().enumerate() {
+            for &p in &self.hosted[i] {
+                members[b].push(pods.len());
+                pods.push(p);
+            }
+        }
+        let unassigned: Vec<usize> =
+            (pods.len()..pods.len() + own.len() + self.hosted[c].len()).collect();
+        pods.extend(own.iter().chain(&self.hosted[c]));
+        let items: Vec<&[u64]> = pods
+            .iter()
+            .map(|p| self.snap.pods()[*p].request.as_slice())
+            .collect();
+        let Some(assignment) = crate::packing::repair(
+            items,
+            capacity,
+            members,
+            unassigned,
+            self.weights,
+            seed,
+            budget,
+        ) else {
+            return false;
+        };
+        // Apply: take every moved pod out of its old node, then put it where the search did.
+        for i in 0..n {
+            if i == c || bin_of_node[i] != usize::MAX {
+                for p in std::mem::take(&mut self.hosted[i]) {
+                    if i != c {
+                        self.bins.give_back(i, &self.snap.pods()[p].request);
+                    }
+                }
+            }
+        }
+        if self.bins.is_active(c) {
+            self.bins.close(c);
+        }
+        for (k, &p) in pods.iter().enumerate() {
+            let node = nodes_of_bin[assignment[k]];
+            self.bins.take(node, &self.snap.pods()[p].request);
+            self.hosted[node].push(p);
+        }
+        true
+    }
+
     /// Explains why `pod` fits no open node, from the per-dimension maxima of the residuals.
     fn shortfall(&self, pod: usize) -> Reason {
         let p = &self.snap.pods()[pod];

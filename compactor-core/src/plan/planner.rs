@@ -6,7 +6,7 @@ use crate::bounds;
 use crate::cost::{HOURS_PER_MONTH, format_dollars};
 use crate::error::CoreError;
 use crate::model::{EXCLUDE_ANNOTATION, VolumeSource};
-use crate::packing::{weighted_size, weights_for};
+use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
 use crate::plan::placement::Packer;
 use crate::plan::scheduler::SchedulerSim;
@@ -166,6 +166,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         cap,
     );
     let mut chosen: Vec<usize> = Vec::new();
+    let mut searches = 0;
     for c in candidates {
         if chosen.len() + 1 >= n {
             fit_reason[c] = Some(Reason {
@@ -179,7 +180,23 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         }
         match packer.try_drain(c, &movable[c]) {
             Ok(()) => chosen.push(c),
-            Err(reason) => fit_reason[c] = Some(reason),
+            Err(_)
+                if searches < SEARCH_ATTEMPTS
+                    && options.strategy == StrategyKind::Search
+                    && packer.try_drain_by_search(
+                        c,
+                        &movable[c],
+                        options.seed.wrapping_add(searches as u64),
+                        SEARCH_BUDGET,
+                    ) =>
+            {
+                searches += 1;
+                chosen.push(c);
+            }
+            Err(reason) => {
+                searches += usize::from(options.strategy == StrategyKind::Search);
+                fit_reason[c] = Some(reason);
+            }
         }
     }
 
@@ -344,6 +361,11 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         savings,
     })
 }
+
+/// Candidates the `search` strategy tries to empty by repacking after best fit failed.
+const SEARCH_ATTEMPTS: usize = 32;
+/// Moves of each such attempt.
+const SEARCH_BUDGET: u64 = 2_000;
 
 /// Full passes of the scheduler simulation allowed before the rest of the drain set is
 /// deferred to a later plan.
