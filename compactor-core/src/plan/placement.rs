@@ -112,7 +112,6 @@ impl<'a> Packer<'a> {
     pub fn try_drain_by_search(&mut self, c: usize, own: &[usize], seed: u64, budget: u64) -> bool {
         let n = self.snap.nodes().len();
         // Bins: open nodes other than c, with their room before any moved pod.
-        let mut bin_of_node = vec![usize::MAX; n];
         let mut nodes_of_bin = Vec::new();
         let mut capacity = Vec::new();
         for i in (0..n).filter(|&i| i != c && self.bins.is_active(i)) {
@@ -123,7 +122,6 @@ impl<'a> Packer<'a> {
                 }
             }
             if room.iter().all(|r| *r >= 0) {
-                bin_of_node[i] = nodes_of_bin.len();
                 nodes_of_bin.push(i);
                 capacity.push(
                     room.iter()
@@ -159,15 +157,12 @@ impl<'a> Packer<'a> {
             return false;
         };
         // Apply: take every moved pod out of its old node, then put it where the search did.
-        for i in 0..n {
-            if i == c || bin_of_node[i] != usize::MAX {
-                for p in std::mem::take(&mut self.hosted[i]) {
-                    if i != c {
-                        self.bins.give_back(i, &self.snap.pods()[p].request);
-                    }
-                }
+        for &i in &nodes_of_bin {
+            for p in std::mem::take(&mut self.hosted[i]) {
+                self.bins.give_back(i, &self.snap.pods()[p].request);
             }
         }
+        self.hosted[c].clear();
         if self.bins.is_active(c) {
             self.bins.close(c);
         }
