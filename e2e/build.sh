@@ -5,14 +5,14 @@
 #   kwok, kwokctl                                                     from sigs.k8s.io/kwok
 #   metrics-server                                                    from sigs.k8s.io/metrics-server
 #                                                                     (optional: a failure is reported, not fatal)
-#   etcd                          from the crates.io package etcd-bin-vendored-linux-amd64
+#   etcd                          from the crate etcd-bin-vendored-linux-amd64 (cargo fetch)
 #                                 (fallback: Debian's etcd-server)
 # Prints the time each step took and keeps them in $E2E_BIN/../build-timings.txt.
 #
 # Usage: e2e/build.sh [--force]      (--force rebuilds everything, caches kept)
 # Heavy steps run under `nice -n 19` so that other builds on the machine keep priority.
 set -euo pipefail
-# shellcheck source=e2e/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 force=0
@@ -84,9 +84,14 @@ k8s_build() {
   done
   (cd "$k8s_mod_dir" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=readonly" "${NICE[@]}" \
      go build -p 2 -trimpath -tags notest -ldflags "${ldflags[*]}" -o "$E2E_BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd")
-  "$E2E_BIN/$cmd" --version 2>/dev/null | grep -q "$K8S_VERSION" \
-    || "$E2E_BIN/$cmd" version --client 2>/dev/null | grep -q "$K8S_VERSION" \
-    || { echo "error: $cmd does not report $K8S_VERSION" >&2; return 1; }
+  local reported
+  if [[ "$cmd" == kubectl ]]; then
+    reported="$("$E2E_BIN/$cmd" version --client 2>&1 || true)"
+  else
+    reported="$("$E2E_BIN/$cmd" --version 2>&1 || true)"
+  fi
+  [[ "$reported" == *"$K8S_VERSION"* ]] \
+    || { echo "error: $cmd does not report $K8S_VERSION: $reported" >&2; return 1; }
 }
 
 t_dl=$SECONDS

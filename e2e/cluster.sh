@@ -12,11 +12,14 @@
 # processes, from the binaries e2e/build.sh put in the cache. Every port is bound to
 # 127.0.0.1. Nothing is downloaded: a missing binary is an error.
 set -euo pipefail
-# shellcheck source=e2e/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODES_FILE="${E2E_NODES_FILE:-$E2E_DIR/nodes.txt}"
 CONFIG_FILE="$E2E_CACHE/kwokctl-$E2E_CLUSTER_NAME.yaml"
+# kwokctl adds a context to a kubeconfig on create and removes it on delete; give it a file
+# of its own so that ~/.kube/config is never touched.
+CONTEXTS_FILE="$E2E_CACHE/kwokctl-contexts.kubeconfig"
 
 kwokctl() { "$E2E_BIN/kwokctl" --name "$E2E_CLUSTER_NAME" "$@"; }
 
@@ -81,6 +84,8 @@ metadata:
   annotations:
     kwok.x-k8s.io/node: fake
     node.alpha.kubernetes.io/ttl: "0"
+    # metrics-server scrapes this path of the node's "kubelet" (the kwok controller).
+    metrics.k8s.io/resource-metrics-path: /metrics/nodes/$name/metrics/resource
   labels:
     kubernetes.io/hostname: $name
     kubernetes.io/os: linux
@@ -151,15 +156,13 @@ cmd_up() {
       log "cluster $E2E_CLUSTER_NAME exists but does not answer: starting it again"
       if ! kwokctl start cluster --timeout 3m >&2; then
         log "start failed: deleting and creating it again"
-        kwokctl delete cluster --kubeconfig "" >&2 || true
-        rm -rf "$E2E_CLUSTER_DIR"
+        cmd_down
       fi
     fi
     if ! cluster_exists; then
       write_config
       log "creating cluster $E2E_CLUSTER_NAME (kwokctl --runtime binary, Kubernetes $K8S_VERSION)"
-      # --kubeconfig "": leave ~/.kube/config alone; the cluster's own kubeconfig is printed.
-      kwokctl create cluster --config "$CONFIG_FILE" --kubeconfig "" \
+      kwokctl create cluster --config "$CONFIG_FILE" --kubeconfig "$CONTEXTS_FILE" \
         --timeout 5m --wait 2m >&2 \
         || die "kwokctl create cluster failed (logs: $E2E_CLUSTER_DIR/logs)"
     fi
@@ -170,6 +173,42 @@ cmd_up() {
   echo "$E2E_KUBECONFIG"
 }
 
+# "name:pid" of every component that kwokctl started (from its pid files), and only those
+# whose command line is still the cluster's binary (a pid may have been reused).
+cluster_pids() {
+  local f pid
+  for f in "$E2E_CLUSTER_DIR"/pids/*.pid; do
+    [[ -f "$f" ]] || continue
+    pid="$(tr -d '[:space:]' < "$f")"
+    [[ "$pid" =~ ^[0-9]+$ ]] || continue
+    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$E2E_CLUSTER_DIR/"; then
+      printf '%s:%s\n' "$(basename "$f" .pid)" "$pid"
+    fi
+  done
+}
+
+# stop_pids LIST: SIGTERM each process still alive, wait up to 20 s, then SIGKILL.
+stop_pids() {
+  local entry name pid alive i
+  for entry in $1; do
+    pid="${entry##*:}"
+    kill -0 "$pid" 2>/dev/null || continue
+    log "stopping ${entry%%:*} (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for ((i = 0; i < 20; i++)); do
+    alive=""
+    for entry in $1; do kill -0 "${entry##*:}" 2>/dev/null && alive+="$entry "; done
+    [[ -z "$alive" ]] && return 0
+    sleep 1
+  done
+  for entry in $alive; do
+    name="${entry%%:*}"; pid="${entry##*:}"
+    log "killing $name (pid $pid): still running 20 s after SIGTERM"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
 cmd_down() {
   if [[ ! -x "$E2E_BIN/kwokctl" ]]; then
     [[ -d "$E2E_CLUSTER_DIR" ]] || { log "no cluster"; return 0; }
@@ -177,21 +216,14 @@ cmd_down() {
   fi
   if cluster_exists; then
     log "deleting cluster $E2E_CLUSTER_NAME"
-    kwokctl delete cluster --kubeconfig "" >&2 || log "kwokctl delete cluster failed; removing what is left"
+    # Read the pids first: kwokctl removes the pid files even when a process outlives it.
+    local pids
+    pids="$(cluster_pids)"
+    kwokctl delete cluster --kubeconfig "$CONTEXTS_FILE" >&2 || log "kwokctl delete cluster failed; stopping what is left"
+    stop_pids "$pids"
   fi
-  # Anything still running from the cluster's pid files (left by a failed delete).
-  if [[ -d "$E2E_CLUSTER_DIR/pids" ]]; then
-    local f pid
-    for f in "$E2E_CLUSTER_DIR"/pids/*.pid; do
-      [[ -f "$f" ]] || continue
-      pid="$(cat "$f")"
-      if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-        log "stopping leftover $(basename "$f" .pid) (pid $pid)"
-        kill "$pid" 2>/dev/null || true
-      fi
-    done
-  fi
-  rm -rf "$E2E_CLUSTER_DIR"
+  stop_pids "$(cluster_pids)"
+  rm -rf "$E2E_CLUSTER_DIR" "$CONFIG_FILE"
   log "cluster $E2E_CLUSTER_NAME is down"
 }
 

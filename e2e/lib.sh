@@ -12,11 +12,12 @@
 : "${K8S_VERSION:=v1.34.4}"          # k8s.io/kubernetes; e2e/gomod/kubernetes/go.mod pins the same
 : "${KWOK_VERSION:=v0.8.0}"          # sigs.k8s.io/kwok (kwok + kwokctl)
 : "${METRICS_SERVER_VERSION:=v0.8.0}" # sigs.k8s.io/metrics-server
-: "${ETCD_VERSION:=3.6.15}"          # crates.io etcd-bin-vendored-linux-amd64 (ships the etcd binary)
+: "${ETCD_VERSION:=3.6.15}"          # crate etcd-bin-vendored-linux-amd64 (ships the etcd binary)
 
 : "${E2E_CLUSTER_NAME:=kube-compactor-e2e}"
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_DIR="$(cd "$E2E_DIR/.." && pwd)"
 E2E_CACHE="${E2E_CACHE:-$HOME/.cache/kube-compactor-e2e}"
 E2E_BIN="$E2E_CACHE/$K8S_VERSION/bin"

@@ -6,7 +6,7 @@
 #
 # Uses $KUBECONFIG when set, else the e2e cluster's kubeconfig.
 set -euo pipefail
-# shellcheck source=e2e/lib.sh
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_bins kubectl
 

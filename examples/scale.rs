@@ -24,7 +24,8 @@ fn main() -> anyhow::Result<()> {
     let strategy = match args.next().as_deref() {
         None | Some("best-fit") => StrategyKind::BestFit,
         Some("first-fit") => StrategyKind::FirstFit,
-        Some(other) => bail!("unknown strategy {other:?} (first-fit, best-fit)"),
+        Some("search") => StrategyKind::Search,
+        Some(other) => bail!("unknown strategy {other:?} (first-fit, best-fit, search)"),
     };
     let t0 = Instant::now();
     let spec = generate(

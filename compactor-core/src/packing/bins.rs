@@ -175,7 +175,7 @@ impl Bins {
         Some((max, node - self.leaves))
     }
 
-    /// Number of active bins.
+    /// Number of active bins that can take something (none of their residuals negative).
     pub fn active_count(&self) -> usize {
         self.by_slack.len()
     }
@@ -217,7 +217,8 @@ impl Bins {
         let d = self.d;
         self.active[b] = active;
         self.by_slack.remove(&(OrderedFloat(self.slack[b]), b));
-        if active {
+        // A bin over its limit in some dimension takes nothing: keep it out of the walk.
+        if active && self.residual(b).iter().all(|r| *r >= 0) {
             let s: f64 = self
                 .residual(b)
                 .iter()

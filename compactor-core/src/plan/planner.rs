@@ -230,7 +230,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         .collect();
     let wave_of = assign_waves(&evictions, &allowed, thresholds.max_nodes_per_wave);
 
-    let owner_counts = snapshot.owner_pod_counts();
+    let owner_counts = moved_owner_counts(snapshot, &placed);
     let mut receives = vec![0u32; n];
     let mut moves = Vec::with_capacity(placed.len());
     let mut waves: Vec<Wave> = Vec::new();
@@ -430,6 +430,34 @@ fn validate(
             drain.truncate(k);
         }
     }
+}
+
+/// Pods per owner `(namespace, kind, name)`, counted only for the owners of moved pods.
+fn moved_owner_counts<'a>(
+    snapshot: &'a Snapshot,
+    placed: &[(usize, usize)],
+) -> BTreeMap<(&'a str, &'a str, &'a str), u32> {
+    let key = |p: &'a crate::snapshot::Pod| {
+        p.spec
+            .owner
+            .as_ref()
+            .map(|o| (p.spec.namespace.as_str(), o.kind.as_str(), o.name.as_str()))
+    };
+    let mut counts: BTreeMap<(&str, &str, &str), u32> = placed
+        .iter()
+        .filter_map(|(p, _)| key(&snapshot.pods()[*p]))
+        .map(|k| (k, 0))
+        .collect();
+    for p in snapshot
+        .pods()
+        .iter()
+        .filter(|p| !p.spec.phase.is_terminal())
+    {
+        if let Some(count) = key(p).and_then(|k| counts.get_mut(&k)) {
+            *count += 1;
+        }
+    }
+    counts
 }
 
 /// Risk of evicting pod `p` (DESIGN §7).
