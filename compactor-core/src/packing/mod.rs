@@ -137,20 +137,53 @@ pub fn pack(
     let weights = weights_for(capacity);
     let views: Vec<&[u64]> = items.iter().map(Vec::as_slice).collect();
     let full: Vec<i128> = capacity.iter().map(|c| i128::from(*c)).collect();
-    let mut bins = Bins::new(capacity.len(), items.len(), weights.clone());
+    let d = capacity.len();
+    let mut bins = Bins::new(d, items.len(), weights.clone());
     let mut opened = 0;
     let mut assignment = vec![0; items.len()];
-    for i in decreasing_order(&views, &weights) {
+    let order = decreasing_order(&views, &weights);
+    // smallest[k][dim]: the smallest size in `dim` among the items from position k on. A bin
+    // with less room than that in some dimension can take nothing more: it leaves the
+    // indexes, which keeps their walks short. Leaving is exact: no later item could fit.
+    let mut smallest = vec![u64::MAX; (order.len() + 1) * d];
+    for k in (0..order.len()).rev() {
+        for dim in 0..d {
+            smallest[k * d + dim] = smallest[(k + 1) * d + dim].min(views[order[k]][dim]);
+        }
+    }
+    let mut live: Vec<usize> = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
         let b = match strategy.select(&bins, views[i]) {
             Some(b) => b,
             None => {
                 bins.open(opened, &full);
+                live.push(opened);
                 opened += 1;
                 opened - 1
             }
         };
         bins.take(b, views[i]);
         assignment[i] = b;
+        let next = &smallest[(k + 1) * d..(k + 2) * d];
+        let dead = |bins: &Bins, b: usize| {
+            bins.residual(b)
+                .iter()
+                .zip(next)
+                .any(|(r, m)| *r < i128::from(*m))
+        };
+        if k + 1 < order.len() && next != &smallest[k * d..(k + 1) * d] {
+            // The smallest remaining sizes grew: sweep every live bin.
+            live.retain(|&b| {
+                let gone = dead(&bins, b);
+                if gone {
+                    bins.close(b);
+                }
+                !gone
+            });
+        } else if dead(&bins, b) {
+            bins.close(b);
+            live.retain(|x| *x != b);
+        }
     }
     Ok(Packing {
         assignment,
