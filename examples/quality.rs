@@ -6,6 +6,7 @@
 //! cargo run --release --example quality -- ../shared/benchdata/vectorpack
 //! cargo run --release --example quality -- DIR --output json --budget 20000 --seed 1
 //! RAYON_NUM_THREADS=1 cargo run --release --example quality -- DIR   # single-threaded
+//! cargo run --release --example quality -- DIR --only Panigrahy/class7   # a subset
 //! ```
 //!
 //! DIR holds `.vbp` files (in any sub-folders: `Family/classK/name.vbp`) and tab-separated
@@ -60,6 +61,7 @@ struct Row {
 
 struct Args {
     dir: PathBuf,
+    only: Vec<String>,
     json: bool,
     options: SearchOptions,
 }
@@ -67,6 +69,7 @@ struct Args {
 fn parse_args() -> anyhow::Result<Args> {
     let mut dir = None;
     let mut json = false;
+    let mut only = Vec::new();
     let mut options = SearchOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -83,6 +86,7 @@ fn parse_args() -> anyhow::Result<Args> {
                     .parse()
                     .context("--budget")?
             }
+            "--only" => only.push(args.next().context("--only needs a path fragment")?),
             "--seed" => {
                 options.seed = args
                     .next()
@@ -92,13 +96,16 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             _ if dir.is_none() && !a.starts_with("--") => dir = Some(PathBuf::from(a)),
             _ => bail!(
-                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--seed S]"
+                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--seed S] [--only FRAGMENT]"
             ),
         }
     }
     Ok(Args {
-        dir: dir.context("usage: quality DIR [--output table|json] [--budget N] [--seed S]")?,
+        dir: dir.context(
+            "usage: quality DIR [--output table|json] [--budget N] [--seed S] [--only FRAGMENT]",
+        )?,
         json,
+        only,
         options,
     })
 }
@@ -109,6 +116,13 @@ fn main() -> anyhow::Result<()> {
     let mut files = Vec::new();
     collect_vbp(&args.dir, 0, &mut files)?;
     files.sort();
+    if !args.only.is_empty() {
+        files.retain(|f| {
+            args.only
+                .iter()
+                .any(|o| f.to_string_lossy().contains(o.as_str()))
+        });
+    }
     if files.is_empty() {
         bail!("{}: no .vbp files found", args.dir.display());
     }

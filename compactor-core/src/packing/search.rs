@@ -366,7 +366,16 @@ impl<'a> Search<'a> {
 
     /// One move: insert a random unassigned item where making room costs least.
     fn step(&mut self, now: u64) {
-        let pick = self.rng.below(self.unassigned.len() as u64) as usize;
+        // Half the time the heaviest unassigned item (the hardest to place), else a random one.
+        let pick = if self.rng.chance(50) {
+            (0..self.unassigned.len())
+                .max_by(|a, b| {
+                    self.weight[self.unassigned[*a]].total_cmp(&self.weight[self.unassigned[*b]])
+                })
+                .unwrap_or(0)
+        } else {
+            self.rng.below(self.unassigned.len() as u64) as usize
+        };
         let u = self.unassigned.swap_remove(pick);
         let mut best: Option<(f64, usize, Vec<usize>)> = None;
         let count = self.bins.len();
