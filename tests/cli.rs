@@ -1,29 +1,11 @@
 //! The binary, end to end: the README's commands, output formats, and bad input.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use compactor_core::Plan;
+use std::path::PathBuf;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kube-compactor"))
-}
+mod common;
 
-fn run(args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{run, stderr, stdout};
 
 fn temp(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kube-compactor-cli-{}", std::process::id()));
