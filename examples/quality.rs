@@ -86,6 +86,13 @@ fn parse_args() -> anyhow::Result<Args> {
                     .parse()
                     .context("--budget")?
             }
+            "--work" => {
+                options.work_limit = args
+                    .next()
+                    .context("--work needs a number")?
+                    .parse()
+                    .context("--work")?
+            }
             "--only" => only.push(args.next().context("--only needs a path fragment")?),
             "--seed" => {
                 options.seed = args
@@ -96,13 +103,13 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             _ if dir.is_none() && !a.starts_with("--") => dir = Some(PathBuf::from(a)),
             _ => bail!(
-                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--seed S] [--only FRAGMENT]"
+                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT]"
             ),
         }
     }
     Ok(Args {
         dir: dir.context(
-            "usage: quality DIR [--output table|json] [--budget N] [--seed S] [--only FRAGMENT]",
+            "usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT]",
         )?,
         json,
         only,
@@ -286,8 +293,8 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "budget {} moves, seed {}; {} files rejected by validation; published = virtual best of 351 heuristics (best_overall / OPT)",
-        args.options.budget, args.options.seed, rejected
+        "budget {} moves or {} units of work, seed {}; {} files rejected by validation; published = virtual best of 351 heuristics (best_overall / OPT)",
+        args.options.budget, args.options.work_limit, args.options.seed, rejected
     );
     Ok(())
 }

@@ -15,7 +15,7 @@ pub use bins::Bins;
 pub use ffd::FirstFitDecreasing;
 pub use instance::Instance;
 pub(crate) use search::repair;
-pub use search::{SearchOptions, SearchResult, pack_search};
+pub use search::{DEFAULT_WORK_LIMIT, SearchOptions, SearchResult, pack_search};
 
 use serde::{Deserialize, Serialize};
 
