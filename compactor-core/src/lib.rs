@@ -24,6 +24,7 @@
 
 pub mod analysis;
 pub mod bounds;
+pub mod constraints;
 pub mod cost;
 pub mod error;
 pub mod model;

@@ -51,6 +51,160 @@ pub struct NodeSpec {
     /// Used by the analyzer only; a resource that is not listed is unknown, never zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ResourceList>,
+    /// `spec.taints`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+}
+
+/// Effect of a taint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TaintEffect {
+    /// Pods that do not tolerate it are not scheduled onto the node.
+    NoSchedule,
+    /// The scheduler tries to avoid the node (a score, never a filter).
+    PreferNoSchedule,
+    /// Like NoSchedule, and running pods that do not tolerate it are evicted.
+    NoExecute,
+}
+
+impl TaintEffect {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSchedule => "NoSchedule",
+            Self::PreferNoSchedule => "PreferNoSchedule",
+            Self::NoExecute => "NoExecute",
+        }
+    }
+}
+
+/// A node taint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Taint {
+    /// Taint key.
+    pub key: String,
+    /// Taint value (may be absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Effect.
+    pub effect: TaintEffect,
+}
+
+impl std::fmt::Display for Taint {
+    /// `key=value:Effect`, or `key:Effect` without a value, as kubectl prints taints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(v) if !v.is_empty() => write!(f, "{}={}:{}", self.key, v, self.effect.as_str()),
+            _ => write!(f, "{}:{}", self.key, self.effect.as_str()),
+        }
+    }
+}
+
+/// Operator of a toleration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TolerationOperator {
+    /// Key and value must equal the taint's.
+    #[default]
+    Equal,
+    /// Key must equal the taint's (an empty key matches every key); the value is ignored.
+    Exists,
+}
+
+/// A pod toleration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Toleration {
+    /// Taint key; absent (or empty) with `Exists` tolerates every taint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Operator; defaults to `Equal`.
+    #[serde(default)]
+    pub operator: TolerationOperator,
+    /// Value compared by `Equal` (absent means the empty string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Effect matched; absent matches every effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<TaintEffect>,
+}
+
+/// Operator of a node selector requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeSelectorOperator {
+    /// The label's value is one of `values`.
+    In,
+    /// The label is absent or its value is none of `values`.
+    NotIn,
+    /// The label is present.
+    Exists,
+    /// The label is absent.
+    DoesNotExist,
+    /// The label's value, as an integer, is greater than the single value.
+    Gt,
+    /// The label's value, as an integer, is less than the single value.
+    Lt,
+}
+
+/// One node selector requirement (`matchExpressions` or `matchFields` entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeSelectorRequirement {
+    /// Label key (for `matchFields`, only `metadata.name`).
+    pub key: String,
+    /// Operator.
+    pub operator: NodeSelectorOperator,
+    /// Values (one integer for Gt / Lt, none for Exists / DoesNotExist).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// A node selector term: every requirement must hold (ANDed). A term without requirements
+/// matches no node, as in Kubernetes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeSelectorTerm {
+    /// Requirements on node labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<NodeSelectorRequirement>,
+    /// Requirements on node fields (only `metadata.name` with In / NotIn).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_fields: Vec<NodeSelectorRequirement>,
+}
+
+/// Protocol of a host port.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum Protocol {
+    /// TCP (the default).
+    #[default]
+    #[serde(rename = "TCP")]
+    Tcp,
+    /// UDP.
+    #[serde(rename = "UDP")]
+    Udp,
+    /// SCTP.
+    #[serde(rename = "SCTP")]
+    Sctp,
+}
+
+/// A container port bound on the node (`hostPort`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostPort {
+    /// The host port number.
+    pub port: u16,
+    /// Protocol; defaults to TCP.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Host IP; defaults to `0.0.0.0` (every address).
+    #[serde(default = "any_ip")]
+    pub host_ip: String,
+}
+
+fn any_ip() -> String {
+    "0.0.0.0".to_owned()
 }
 
 /// Lifecycle phase of a pod.
@@ -214,6 +368,19 @@ pub struct PodSpec {
     /// percentile of them; see `compactor_core::analysis`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub usage_samples: Vec<ResourceList>,
+    /// `spec.tolerations`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    /// `spec.nodeSelector`: every label must be on the node with this value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// `affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`:
+    /// the terms are ORed; an empty list is no constraint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_node_affinity: Vec<NodeSelectorTerm>,
+    /// Container ports with a `hostPort`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_ports: Vec<HostPort>,
 }
 
 impl PodSpec {

@@ -5,7 +5,9 @@
 //! machine (a small xorshift generator, no global state).
 
 use crate::model::{
-    ContainerSpec, NodeSpec, OwnerRef, PdbSpec, PodSpec, SnapshotSpec, VolumeSource, VolumeSpec,
+    ContainerSpec, HostPort, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm,
+    NodeSpec, OwnerRef, PdbSpec, PodSpec, Protocol, SnapshotSpec, Taint, TaintEffect, Toleration,
+    TolerationOperator, VolumeSource, VolumeSpec, ZONE_LABEL,
 };
 use crate::resources::ResourceList;
 
@@ -51,6 +53,9 @@ pub fn pdb(ns: &str, name: &str, app: &str, allowed: u32) -> PdbSpec {
 
 pub use crate::rng::Rng;
 
+/// Zones of generated nodes, by node number.
+const ZONES: [&str; 3] = ["zone-a", "zone-b", "zone-c"];
+
 /// Shape of a generated cluster.
 #[derive(Debug, Clone, Copy)]
 pub struct ClusterShape {
@@ -66,6 +71,13 @@ pub struct ClusterShape {
 /// Deployments and StatefulSets of common pod shapes, DaemonSet pods on every node, PDBs on
 /// some workloads, a few blocking pods and a few cordoned or NotReady nodes. Pods are placed
 /// so that no node exceeds its allocatable.
+///
+/// Scheduling constraints, all satisfied by the generated placement: nodes are spread over
+/// three zones (`topology.kubernetes.io/zone`), GPU nodes are tainted
+/// `nvidia.com/gpu=present:NoSchedule` (GPU pods tolerate it, other pods avoid those nodes,
+/// DaemonSet pods tolerate everything); some workloads pin their pods to the zone they run in
+/// by nodeSelector, by required node affinity (`In`, or `NotIn` another zone) or ask for a host
+/// port (never two on one node).
 ///
 /// # Examples
 /// ```
@@ -110,8 +122,19 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         }
         n.ready = !rng.chance(3);
         n.unschedulable = rng.chance(3);
+        n.labels
+            .insert(ZONE_LABEL.into(), ZONES[i % ZONES.len()].into());
+        if t.2 > 0 {
+            n.taints.push(Taint {
+                key: "nvidia.com/gpu".into(),
+                value: Some("present".into()),
+                effect: TaintEffect::NoSchedule,
+            });
+        }
         nodes.push(n);
     }
+    let tainted: Vec<bool> = nodes.iter().map(|n| !n.taints.is_empty()).collect();
+    let mut ports_used: Vec<Vec<u16>> = vec![Vec::new(); nodes.len()];
     let mut free: Vec<(u64, u64, u64)> = nodes
         .iter()
         .map(|n| {
@@ -136,11 +159,18 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         if rng.chance(30) {
             pdbs.push(pdb(&ns, &name, &name, rng.below(3) as u32));
         }
+        // Constraints by workload number, so that they cost no random draws.
+        let host_port = (w % 19 == 3).then(|| 9100 + (w % 5) as u16);
         for r in 0..replicas {
             // Utilisation between roughly 10 % and 60 % per node: place on a random node with room.
             let has_room = |k: usize| {
                 let (c, m, g) = free[k];
-                c >= cpu && m >= mem && g >= gpu && c * 10 > node_cpu[k] * 4
+                c >= cpu
+                    && m >= mem
+                    && g >= gpu
+                    && c * 10 > node_cpu[k] * 4
+                    && (gpu > 0 || !tainted[k])
+                    && host_port.is_none_or(|hp| !ports_used[k].contains(&hp))
             };
             // A few random probes, then a scan from a random start.
             let probes: Vec<usize> = (0..8)
@@ -168,6 +198,47 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             p.labels.insert("app".into(), name.clone());
             if gpu > 0 {
                 p.containers[0].requests.set("nvidia.com/gpu", 1);
+                p.tolerations.push(Toleration {
+                    key: Some("nvidia.com/gpu".into()),
+                    operator: TolerationOperator::Exists,
+                    value: None,
+                    effect: Some(TaintEffect::NoSchedule),
+                });
+            }
+            let zone = target % ZONES.len();
+            let zone_req = |operator, z: usize| NodeSelectorTerm {
+                match_expressions: vec![NodeSelectorRequirement {
+                    key: ZONE_LABEL.into(),
+                    operator,
+                    values: vec![ZONES[z].into()],
+                }],
+                match_fields: vec![],
+            };
+            match w % 11 {
+                5 => {
+                    p.node_selector
+                        .insert(ZONE_LABEL.into(), ZONES[zone].into());
+                }
+                7 => {
+                    let mut term = zone_req(NodeSelectorOperator::In, zone);
+                    term.match_expressions[0]
+                        .values
+                        .push(ZONES[(zone + 1) % ZONES.len()].into());
+                    p.required_node_affinity.push(term);
+                }
+                9 => p.required_node_affinity.push(zone_req(
+                    NodeSelectorOperator::NotIn,
+                    (zone + 2) % ZONES.len(),
+                )),
+                _ => {}
+            }
+            if let Some(port) = host_port {
+                ports_used[target].push(port);
+                p.host_ports.push(HostPort {
+                    port,
+                    protocol: Protocol::Tcp,
+                    host_ip: "0.0.0.0".into(),
+                });
             }
             if stateful {
                 p.owner = Some(OwnerRef {
@@ -212,6 +283,10 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         ds.owner = Some(OwnerRef {
             kind: "DaemonSet".into(),
             name: "kube-proxy".into(),
+        });
+        ds.tolerations.push(Toleration {
+            operator: TolerationOperator::Exists,
+            ..Default::default()
         });
         if free[i].0 >= 100 && free[i].1 >= 64 * MI {
             pods.push(ds);

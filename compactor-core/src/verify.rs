@@ -6,7 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{EXCLUDE_ANNOTATION, MIRROR_ANNOTATION};
+use crate::model::{
+    EXCLUDE_ANNOTATION, MIRROR_ANNOTATION, NodeSelectorOperator, NodeSpec, PodSpec, TaintEffect,
+    TolerationOperator,
+};
 use crate::plan::{Plan, PlanOptions};
 use crate::snapshot::Snapshot;
 
@@ -19,6 +22,10 @@ use crate::snapshot::Snapshot;
 /// - moves land on nodes that are kept, Ready, schedulable and not excluded;
 /// - after the moves no node exceeds allocatable in any dimension, and no node that
 ///   receives pods exceeds the safety cap in CPU, memory or ephemeral storage;
+/// - every moved pod's new node passes its scheduling constraints: NoSchedule / NoExecute
+///   taints tolerated, nodeSelector, required node affinity, and no host port clash with the
+///   pods on that node after the plan (checked here with code of its own, not
+///   [`crate::constraints`]);
 /// - every node is either drained or kept with a reason, never both;
 /// - per wave, no PodDisruptionBudget is spent beyond `disruptionsAllowed`, and no wave
 ///   touches more nodes than the threshold allows;
@@ -110,8 +117,58 @@ pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<St
                 m.namespace, m.pod, m.to_node
             ));
         }
+        for problem in constraint_problems(&snapshot.pods()[p].spec, target) {
+            errors.push(format!(
+                "pod {}/{} moves to node {}, which {problem}",
+                m.namespace, m.pod, m.to_node
+            ));
+        }
         location[p] = Some(to);
         receives[to] = true;
+    }
+    // Host ports: a moved pod may not share a port with any other pod on its new node.
+    let mut moved_pods = vec![false; snapshot.pods().len()];
+    for m in &plan.moves {
+        if let Some(p) = snapshot.pod_index(&m.namespace, &m.pod) {
+            moved_pods[p] = true;
+        }
+    }
+    let mut ports_on: BTreeMap<usize, Vec<(usize, u16, String, String)>> = BTreeMap::new();
+    for (p, pod) in snapshot.pods().iter().enumerate() {
+        if pod.spec.phase.is_terminal() {
+            continue;
+        }
+        if let Some(n) = location[p] {
+            for hp in &pod.spec.host_ports {
+                ports_on.entry(n).or_default().push((
+                    p,
+                    hp.port,
+                    format!("{:?}", hp.protocol),
+                    hp.host_ip.clone(),
+                ));
+            }
+        }
+    }
+    for (n, ports) in &ports_on {
+        for (x, a) in ports.iter().enumerate() {
+            for b in &ports[x + 1..] {
+                let any = |ip: &str| ip == "0.0.0.0" || ip.is_empty();
+                let clash = a.0 != b.0
+                    && a.1 == b.1
+                    && a.2 == b.2
+                    && (a.3 == b.3 || any(&a.3) || any(&b.3));
+                if clash && (moved_pods[a.0] || moved_pods[b.0]) {
+                    errors.push(format!(
+                        "pods {} and {} both use host port {}/{} on node {} after the plan",
+                        snapshot.pods()[a.0].spec.key(),
+                        snapshot.pods()[b.0].spec.key(),
+                        a.1,
+                        a.2,
+                        nodes[*n].spec.name
+                    ));
+                }
+            }
+        }
     }
     for ((ns, name), count) in &moved {
         if *count > 1 {
@@ -218,4 +275,101 @@ pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<St
         ));
     }
     errors
+}
+
+/// What `node` violates of `pod`'s taints, nodeSelector and required node affinity, each as
+/// "does not …" words. Written independently of [`crate::constraints`] on purpose.
+fn constraint_problems(pod: &PodSpec, node: &NodeSpec) -> Vec<String> {
+    let mut problems = Vec::new();
+    for taint in &node.taints {
+        if taint.effect == TaintEffect::PreferNoSchedule {
+            continue;
+        }
+        let taint_value = taint.value.clone().unwrap_or_default();
+        let mut tolerated = false;
+        for t in &pod.tolerations {
+            let key = t.key.clone().unwrap_or_default();
+            let effect_ok = match t.effect {
+                None => true,
+                Some(e) => e == taint.effect,
+            };
+            let key_ok = key.is_empty() || key == taint.key;
+            let value_ok = match t.operator {
+                TolerationOperator::Exists => true,
+                TolerationOperator::Equal => {
+                    key == taint.key && t.value.clone().unwrap_or_default() == taint_value
+                }
+            };
+            if effect_ok && key_ok && value_ok {
+                tolerated = true;
+            }
+        }
+        if !tolerated {
+            problems.push(format!(
+                "has taint {} that the pod does not tolerate",
+                taint.key
+            ));
+        }
+    }
+    for (key, value) in &pod.node_selector {
+        if node.labels.get(key) != Some(value) {
+            problems.push(format!("does not match node selector {key}={value}"));
+        }
+    }
+    if !pod.required_node_affinity.is_empty() {
+        let mut any_term = false;
+        for term in &pod.required_node_affinity {
+            if term.match_expressions.is_empty() && term.match_fields.is_empty() {
+                continue;
+            }
+            let mut all = true;
+            for r in &term.match_expressions {
+                if !requirement_holds(r.operator, &r.values, node.labels.get(&r.key)) {
+                    all = false;
+                }
+            }
+            for r in &term.match_fields {
+                let name_ok = r.key == "metadata.name"
+                    && (r.operator == NodeSelectorOperator::In
+                        || r.operator == NodeSelectorOperator::NotIn);
+                if !name_ok || !requirement_holds(r.operator, &r.values, Some(&node.name)) {
+                    all = false;
+                }
+            }
+            if all {
+                any_term = true;
+            }
+        }
+        if !any_term {
+            problems.push("matches no term of the pod's required node affinity".to_owned());
+        }
+    }
+    problems
+}
+
+fn requirement_holds(op: NodeSelectorOperator, values: &[String], label: Option<&String>) -> bool {
+    match op {
+        NodeSelectorOperator::In => label.is_some_and(|v| values.contains(v)),
+        NodeSelectorOperator::NotIn => match label {
+            None => true,
+            Some(v) => !values.contains(v),
+        },
+        NodeSelectorOperator::Exists => label.is_some(),
+        NodeSelectorOperator::DoesNotExist => label.is_none(),
+        NodeSelectorOperator::Gt | NodeSelectorOperator::Lt => {
+            if values.len() != 1 {
+                return false;
+            }
+            let (Some(Ok(have)), Ok(bound)) =
+                (label.map(|v| v.parse::<i64>()), values[0].parse::<i64>())
+            else {
+                return false;
+            };
+            if op == NodeSelectorOperator::Gt {
+                have > bound
+            } else {
+                have < bound
+            }
+        }
+    }
 }

@@ -590,3 +590,355 @@ fn risk_from_facts() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Node-level scheduling constraints (taints, nodeSelector, node affinity, host ports).
+//
+// Unless said otherwise: node `a` holds one movable pod `shop/x` (500m, 1 GiB); node `b` holds
+// a bare pod `ops/pinned` (100m, 64 MiB, no owner, so `b` cannot be drained) and is the only
+// place `x` could go. With the constraint satisfied `a` is drained and `x` moves to `b`;
+// otherwise nothing is drained and `a` is kept with a NoFit reason naming the constraint.
+// ---------------------------------------------------------------------------------------
+
+mod constraints {
+    use super::*;
+    use compactor_core::model::{
+        HostPort, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, NodeSpec,
+        Protocol, Taint, TaintEffect, Toleration, TolerationOperator,
+    };
+    use compactor_core::testing::MI;
+
+    fn scenario(b: NodeSpec, x: PodSpec, pinned: PodSpec) -> Plan {
+        run(
+            SnapshotSpec {
+                nodes: vec![node("a", 4000, 16 * GI), b],
+                pods: vec![x, pinned],
+                pdbs: vec![],
+            },
+            SafetyLevel::Conservative,
+        )
+    }
+
+    fn x() -> PodSpec {
+        pod("shop", "x", "a", "web", 500, GI)
+    }
+
+    fn pinned() -> PodSpec {
+        pod("ops", "pinned", "b", "", 100, 64 * MI)
+    }
+
+    fn b_with(f: impl FnOnce(&mut NodeSpec)) -> NodeSpec {
+        let mut b = node("b", 4000, 16 * GI);
+        f(&mut b);
+        b
+    }
+
+    fn moved_to_b(p: &Plan) {
+        assert_eq!(drained(p), vec!["a"]);
+        assert_eq!(moves(p), vec![("x".into(), "a", "b", 1)]);
+    }
+
+    fn stuck(p: &Plan, needle: &str) {
+        assert!(p.drain.is_empty(), "{:?}", drained(p));
+        let a = p.kept.iter().find(|k| k.node == "a").expect("a kept");
+        assert_eq!(a.reason.code, ReasonCode::NoFit);
+        assert!(
+            a.reason.message.contains(needle),
+            "{:?} does not contain {needle:?}",
+            a.reason.message
+        );
+    }
+
+    fn taint(key: &str, value: Option<&str>, effect: TaintEffect) -> Taint {
+        Taint {
+            key: key.into(),
+            value: value.map(Into::into),
+            effect,
+        }
+    }
+
+    fn gpu_node() -> NodeSpec {
+        b_with(|b| b.taints = vec![taint("dedicated", Some("gpu"), TaintEffect::NoSchedule)])
+    }
+
+    #[test]
+    fn untolerated_taint_blocks_the_move() {
+        stuck(
+            &scenario(gpu_node(), x(), pinned()),
+            "pod shop/x cannot move: no kept node tolerates dedicated=gpu:NoSchedule (1 of the 1 kept node with room)",
+        );
+    }
+
+    #[test]
+    fn tolerated_taint_allows_the_move() {
+        let mut x = x();
+        x.tolerations = vec![Toleration {
+            key: Some("dedicated".into()),
+            operator: TolerationOperator::Equal,
+            value: Some("gpu".into()),
+            effect: Some(TaintEffect::NoSchedule),
+        }];
+        moved_to_b(&scenario(gpu_node(), x, pinned()));
+    }
+
+    #[test]
+    fn no_execute_blocks_and_prefer_no_schedule_does_not() {
+        let b = b_with(|b| b.taints = vec![taint("maintenance", None, TaintEffect::NoExecute)]);
+        stuck(
+            &scenario(b, x(), pinned()),
+            "no kept node tolerates maintenance:NoExecute",
+        );
+        let b = b_with(|b| b.taints = vec![taint("spot", None, TaintEffect::PreferNoSchedule)]);
+        moved_to_b(&scenario(b, x(), pinned()));
+    }
+
+    #[test]
+    fn exists_with_empty_key_tolerates_everything() {
+        let mut x = x();
+        x.tolerations = vec![Toleration {
+            operator: TolerationOperator::Exists,
+            ..Default::default()
+        }];
+        let b = b_with(|b| {
+            b.taints = vec![
+                taint("dedicated", Some("gpu"), TaintEffect::NoSchedule),
+                taint("maintenance", None, TaintEffect::NoExecute),
+            ]
+        });
+        moved_to_b(&scenario(b, x, pinned()));
+    }
+
+    /// A control-plane node (tainted node-role.kubernetes.io/control-plane:NoSchedule, with a
+    /// 250m static pod so it is never drained) beside two workers each holding a 1000m pod.
+    /// Untainted, kube-scheduler would put both workers' pods on the emptier control plane
+    /// (2250m ≤ 2800m) and drain both workers. Tainted, w1's pod can only go to w2 (2000m),
+    /// and w2 cannot be emptied: its pods would have to go to the control plane.
+    #[test]
+    fn control_plane_node_receives_no_pods() {
+        let mut cp = node("cp", 4000, 16 * GI);
+        cp.taints = vec![taint(
+            "node-role.kubernetes.io/control-plane",
+            None,
+            TaintEffect::NoSchedule,
+        )];
+        let mut apiserver = pod("kube-system", "kube-apiserver-cp", "cp", "", 250, GI);
+        apiserver
+            .annotations
+            .insert(MIRROR_ANNOTATION.into(), "hash".into());
+        let spec = SnapshotSpec {
+            nodes: vec![cp, node("w1", 4000, 16 * GI), node("w2", 4000, 16 * GI)],
+            pods: vec![
+                apiserver,
+                pod("shop", "w1-pod", "w1", "web", 1000, 2 * GI),
+                pod("shop", "w2-pod", "w2", "web", 1000, 2 * GI),
+            ],
+            pdbs: vec![],
+        };
+        let mut untainted = spec.clone();
+        untainted.nodes[0].taints.clear();
+        let without = run(untainted, SafetyLevel::Conservative);
+        assert_eq!(
+            moves(&without),
+            vec![
+                ("w1-pod".into(), "w1", "cp", 1),
+                ("w2-pod".into(), "w2", "cp", 2)
+            ]
+        );
+        let p = run(spec, SafetyLevel::Conservative);
+        assert_eq!(drained(&p), vec!["w1"]);
+        assert_eq!(moves(&p), vec![("w1-pod".into(), "w1", "w2", 1)]);
+        assert!(p.moves.iter().all(|m| m.to_node != "cp"));
+        let w2 = p.kept.iter().find(|k| k.node == "w2").expect("w2 kept");
+        assert_eq!(w2.reason.code, ReasonCode::NoFit);
+        assert!(
+            w2.reason.message.contains(
+                "no kept node tolerates node-role.kubernetes.io/control-plane:NoSchedule"
+            ),
+            "{}",
+            w2.reason.message
+        );
+    }
+
+    #[test]
+    fn node_selector() {
+        let b = b_with(|b| {
+            b.labels.insert("disktype".into(), "ssd".into());
+        });
+        let mut ok = x();
+        ok.node_selector.insert("disktype".into(), "ssd".into());
+        moved_to_b(&scenario(b.clone(), ok, pinned()));
+        let mut wrong = x();
+        wrong.node_selector.insert("disktype".into(), "hdd".into());
+        stuck(
+            &scenario(b, wrong, pinned()),
+            "pod shop/x cannot move: no kept node with room matches node selector disktype=hdd",
+        );
+    }
+
+    fn affinity(key: &str, operator: NodeSelectorOperator, values: &[&str]) -> PodSpec {
+        let mut x = x();
+        x.required_node_affinity = vec![NodeSelectorTerm {
+            match_expressions: vec![NodeSelectorRequirement {
+                key: key.into(),
+                operator,
+                values: values.iter().map(|v| (*v).into()).collect(),
+            }],
+            match_fields: vec![],
+        }];
+        x
+    }
+
+    /// b is labelled zone=eu-1a and cores=16; every operator once passing, once failing.
+    #[test]
+    fn node_affinity_operators() {
+        use NodeSelectorOperator::*;
+        let b = b_with(|b| {
+            b.labels.insert("zone".into(), "eu-1a".into());
+            b.labels.insert("cores".into(), "16".into());
+        });
+        let cases: [(&str, NodeSelectorOperator, &[&str], bool); 12] = [
+            ("zone", In, &["eu-1a", "eu-1b"], true),
+            ("zone", In, &["eu-1b"], false),
+            ("zone", NotIn, &["eu-1b"], true),
+            ("zone", NotIn, &["eu-1a"], false),
+            ("zone", Exists, &[], true),
+            ("gpu", Exists, &[], false),
+            ("gpu", DoesNotExist, &[], true),
+            ("zone", DoesNotExist, &[], false),
+            ("cores", Gt, &["8"], true),
+            ("cores", Gt, &["16"], false),
+            ("cores", Lt, &["32"], true),
+            ("zone", Lt, &["32"], false), // not an integer
+        ];
+        for (key, op, values, passes) in cases {
+            let p = scenario(b.clone(), affinity(key, op, values), pinned());
+            if passes {
+                moved_to_b(&p);
+            } else {
+                stuck(&p, "matches its required node affinity");
+            }
+        }
+    }
+
+    fn with_port(mut p: PodSpec, port: u16, protocol: Protocol, ip: &str) -> PodSpec {
+        p.host_ports.push(HostPort {
+            port,
+            protocol,
+            host_ip: ip.into(),
+        });
+        p
+    }
+
+    #[test]
+    fn host_port_conflict() {
+        let used = || with_port(pinned(), 8080, Protocol::Tcp, "0.0.0.0");
+        stuck(
+            &scenario(
+                node("b", 4000, 16 * GI),
+                with_port(x(), 8080, Protocol::Tcp, "10.0.0.1"),
+                used(),
+            ),
+            "pod shop/x cannot move: host port 8080/TCP is already used on every kept node with room",
+        );
+        moved_to_b(&scenario(
+            node("b", 4000, 16 * GI),
+            with_port(x(), 8080, Protocol::Udp, "0.0.0.0"),
+            used(),
+        ));
+        moved_to_b(&scenario(
+            node("b", 4000, 16 * GI),
+            with_port(x(), 8081, Protocol::Tcp, "0.0.0.0"),
+            used(),
+        ));
+    }
+
+    /// Two pods of the drained node want host port 80: they cannot share a receiver. Without
+    /// the ports kube-scheduler would put both on b (the emptier: 500m, then 700m, against
+    /// c's 1000m); with them the second goes to c.
+    #[test]
+    fn host_ports_of_moved_pods_conflict_with_each_other() {
+        let spec = |ports: bool| {
+            let x = |name: &str| {
+                let p = pod("shop", name, "a", "web", 200, GI);
+                if ports {
+                    with_port(p, 80, Protocol::Tcp, "")
+                } else {
+                    p
+                }
+            };
+            SnapshotSpec {
+                nodes: vec![
+                    node("a", 4000, 16 * GI),
+                    node("b", 4000, 16 * GI),
+                    node("c", 4000, 16 * GI),
+                ],
+                pods: vec![
+                    x("x1"),
+                    x("x2"),
+                    pod("ops", "pin-b", "b", "", 500, GI),
+                    pod("ops", "pin-c", "c", "", 1000, GI),
+                ],
+                pdbs: vec![],
+            }
+        };
+        let p = run(spec(false), SafetyLevel::Conservative);
+        assert_eq!(
+            moves(&p),
+            vec![("x1".into(), "a", "b", 1), ("x2".into(), "a", "b", 1)]
+        );
+        let p = run(spec(true), SafetyLevel::Conservative);
+        assert_eq!(drained(&p), vec!["a"]);
+        assert_eq!(
+            moves(&p),
+            vec![("x1".into(), "a", "b", 1), ("x2".into(), "a", "c", 1)]
+        );
+    }
+
+    /// The independent checker rejects a move onto a node whose taint the pod does not
+    /// tolerate: plan an untainted cluster, then check that plan against the tainted one.
+    #[test]
+    fn checker_catches_untolerated_taint() {
+        let plain = Snapshot::new(SnapshotSpec {
+            nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
+            pods: vec![x(), pinned()],
+            pdbs: vec![],
+        })
+        .expect("valid");
+        let opts = PlanOptions::default();
+        let p = plan(&plain, &opts).expect("plan");
+        assert_eq!(drained(&p), vec!["a"]);
+        let tainted = Snapshot::new(SnapshotSpec {
+            nodes: vec![node("a", 4000, 16 * GI), gpu_node()],
+            pods: vec![x(), pinned()],
+            pdbs: vec![],
+        })
+        .expect("valid");
+        let errors = verify(&tainted, &p, &opts);
+        assert_eq!(
+            errors,
+            vec![
+                "pod shop/x moves to node b, which has taint dedicated that the pod does not tolerate"
+            ]
+        );
+        let mut selective = x();
+        selective
+            .node_selector
+            .insert("disktype".into(), "ssd".into());
+        let with_ports = Snapshot::new(SnapshotSpec {
+            nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
+            pods: vec![
+                with_port(selective, 53, Protocol::Udp, ""),
+                with_port(pinned(), 53, Protocol::Udp, "10.1.1.1"),
+            ],
+            pdbs: vec![],
+        })
+        .expect("valid");
+        let errors = verify(&with_ports, &p, &opts);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].contains("node selector disktype=ssd"),
+            "{errors:?}"
+        );
+        assert!(errors[1].contains("host port 53/Udp"), "{errors:?}");
+    }
+}

@@ -1,6 +1,7 @@
 //! Property tests: invariants that hold for every generated cluster.
 
 use compactor_core::Snapshot;
+use compactor_core::constraints::{host_ports_free, node_allows};
 use compactor_core::packing::{StrategyKind, pack};
 use compactor_core::plan::{Plan, PlanOptions, plan};
 use compactor_core::quantity::{Unit, format, parse};
@@ -46,6 +47,21 @@ proptest! {
         prop_assert!(violations.is_empty(), "{violations:#?}");
         prop_assert_eq!(p.summary.nodes_after as usize, p.kept.len());
         prop_assert!(p.kept.len() as u32 >= p.lower_bound.nodes);
+    }
+
+    /// The generator's placement satisfies every pod's node constraints (so that a plan can
+    /// only break them by moving pods), and its host ports never clash on a node.
+    #[test]
+    fn generated_placement_respects_constraints(seed in any::<u64>(), shape in shape()) {
+        let snap = Snapshot::new(generate(seed, shape)).expect("valid");
+        let mut ports: Vec<Vec<compactor_core::model::HostPort>> = vec![Vec::new(); snap.nodes().len()];
+        for pod in snap.pods() {
+            let Some(n) = pod.node else { continue };
+            let node = &snap.nodes()[n].spec;
+            prop_assert_eq!(node_allows(&pod.spec, node), Ok(()), "{} on {}", pod.spec.key(), node.name);
+            prop_assert_eq!(host_ports_free(&pod.spec.host_ports, &ports[n]), Ok(()));
+            ports[n].extend(pod.spec.host_ports.iter().cloned());
+        }
     }
 
     /// Same input, byte-identical JSON plan; the plan survives a JSON round trip; the input

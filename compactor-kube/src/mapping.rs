@@ -15,8 +15,10 @@
 use std::collections::BTreeMap;
 
 use compactor_core::model::{
-    ContainerSpec, InitContainerSpec, LabelSelector, NodeSpec, OwnerRef, PdbSpec, PodPhase,
-    PodSpec, SelectorOperator, SelectorRequirement, SnapshotSpec, VolumeSource, VolumeSpec,
+    ContainerSpec, HostPort, InitContainerSpec, LabelSelector, NodeSelectorOperator,
+    NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, OwnerRef, PdbSpec, PodPhase, PodSpec,
+    Protocol, SelectorOperator, SelectorRequirement, SnapshotSpec, Taint, TaintEffect, Toleration,
+    TolerationOperator, VolumeSource, VolumeSpec,
 };
 use compactor_core::quantity;
 use compactor_core::resources::{ResourceList, unit_of};
@@ -47,9 +49,8 @@ pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 /// - `labels`, `annotations`: as given;
 /// - `unschedulable`: `spec.unschedulable` (absent → false);
 /// - `ready`: the `Ready` condition has status `"True"`; a node without that condition is not
-///   Ready.
-///
-/// Taints are not mapped: the core model has no field for them yet.
+///   Ready;
+/// - `taints`: `spec.taints` (key, value, effect; `timeAdded` is dropped).
 ///
 /// # Examples
 /// ```
@@ -68,10 +69,11 @@ pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 /// # Errors
 /// - [`KubeError::Field`] when `metadata.name` is missing or empty;
 /// - [`KubeError::Quantity`] naming `node X: status.allocatable.<resource>` for a quantity
-///   that does not parse.
+///   that does not parse;
+/// - [`KubeError::Field`] naming `spec.taints[i].effect` for an unknown taint effect.
 ///
 /// # Complexity
-/// O(labels + annotations + allocatable + conditions).
+/// O(labels + annotations + allocatable + conditions + taints).
 pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
     let meta = &node.metadata;
     let name = meta
@@ -93,6 +95,21 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
         .and_then(|s| s.conditions.as_ref())
         .and_then(|conditions| conditions.iter().find(|c| c.type_ == "Ready"))
         .is_some_and(|c| c.status == "True");
+    let mut taints = Vec::new();
+    for (i, t) in node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        taints.push(Taint {
+            key: t.key.clone(),
+            value: t.value.clone().filter(|v| !v.is_empty()),
+            effect: taint_effect(&object, &format!("spec.taints[{i}].effect"), &t.effect)?,
+        });
+    }
     Ok(NodeSpec {
         name,
         allocatable,
@@ -105,6 +122,7 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
             .unwrap_or(false),
         ready,
         usage: None,
+        taints,
     })
 }
 
@@ -131,7 +149,15 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
 /// - `readiness_probe`: there is at least one app container and every app container has a
 ///   `readinessProbe`;
 /// - `limits`: for each resource that every app container limits, the sum of the limits
-///   (used by the analyzer only); `usage` is left unknown (see [`crate::metrics`]).
+///   (used by the analyzer only); `usage` is left unknown (see [`crate::metrics`]);
+/// - `tolerations`: `spec.tolerations` (operator absent → Equal; `tolerationSeconds` is
+///   dropped); `node_selector`: `spec.nodeSelector`;
+/// - `required_node_affinity`: the `nodeSelectorTerms` of
+///   `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution` (preferred
+///   terms and pod (anti-)affinity are not mapped yet);
+/// - `host_ports`: every `ports[]` entry with a non-zero `hostPort` of the app containers and
+///   of the sidecar init containers (protocol absent → TCP, `hostIP` absent or empty →
+///   `0.0.0.0`).
 ///
 /// # Examples
 /// ```
@@ -156,7 +182,9 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
 /// - [`KubeError::Field`] when `metadata.name` is missing or `status.phase` is not one of
 ///   Pending, Running, Succeeded, Failed, Unknown;
 /// - [`KubeError::Quantity`] naming `pod ns/name: spec.containers[i].resources.requests.<res>`
-///   (or `.limits.<res>` when the limit is used, `spec.initContainers[i]…`, `spec.overhead.<res>`).
+///   (or `.limits.<res>` when the limit is used, `spec.initContainers[i]…`, `spec.overhead.<res>`);
+/// - [`KubeError::Field`] for an unknown toleration operator or effect, node selector
+///   operator, port protocol, or a `hostPort` outside 1–65535, naming the field.
 ///
 /// # Complexity
 /// O(size of the pod object).
@@ -228,6 +256,125 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         .iter()
         .map(volume_spec)
         .collect();
+    let mut tolerations = Vec::new();
+    for (i, t) in spec
+        .and_then(|s| s.tolerations.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let operator = match t.operator.as_deref() {
+            None | Some("") | Some("Equal") => TolerationOperator::Equal,
+            Some("Exists") => TolerationOperator::Exists,
+            Some(other) => {
+                return Err(KubeError::Field {
+                    object,
+                    field: format!("spec.tolerations[{i}].operator"),
+                    message: format!("unknown operator {other:?} (expected Equal or Exists)"),
+                });
+            }
+        };
+        let effect = match t.effect.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(taint_effect(
+                &object,
+                &format!("spec.tolerations[{i}].effect"),
+                raw,
+            )?),
+        };
+        tolerations.push(Toleration {
+            key: t.key.clone().filter(|k| !k.is_empty()),
+            operator,
+            value: t.value.clone().filter(|v| !v.is_empty()),
+            effect,
+        });
+    }
+    let mut required_node_affinity = Vec::new();
+    let terms = spec
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .map(|sel| sel.node_selector_terms.as_slice())
+        .unwrap_or_default();
+    let base = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+    for (i, term) in terms.iter().enumerate() {
+        let reqs = |list: Option<&Vec<k8s_openapi::api::core::v1::NodeSelectorRequirement>>,
+                    what: &str|
+         -> Result<Vec<NodeSelectorRequirement>, KubeError> {
+            list.map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(j, r)| {
+                    Ok(NodeSelectorRequirement {
+                        key: r.key.clone(),
+                        operator: node_selector_operator(
+                            &object,
+                            &format!("{base}.nodeSelectorTerms[{i}].{what}[{j}].operator"),
+                            &r.operator,
+                        )?,
+                        values: r.values.clone().unwrap_or_default(),
+                    })
+                })
+                .collect()
+        };
+        required_node_affinity.push(NodeSelectorTerm {
+            match_expressions: reqs(term.match_expressions.as_ref(), "matchExpressions")?,
+            match_fields: reqs(term.match_fields.as_ref(), "matchFields")?,
+        });
+    }
+    let mut host_ports = Vec::new();
+    let with_ports = app
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("spec.containers[{i}]"), c))
+        .chain(
+            init.iter()
+                .enumerate()
+                .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"))
+                .map(|(i, c)| (format!("spec.initContainers[{i}]"), c)),
+        );
+    for (path, c) in with_ports {
+        for (j, port) in c.ports.as_deref().unwrap_or_default().iter().enumerate() {
+            let Some(hp) = port.host_port.filter(|p| *p != 0) else {
+                continue;
+            };
+            let field = format!("{path}.ports[{j}]");
+            let port_number =
+                u16::try_from(hp)
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| KubeError::Field {
+                        object: object.clone(),
+                        field: format!("{field}.hostPort"),
+                        message: format!("{hp} is not a port number (1-65535)"),
+                    })?;
+            let protocol = match port.protocol.as_deref() {
+                None | Some("") | Some("TCP") => Protocol::Tcp,
+                Some("UDP") => Protocol::Udp,
+                Some("SCTP") => Protocol::Sctp,
+                Some(other) => {
+                    return Err(KubeError::Field {
+                        object,
+                        field: format!("{field}.protocol"),
+                        message: format!("unknown protocol {other:?} (expected TCP, UDP or SCTP)"),
+                    });
+                }
+            };
+            host_ports.push(HostPort {
+                port: port_number,
+                protocol,
+                host_ip: port
+                    .host_ip
+                    .clone()
+                    .filter(|ip| !ip.is_empty())
+                    .unwrap_or_else(|| "0.0.0.0".to_owned()),
+            });
+        }
+    }
 
     Ok(PodSpec {
         node_name: spec.and_then(|s| s.node_name.clone()),
@@ -247,8 +394,53 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         limits: pod_limits(&object, app)?,
         usage: None,
         usage_samples: Vec::new(),
+        tolerations,
+        node_selector: spec
+            .and_then(|s| s.node_selector.clone())
+            .unwrap_or_default(),
+        required_node_affinity,
+        host_ports,
         namespace,
         name,
+    })
+}
+
+fn taint_effect(object: &str, field: &str, raw: &str) -> Result<TaintEffect, KubeError> {
+    match raw {
+        "NoSchedule" => Ok(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Ok(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Ok(TaintEffect::NoExecute),
+        other => Err(KubeError::Field {
+            object: object.to_owned(),
+            field: field.to_owned(),
+            message: format!(
+                "unknown effect {other:?} (expected NoSchedule, PreferNoSchedule or NoExecute)"
+            ),
+        }),
+    }
+}
+
+fn node_selector_operator(
+    object: &str,
+    field: &str,
+    raw: &str,
+) -> Result<NodeSelectorOperator, KubeError> {
+    Ok(match raw {
+        "In" => NodeSelectorOperator::In,
+        "NotIn" => NodeSelectorOperator::NotIn,
+        "Exists" => NodeSelectorOperator::Exists,
+        "DoesNotExist" => NodeSelectorOperator::DoesNotExist,
+        "Gt" => NodeSelectorOperator::Gt,
+        "Lt" => NodeSelectorOperator::Lt,
+        other => {
+            return Err(KubeError::Field {
+                object: object.to_owned(),
+                field: field.to_owned(),
+                message: format!(
+                    "unknown operator {other:?} (expected In, NotIn, Exists, DoesNotExist, Gt or Lt)"
+                ),
+            });
+        }
     })
 }
 
@@ -891,6 +1083,184 @@ mod tests {
         );
         let err = node_spec(&node(json!({"metadata": {}}))).unwrap_err();
         assert_eq!(err.to_string(), "node: metadata.name: missing or empty");
+    }
+
+    #[test]
+    fn node_taints() {
+        let spec = node_spec(&node(json!({"metadata": {"name": "cp"},
+            "spec": {"taints": [
+                {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"},
+                {"key": "dedicated", "value": "gpu", "effect": "NoExecute",
+                 "timeAdded": "2026-01-01T00:00:00Z"},
+                {"key": "spot", "value": "", "effect": "PreferNoSchedule"}]}})))
+        .unwrap();
+        assert_eq!(
+            spec.taints,
+            vec![
+                Taint {
+                    key: "node-role.kubernetes.io/control-plane".into(),
+                    value: None,
+                    effect: TaintEffect::NoSchedule
+                },
+                Taint {
+                    key: "dedicated".into(),
+                    value: Some("gpu".into()),
+                    effect: TaintEffect::NoExecute
+                },
+                Taint {
+                    key: "spot".into(),
+                    value: None,
+                    effect: TaintEffect::PreferNoSchedule
+                },
+            ]
+        );
+        assert_eq!(spec.taints[1].to_string(), "dedicated=gpu:NoExecute");
+        let err = node_spec(&node(json!({"metadata": {"name": "n"},
+            "spec": {"taints": [{"key": "k", "effect": "Sometimes"}]}})))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("node n: spec.taints[0].effect: unknown effect"),
+            "{err}"
+        );
+        let plain = node_spec(&node(json!({"metadata": {"name": "n"}}))).unwrap();
+        assert!(plain.taints.is_empty());
+    }
+
+    #[test]
+    fn pod_scheduling_constraints() {
+        let spec = pod_spec(&pod(json!({"metadata": {"namespace": "ml", "name": "x"},
+            "spec": {
+                "nodeSelector": {"disktype": "ssd"},
+                "tolerations": [
+                    {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"},
+                    {"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                     "effect": "NoExecute", "tolerationSeconds": 300},
+                    {"operator": "Exists"},
+                    {"key": "k", "value": "v"}],
+                "affinity": {"nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                        {"matchExpressions": [
+                            {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a", "b"]},
+                            {"key": "cores", "operator": "Gt", "values": ["8"]}]},
+                        {"matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["n9"]}]}]},
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {"weight": 1, "preference": {"matchExpressions": [
+                            {"key": "x", "operator": "Exists"}]}}]}},
+                "containers": [
+                    {"name": "app", "ports": [
+                        {"containerPort": 8080, "hostPort": 80},
+                        {"containerPort": 9090},
+                        {"containerPort": 53, "hostPort": 53, "protocol": "UDP", "hostIP": "10.0.0.1"}]}],
+                "initContainers": [
+                    {"name": "once", "ports": [{"containerPort": 1, "hostPort": 1}]},
+                    {"name": "proxy", "restartPolicy": "Always",
+                     "ports": [{"containerPort": 15001, "hostPort": 15001, "protocol": "SCTP"}]}]}})))
+        .unwrap();
+        assert_eq!(spec.node_selector["disktype"], "ssd");
+        assert_eq!(
+            spec.tolerations,
+            vec![
+                Toleration {
+                    key: Some("dedicated".into()),
+                    operator: TolerationOperator::Equal,
+                    value: Some("gpu".into()),
+                    effect: Some(TaintEffect::NoSchedule)
+                },
+                Toleration {
+                    key: Some("node.kubernetes.io/not-ready".into()),
+                    operator: TolerationOperator::Exists,
+                    value: None,
+                    effect: Some(TaintEffect::NoExecute)
+                },
+                Toleration {
+                    operator: TolerationOperator::Exists,
+                    ..Default::default()
+                },
+                Toleration {
+                    key: Some("k".into()),
+                    operator: TolerationOperator::Equal,
+                    value: Some("v".into()),
+                    effect: None
+                },
+            ]
+        );
+        let req = |key: &str, operator, values: &[&str]| NodeSelectorRequirement {
+            key: key.into(),
+            operator,
+            values: values.iter().map(|v| (*v).into()).collect(),
+        };
+        assert_eq!(
+            spec.required_node_affinity,
+            vec![
+                NodeSelectorTerm {
+                    match_expressions: vec![
+                        req(
+                            "topology.kubernetes.io/zone",
+                            NodeSelectorOperator::In,
+                            &["a", "b"]
+                        ),
+                        req("cores", NodeSelectorOperator::Gt, &["8"]),
+                    ],
+                    match_fields: vec![],
+                },
+                NodeSelectorTerm {
+                    match_expressions: vec![],
+                    match_fields: vec![req("metadata.name", NodeSelectorOperator::NotIn, &["n9"])],
+                },
+            ]
+        );
+        let hp = |port, protocol, ip: &str| HostPort {
+            port,
+            protocol,
+            host_ip: ip.into(),
+        };
+        assert_eq!(
+            spec.host_ports,
+            vec![
+                hp(80, Protocol::Tcp, "0.0.0.0"),
+                hp(53, Protocol::Udp, "10.0.0.1"),
+                hp(15001, Protocol::Sctp, "0.0.0.0"),
+            ]
+        );
+        let plain = pod_spec(&pod(json!({"metadata": {"name": "p"}}))).unwrap();
+        assert!(plain.tolerations.is_empty() && plain.node_selector.is_empty());
+        assert!(plain.required_node_affinity.is_empty() && plain.host_ports.is_empty());
+    }
+
+    #[test]
+    fn pod_scheduling_constraint_errors() {
+        let err = |spec: Value| {
+            pod_spec(&pod(
+                json!({"metadata": {"namespace": "d", "name": "p"}, "spec": spec}),
+            ))
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            err(json!({"containers": [], "tolerations": [{"key": "k", "operator": "Like"}]})),
+            "pod d/p: spec.tolerations[0].operator: unknown operator \"Like\" (expected Equal or Exists)"
+        );
+        assert!(
+            err(json!({"containers": [], "tolerations": [{"key": "k", "effect": "Never"}]}))
+                .starts_with("pod d/p: spec.tolerations[0].effect: unknown effect")
+        );
+        assert!(
+            err(json!({"containers": [], "affinity": {"nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "k", "operator": "Near"}]}]}}}}))
+            .starts_with("pod d/p: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: unknown operator")
+        );
+        assert_eq!(
+            err(
+                json!({"containers": [{"name": "a", "ports": [{"containerPort": 1, "hostPort": 70000}]}]})
+            ),
+            "pod d/p: spec.containers[0].ports[0].hostPort: 70000 is not a port number (1-65535)"
+        );
+        assert!(
+            err(json!({"containers": [{"name": "a", "ports": [{"containerPort": 1, "hostPort": 1, "protocol": "ICMP"}]}]}))
+                .starts_with("pod d/p: spec.containers[0].ports[0].protocol: unknown protocol")
+        );
     }
 
     #[test]

@@ -199,6 +199,15 @@ impl Bins {
     /// # Complexity
     /// O(log n + k · d) where k bins with enough total room do not fit in some dimension.
     pub fn best_fit(&self, item: &[u64]) -> Option<usize> {
+        // No bin has room in some dimension (the tree's root holds the maxima): no walk.
+        if self.n == 0
+            || self.tree[self.d..2 * self.d]
+                .iter()
+                .zip(item)
+                .any(|(m, x)| *m < i128::from(*x))
+        {
+            return None;
+        }
         let size = weighted_size(item, &self.weights);
         // Rounding can put a fitting bin's slack a hair below the item's size.
         let from = size - 1e-9 * size.abs().max(1.0);

@@ -593,12 +593,21 @@ mod tests {
     #[test]
     fn work_limit_bounds_the_search() {
         let mut rng = Rng::new(5);
-        let items: Vec<Vec<u64>> = (0..200).map(|_| (0..5).map(|_| 100 + rng.below(300)).collect()).collect();
-        let opts = SearchOptions { seed: 1, budget: u64::MAX, work_limit: 2_000_000 };
+        let items: Vec<Vec<u64>> = (0..200)
+            .map(|_| (0..5).map(|_| 100 + rng.below(300)).collect())
+            .collect();
+        let opts = SearchOptions {
+            seed: 1,
+            budget: u64::MAX,
+            work_limit: 2_000_000,
+        };
         let r = pack_search(&items, &[1000; 5], opts).unwrap();
         assert!(valid(&items, &[1000; 5], &r.packing));
         // The limit is checked between moves: one move's work at most goes past it.
-        assert!(r.work >= 2_000_000 || r.packing.bins == r.lower_bound, "{r:?}");
+        assert!(
+            r.work >= 2_000_000 || r.packing.bins == r.lower_bound,
+            "{r:?}"
+        );
         assert!(r.work < 2_000_000 + 10_000_000, "{}", r.work);
         assert_eq!(r, pack_search(&items, &[1000; 5], opts).unwrap());
     }

@@ -5,9 +5,29 @@
 //! candidate itself are packed again with that node's own pods (a packing position is not a
 //! real placement, so moving it costs nothing).
 //!
-//! The fit test is the [`Bins`] residual (cap-limited capacity minus load); scheduler
-//! constraints (taints, affinity, spread) will slot in as further filters on the same bins.
+//! The fit test is the [`Bins`] residual (cap-limited capacity minus load), then the
+//! node-level scheduling constraints of [`crate::constraints`] (taints and tolerations,
+//! nodeSelector, required node affinity, host ports).
+//!
+//! Constraints without touching the strategies, exactly and deterministically:
+//! - *Views.* Pods are grouped by their static constraints (tolerations, nodeSelector,
+//!   required node affinity). For each group whose constraints exclude some node, the packer
+//!   keeps a second [`Bins`] over just the nodes the group allows (node order preserved),
+//!   updated together with the main one on every take, give-back, open and close. The
+//!   strategy selects within the pod's view, so it picks exactly the bin it would pick among
+//!   the allowed nodes. Cost: a view costs O(N · (check + d · log N)) once and
+//!   O(d · log N) per update of each of its nodes; at most [`MAX_VIEWS`] views, after which
+//!   further groups use the next mechanism on the main bins.
+//! - *Close and retry* for what views cannot hold (host ports, which depend on what is packed
+//!   where, and groups beyond [`MAX_VIEWS`]): when the chosen bin violates a constraint it is
+//!   closed for the pod and the strategy asked again; the closed bins are then reopened with
+//!   their exact residuals. O((r + 1) · (select + d · log N)) per pod for r rejected bins.
+//! - *Reasons.* When a pod fits no allowed node, the main bins are searched (close and retry,
+//!   at most [`REASON_SCAN`] rejections) for nodes with room that the constraints exclude, and
+//!   the constraint excluding the most of them is named.
 
+use crate::constraints::{Violation, host_ports_free, node_allows, port_taken, ports_conflict};
+use crate::model::HostPort;
 use crate::packing::{Bins, Strategy, weighted_size};
 use crate::plan::{Reason, ReasonCode};
 use crate::resources::{Dimensions, human};
@@ -23,7 +43,36 @@ pub(crate) struct Packer<'a> {
     bins: Bins,
     /// Pods the packing put on each node.
     hosted: Vec<Vec<usize>>,
+    /// Host ports in use per node: `(pod, port)` of the pods bound there and packed there.
+    ports: Vec<Vec<(usize, HostPort)>>,
+    /// Views: bins over the nodes a group of pods allows, and their nodes (local → node).
+    views: Vec<(Bins, Vec<usize>)>,
+    /// Per node, `(view, local index)` of every view holding it.
+    in_views: Vec<Vec<(usize, usize)>>,
+    /// Per pod, its static-constraint group.
+    group: Vec<usize>,
+    /// Per group, where its pods are packed (computed on first use).
+    target: Vec<Option<Target>>,
 }
+
+/// Views kept at most (each costs N bins and slows every update of its nodes).
+pub(crate) const MAX_VIEWS: usize = 32;
+/// Rejections searched at most to explain a pod that fits no allowed node.
+pub(crate) const REASON_SCAN: usize = 8;
+
+/// Where a group of pods is packed.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// The main bins; `check_static` when the group's static constraints must still be
+    /// checked per bin (they exclude nodes, but no view was left for them).
+    Main { check_static: bool },
+    /// View number `v`, which holds only allowed nodes.
+    View(usize),
+}
+
+/// Why no bin was selected: constraint violations among nodes with room (counted), and
+/// whether the count stopped at [`REASON_SCAN`].
+type Rejections = (Vec<(Violation, usize)>, bool);
 
 impl<'a> Packer<'a> {
     /// Opens every receiver with `limit − load` as its residual.
@@ -50,6 +99,33 @@ impl<'a> Packer<'a> {
                 bins.open(i, &residual);
             }
         }
+        let mut ports = vec![Vec::new(); n];
+        for (p, pod) in snap.pods().iter().enumerate() {
+            if let (Some(i), false) = (pod.node, pod.spec.phase.is_terminal()) {
+                ports[i].extend(pod.spec.host_ports.iter().map(|h| (p, h.clone())));
+            }
+        }
+        // Group pods by their static constraints (group 0: none at all).
+        let mut groups: std::collections::BTreeMap<String, usize> = Default::default();
+        let group = snap
+            .pods()
+            .iter()
+            .map(|pod| {
+                let s = &pod.spec;
+                if s.tolerations.is_empty()
+                    && s.node_selector.is_empty()
+                    && s.required_node_affinity.is_empty()
+                {
+                    return 0;
+                }
+                let key = format!(
+                    "{:?}{:?}{:?}",
+                    s.tolerations, s.node_selector, s.required_node_affinity
+                );
+                let next = groups.len() + 1;
+                *groups.entry(key).or_insert(next)
+            })
+            .collect();
         Self {
             snap,
             d,
@@ -58,6 +134,176 @@ impl<'a> Packer<'a> {
             cap,
             bins,
             hosted: vec![Vec::new(); n],
+            ports,
+            views: Vec::new(),
+            in_views: vec![Vec::new(); n],
+            group,
+            target: vec![None; groups.len() + 1],
+        }
+    }
+
+    /// Where pod `p`'s group is packed, creating its view on first use.
+    fn target_of(&mut self, p: usize) -> Target {
+        let g = self.group[p];
+        if let Some(t) = self.target[g] {
+            return t;
+        }
+        let spec = &self.snap.pods()[p].spec;
+        let allowed: Vec<usize> = (0..self.snap.nodes().len())
+            .filter(|&i| node_allows(spec, &self.snap.nodes()[i].spec).is_ok())
+            .collect();
+        let t = if allowed.len() == self.snap.nodes().len() {
+            Target::Main {
+                check_static: false,
+            }
+        } else if self.views.len() >= MAX_VIEWS {
+            Target::Main { check_static: true }
+        } else {
+            let v = self.views.len();
+            let mut bins = Bins::new(self.d, allowed.len(), self.weights.to_vec());
+            for (local, &i) in allowed.iter().enumerate() {
+                if self.bins.is_active(i) {
+                    bins.open(local, self.bins.residual(i));
+                }
+                self.in_views[i].push((v, local));
+            }
+            self.views.push((bins, allowed));
+            Target::View(v)
+        };
+        self.target[g] = Some(t);
+        t
+    }
+
+    /// Takes `item` into node `i`, in the main bins and every view.
+    fn take(&mut self, i: usize, item: &[u64]) {
+        self.bins.take(i, item);
+        for &(v, local) in &self.in_views[i] {
+            self.views[v].0.take(local, item);
+        }
+    }
+
+    /// Gives `item` back to node `i`, in the main bins and every view.
+    fn give_back(&mut self, i: usize, item: &[u64]) {
+        self.bins.give_back(i, item);
+        for &(v, local) in &self.in_views[i] {
+            self.views[v].0.give_back(local, item);
+        }
+    }
+
+    /// Closes node `i` everywhere.
+    fn close(&mut self, i: usize) {
+        self.bins.close(i);
+        for &(v, local) in &self.in_views[i] {
+            self.views[v].0.close(local);
+        }
+    }
+
+    /// Opens node `i` everywhere with `residual`.
+    fn open(&mut self, i: usize, residual: &[i128]) {
+        self.bins.open(i, residual);
+        for &(v, local) in &self.in_views[i] {
+            self.views[v].0.open(local, residual);
+        }
+    }
+
+    /// Asks the strategy for a bin of `bins` for pod `p`, closing and retrying the bins
+    /// `check` rejects (at most `limit` of them), then reopening them. Returns the bin (local
+    /// index) and the violations met, with whether the limit stopped the search.
+    fn select_in(
+        strategy: &dyn Strategy,
+        bins: &mut Bins,
+        request: &[u64],
+        limit: usize,
+        mut check: impl FnMut(usize) -> Result<(), Violation>,
+    ) -> (Option<usize>, Rejections) {
+        let mut rejected: Vec<(usize, Vec<i128>, Violation)> = Vec::new();
+        let mut truncated = false;
+        let chosen = loop {
+            let Some(b) = strategy.select(bins, request) else {
+                break None;
+            };
+            match check(b) {
+                Ok(()) => break Some(b),
+                Err(_) if rejected.len() == limit => {
+                    truncated = true;
+                    break None;
+                }
+                Err(v) => {
+                    rejected.push((b, bins.residual(b).to_vec(), v));
+                    bins.close(b);
+                }
+            }
+        };
+        let mut counts: Vec<(Violation, usize)> = Vec::new();
+        for (b, residual, v) in rejected.into_iter().rev() {
+            bins.open(b, &residual);
+            match counts.iter_mut().find(|(w, _)| *w == v) {
+                Some(c) => c.1 += 1,
+                None => counts.push((v, 1)),
+            }
+        }
+        (chosen, (counts, truncated))
+    }
+
+    /// The strategy's choice for pod `p` among the open bins that allow it; on `None`, the
+    /// constraints that excluded nodes with room (empty when no node has room at all).
+    fn select(&mut self, p: usize) -> Result<usize, Rejections> {
+        let snap = self.snap;
+        let request = &snap.pods()[p].request;
+        let target = self.target_of(p);
+        let chosen = match target {
+            Target::Main { check_static } => {
+                let ports = &self.ports;
+                let check = |b: usize| {
+                    if check_static {
+                        node_allows(&snap.pods()[p].spec, &snap.nodes()[b].spec)?;
+                    }
+                    free(snap, ports, p, b)
+                };
+                // On the main bins the rejections met are already every excluded node with room.
+                return match Self::select_in(
+                    self.strategy,
+                    &mut self.bins,
+                    request,
+                    usize::MAX,
+                    check,
+                ) {
+                    (Some(b), _) => Ok(b),
+                    (None, rejections) => Err(rejections),
+                };
+            }
+            Target::View(v) => {
+                let ports = &self.ports;
+                let (bins, nodes) = &mut self.views[v];
+                let nodes: &[usize] = nodes;
+                let check = |b: usize| free(snap, ports, p, nodes[b]);
+                Self::select_in(self.strategy, bins, request, usize::MAX, check)
+                    .0
+                    .map(|b| nodes[b])
+            }
+        };
+        if let Some(b) = chosen {
+            return Ok(b);
+        }
+        // Explain: nodes with room that the constraints exclude.
+        let ports = &self.ports;
+        let check = |b: usize| {
+            node_allows(&snap.pods()[p].spec, &snap.nodes()[b].spec)?;
+            free(snap, ports, p, b)
+        };
+        let (_, rejections) =
+            Self::select_in(self.strategy, &mut self.bins, request, REASON_SCAN, check);
+        Err(rejections)
+    }
+
+    fn add_ports(&mut self, p: usize, b: usize) {
+        let ports = &self.snap.pods()[p].spec.host_ports;
+        self.ports[b].extend(ports.iter().map(|h| (p, h.clone())));
+    }
+
+    fn remove_ports(&mut self, p: usize, b: usize) {
+        if !self.snap.pods()[p].spec.host_ports.is_empty() {
+            self.ports[b].retain(|(q, _)| *q != p);
         }
     }
 
@@ -71,36 +317,76 @@ impl<'a> Packer<'a> {
         let was_open = self.bins.is_active(c);
         let saved: Vec<i128> = self.bins.residual(c).to_vec();
         if was_open {
-            self.bins.close(c);
+            self.close(c);
         }
         let mut pods: Vec<usize> = own.iter().chain(&self.hosted[c]).copied().collect();
         let size = |p: &usize| weighted_size(&self.snap.pods()[*p].request, self.weights);
         pods.sort_by(|a, b| size(b).total_cmp(&size(a)).then(a.cmp(b)));
         let mut placed: Vec<(usize, usize)> = Vec::with_capacity(pods.len());
         for &p in &pods {
-            let request = &self.snap.pods()[p].request;
-            match self.strategy.select(&self.bins, request) {
-                Some(b) => {
-                    self.bins.take(b, request);
+            match self.select(p) {
+                Ok(b) => {
+                    self.take(b, &self.snap.pods()[p].request);
+                    self.add_ports(p, b);
                     placed.push((p, b));
                 }
-                None => {
-                    let reason = self.shortfall(p);
+                Err((rejected, truncated)) => {
+                    let reason = if rejected.is_empty() {
+                        self.shortfall(p)
+                    } else {
+                        self.constraint_failure(p, rejected, truncated)
+                    };
                     for (p, b) in placed.into_iter().rev() {
-                        self.bins.give_back(b, &self.snap.pods()[p].request);
+                        self.give_back(b, &self.snap.pods()[p].request);
+                        self.remove_ports(p, b);
                     }
                     if was_open {
-                        self.bins.open(c, &saved);
+                        self.open(c, &saved);
                     }
                     return Err(reason);
                 }
             }
         }
-        self.hosted[c].clear();
+        for p in std::mem::take(&mut self.hosted[c]) {
+            self.remove_ports(p, c);
+        }
         for (p, b) in placed {
             self.hosted[b].push(p);
         }
         Ok(())
+    }
+
+    /// The reason for a pod that fits some open nodes by resources but none by constraints:
+    /// the constraint that excluded the most of those nodes (ties: the first in
+    /// [`Violation`] order).
+    fn constraint_failure(
+        &self,
+        pod: usize,
+        mut rejected: Vec<(Violation, usize)>,
+        truncated: bool,
+    ) -> Reason {
+        let key = self.snap.pods()[pod].spec.key();
+        let total: usize = rejected.iter().map(|(_, c)| c).sum();
+        rejected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let (worst, count) = &rejected[0];
+        let mut message = worst.no_node_message(&key);
+        message.push_str(&format!(
+            " ({count} of the {}{total} kept node{} with room",
+            if truncated { "first " } else { "" },
+            if total == 1 { "" } else { "s" }
+        ));
+        if rejected.len() > 1 {
+            let others: Vec<String> = rejected[1..]
+                .iter()
+                .map(|(v, c)| format!("{} ({c})", v.describe()))
+                .collect();
+            message.push_str(&format!("; also excluded by {}", others.join(", ")));
+        }
+        message.push(')');
+        Reason {
+            code: ReasonCode::NoFit,
+            message,
+        }
     }
 
     /// Tries to empty node `c` by repacking every pod moved so far together with `c`'s pods
@@ -156,22 +442,72 @@ impl<'a> Packer<'a> {
         ) else {
             return false;
         };
+        // The search knows resources only: reject an assignment that breaks a constraint.
+        if !self.assignment_allowed(&pods, &nodes_of_bin, &assignment) {
+            return false;
+        }
         // Apply: take every moved pod out of its old node, then put it where the search did.
         for &i in &nodes_of_bin {
             for p in std::mem::take(&mut self.hosted[i]) {
-                self.bins.give_back(i, &self.snap.pods()[p].request);
+                self.give_back(i, &self.snap.pods()[p].request);
             }
         }
         self.hosted[c].clear();
         if self.bins.is_active(c) {
-            self.bins.close(c);
+            self.close(c);
         }
         for (k, &p) in pods.iter().enumerate() {
             let node = nodes_of_bin[assignment[k]];
-            self.bins.take(node, &self.snap.pods()[p].request);
+            self.take(node, &self.snap.pods()[p].request);
             self.hosted[node].push(p);
         }
+        self.rebuild_moved_ports();
         true
+    }
+
+    /// Whether putting `pods[k]` on `nodes_of_bin[assignment[k]]` passes every constraint,
+    /// host ports counted against the pods bound to the node plus those assigned to it.
+    fn assignment_allowed(
+        &self,
+        pods: &[usize],
+        nodes_of_bin: &[usize],
+        assignment: &[usize],
+    ) -> bool {
+        let mut used: Vec<Vec<HostPort>> = nodes_of_bin
+            .iter()
+            .map(|&i| {
+                self.ports[i]
+                    .iter()
+                    .filter(|(q, _)| self.snap.pods()[*q].node == Some(i))
+                    .map(|(_, h)| h.clone())
+                    .collect()
+            })
+            .collect();
+        for (k, &p) in pods.iter().enumerate() {
+            let b = assignment[k];
+            let spec = &self.snap.pods()[p].spec;
+            if node_allows(spec, &self.snap.nodes()[nodes_of_bin[b]].spec).is_err()
+                || host_ports_free(&spec.host_ports, &used[b]).is_err()
+            {
+                return false;
+            }
+            used[b].extend(spec.host_ports.iter().cloned());
+        }
+        true
+    }
+
+    /// Recomputes the ports of packed pods from `hosted` (after a search moved them).
+    fn rebuild_moved_ports(&mut self) {
+        let snap = self.snap;
+        for (i, ports) in self.ports.iter_mut().enumerate() {
+            ports.retain(|(q, _)| snap.pods()[*q].node == Some(i));
+        }
+        for i in 0..self.hosted.len() {
+            for k in 0..self.hosted[i].len() {
+                let p = self.hosted[i][k];
+                self.add_ports(p, i);
+            }
+        }
     }
 
     /// Explains why `pod` fits no open node, from the per-dimension maxima of the residuals.
@@ -251,5 +587,23 @@ impl<'a> Packer<'a> {
             code: ReasonCode::NoFit,
             message,
         }
+    }
+}
+
+/// Whether pod `p` may use its host ports on node `b`, given the ports in use.
+fn free(
+    snap: &Snapshot,
+    ports: &[Vec<(usize, HostPort)>],
+    p: usize,
+    b: usize,
+) -> Result<(), Violation> {
+    match snap.pods()[p]
+        .spec
+        .host_ports
+        .iter()
+        .find(|w| ports[b].iter().any(|(_, u)| ports_conflict(w, u)))
+    {
+        Some(w) => Err(port_taken(w)),
+        None => Ok(()),
     }
 }

@@ -1,13 +1,19 @@
 //! The prediction of where kube-scheduler puts evicted pods.
 //!
-//! kube-scheduler filters nodes (here: resources within allocatable, node schedulable), and —
+//! kube-scheduler filters nodes (here: resources within allocatable, node schedulable, and the
+//! node-level constraints of [`crate::constraints`]: TaintToleration, NodeAffinity with
+//! nodeSelector, NodePorts), and —
 //! in clusters of 100 nodes or more — stops after finding `numFeasibleNodesToFind` feasible
 //! nodes, starting where the previous pod's search stopped (adaptive
 //! `percentageOfNodesToScore`: `max(5, 50 − nodes/125)` %, at least 100 nodes). It scores those
 //! with NodeResourcesFit/LeastAllocated and NodeResourcesBalancedAllocation (weights 1 and 1)
 //! and takes the best. We do the same in node-name order; where the real scheduler breaks
-//! score ties at random, we take the first node found.
+//! score ties at random, we take the first node found. TaintToleration's *score* (fewer
+//! untolerated PreferNoSchedule taints is better) and NodeAffinity's preferred terms are not
+//! scored yet, so predictions can differ where a cluster uses them.
 
+use crate::constraints::{Violation, host_ports_free, node_allows};
+use crate::model::HostPort;
 use crate::plan::{Reason, ReasonCode};
 use crate::resources::Dimensions;
 use crate::snapshot::Snapshot;
@@ -24,6 +30,8 @@ pub(crate) struct SchedulerSim<'a> {
     /// Where the next search starts.
     next_start: usize,
     to_find: usize,
+    /// Host ports in use per node.
+    ports: Vec<Vec<HostPort>>,
 }
 
 /// How many feasible nodes kube-scheduler looks for before scoring (adaptive
@@ -47,10 +55,12 @@ impl<'a> SchedulerSim<'a> {
             load.extend_from_slice(snap.requested(i));
         }
         let mut scoring = vec![0u128; n * 2];
+        let mut ports = vec![Vec::new(); n];
         for p in snap.pods() {
             if let (Some(i), false) = (p.node, p.spec.phase.is_terminal()) {
                 scoring[i * 2] += u128::from(p.scoring[0]);
                 scoring[i * 2 + 1] += u128::from(p.scoring[1]);
+                ports[i].extend(p.spec.host_ports.iter().cloned());
             }
         }
         Self {
@@ -60,6 +70,7 @@ impl<'a> SchedulerSim<'a> {
             scoring,
             next_start: 0,
             to_find: feasible_nodes_to_find(n),
+            ports,
         }
     }
 
@@ -79,6 +90,7 @@ impl<'a> SchedulerSim<'a> {
         let mut best: Option<(i64, usize)> = None;
         let mut found = 0;
         let mut processed = 0;
+        let mut rejected: Vec<(Violation, usize)> = Vec::new();
         for k in 0..n {
             if found == self.to_find {
                 break;
@@ -86,6 +98,15 @@ impl<'a> SchedulerSim<'a> {
             processed += 1;
             let i = (self.next_start + k) % n;
             if !open(i) || !self.fits(i, &p.request) {
+                continue;
+            }
+            if let Err(v) = node_allows(&p.spec, &self.snap.nodes()[i].spec)
+                .and_then(|()| host_ports_free(&p.spec.host_ports, &self.ports[i]))
+            {
+                match rejected.iter_mut().find(|(w, _)| *w == v) {
+                    Some(c) => c.1 += 1,
+                    None => rejected.push((v, 1)),
+                }
                 continue;
             }
             found += 1;
@@ -113,12 +134,21 @@ impl<'a> SchedulerSim<'a> {
             self.next_start = (self.next_start + processed) % n;
         }
         let Some((_, i)) = best else {
-            return Err(Reason {
-                code: ReasonCode::SchedulerOverCap,
-                message: format!(
+            rejected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let message = match rejected.first() {
+                Some((v, count)) => format!(
+                    "kube-scheduler would find no node for pod {}: {count} node(s) with room fail its {}",
+                    p.spec.key(),
+                    v.describe()
+                ),
+                None => format!(
                     "kube-scheduler would find no node with room for pod {}",
                     p.spec.key()
                 ),
+            };
+            return Err(Reason {
+                code: ReasonCode::SchedulerOverCap,
+                message,
             });
         };
         let load = &self.load[i * self.d..(i + 1) * self.d];
@@ -144,6 +174,7 @@ impl<'a> SchedulerSim<'a> {
         }
         self.scoring[i * 2] += sc;
         self.scoring[i * 2 + 1] += sm;
+        self.ports[i].extend(p.spec.host_ports.iter().cloned());
         Ok(i)
     }
 
