@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use compactor_core::model::{
     ContainerSpec, EXCLUDE_ANNOTATION, INSTANCE_TYPE_LABEL, MIRROR_ANNOTATION, NodeSpec, OwnerRef,
-    PdbSpec, PodPhase, PodSpec, SAFE_TO_EVICT_ANNOTATION, SnapshotSpec, VolumeSource, VolumeSpec,
-    ZONE_LABEL,
+    PdbSpec, PodPhase, PodSpec, SAFE_TO_EVICT_ANNOTATION, SnapshotSpec, Taint, TaintEffect,
+    Toleration, TolerationOperator, VolumeSource, VolumeSpec, ZONE_LABEL,
 };
 use compactor_core::resources::ResourceList;
 
@@ -80,6 +80,18 @@ pub fn snapshot() -> SnapshotSpec {
             zone,
             &[("accelerator", "nvidia-t4")],
         );
+    }
+    // The GPU pool is tainted: only pods that tolerate it land there.
+    for n in b
+        .nodes
+        .iter_mut()
+        .filter(|n| n.allocatable.contains("nvidia.com/gpu"))
+    {
+        n.taints.push(Taint {
+            key: "nvidia.com/gpu".into(),
+            value: Some("present".into()),
+            effect: TaintEffect::NoSchedule,
+        });
     }
     let workers: Vec<String> = b
         .nodes
@@ -336,6 +348,12 @@ pub fn snapshot() -> SnapshotSpec {
             8 * GI,
         );
         p.containers[0].requests.set("nvidia.com/gpu", 1);
+        p.tolerations.push(Toleration {
+            key: Some("nvidia.com/gpu".into()),
+            operator: TolerationOperator::Exists,
+            value: None,
+            effect: Some(TaintEffect::NoSchedule),
+        });
         p.readiness_probe = true;
     }
     b.spec()
