@@ -14,6 +14,9 @@ use ordered_float::OrderedFloat;
 
 use super::weighted_size;
 
+/// Bins [`Bins::best_fit`] looks at before it settles for the first fitting bin.
+pub const BEST_FIT_WALK: usize = 256;
+
 /// Residual capacities of a set of bins, indexed for first-fit and best-fit queries.
 ///
 /// # Examples
@@ -194,10 +197,15 @@ impl Bins {
     }
 
     /// The active bin that can take `item` with the least normalised residual
-    /// (`Σ_d w_d · residual_d`) left, ties to the lower index.
+    /// (`Σ_d w_d · residual_d`) left, ties to the lower index — when such a bin is among the
+    /// [`BEST_FIT_WALK`] bins with the least normalised residual that is at least the item's
+    /// size. Past that the walk stops and the first fitting bin by index is taken: in many
+    /// dimensions bins with plenty of total room but none in one dimension can sit between an
+    /// item and its best bin, and an unbounded walk made large clusters slow.
     ///
     /// # Complexity
-    /// O(log n + k · d) where k bins with enough total room do not fit in some dimension.
+    /// O(log n + min(k, 256) · d), plus a first-fit descent when the walk ends, where k bins
+    /// with enough total room do not fit in some dimension.
     pub fn best_fit(&self, item: &[u64]) -> Option<usize> {
         // No bin has room in some dimension (the tree's root holds the maxima): no walk.
         if self.n == 0
@@ -211,15 +219,22 @@ impl Bins {
         let size = weighted_size(item, &self.weights);
         // Rounding can put a fitting bin's slack a hair below the item's size.
         let from = size - 1e-9 * size.abs().max(1.0);
-        self.by_slack
-            .range((OrderedFloat(from), 0)..)
-            .find(|(_, b)| {
-                self.residual(*b)
-                    .iter()
-                    .zip(item)
-                    .all(|(r, x)| *r >= i128::from(*x))
-            })
-            .map(|(_, b)| *b)
+        let mut walked = 0;
+        for (_, b) in self.by_slack.range((OrderedFloat(from), 0)..) {
+            if self
+                .residual(*b)
+                .iter()
+                .zip(item)
+                .all(|(r, x)| *r >= i128::from(*x))
+            {
+                return Some(*b);
+            }
+            walked += 1;
+            if walked == BEST_FIT_WALK {
+                return self.first_fit(item);
+            }
+        }
+        None
     }
 
     fn refresh(&mut self, b: usize, active: bool) {
