@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use compactor_core::model::{
     ContainerSpec, EXCLUDE_ANNOTATION, INSTANCE_TYPE_LABEL, MIRROR_ANNOTATION, NodeSpec, OwnerRef,
     PdbSpec, PodPhase, PodSpec, SAFE_TO_EVICT_ANNOTATION, SnapshotSpec, Taint, TaintEffect,
-    Toleration, TolerationOperator, VolumeSource, VolumeSpec, ZONE_LABEL,
+    Toleration, VolumeSource, VolumeSpec, ZONE_LABEL,
 };
 use compactor_core::resources::ResourceList;
 
@@ -87,11 +87,8 @@ pub fn snapshot() -> SnapshotSpec {
         .iter_mut()
         .filter(|n| n.allocatable.contains("nvidia.com/gpu"))
     {
-        n.taints.push(Taint {
-            key: "nvidia.com/gpu".into(),
-            value: Some("present".into()),
-            effect: TaintEffect::NoSchedule,
-        });
+        n.taints
+            .push(Taint::no_schedule("nvidia.com/gpu", "present"));
     }
     let workers: Vec<String> = b
         .nodes
@@ -348,12 +345,10 @@ pub fn snapshot() -> SnapshotSpec {
             8 * GI,
         );
         p.containers[0].requests.set("nvidia.com/gpu", 1);
-        p.tolerations.push(Toleration {
-            key: Some("nvidia.com/gpu".into()),
-            operator: TolerationOperator::Exists,
-            value: None,
-            effect: Some(TaintEffect::NoSchedule),
-        });
+        p.tolerations.push(Toleration::exists(
+            "nvidia.com/gpu",
+            TaintEffect::NoSchedule,
+        ));
         p.readiness_probe = true;
     }
     b.spec()

@@ -91,6 +91,23 @@ pub struct Taint {
     pub effect: TaintEffect,
 }
 
+impl Taint {
+    /// A `NoSchedule` taint `key=value`, the usual way to reserve a node pool.
+    ///
+    /// # Examples
+    /// ```
+    /// let t = compactor_core::model::Taint::no_schedule("nvidia.com/gpu", "present");
+    /// assert_eq!(t.to_string(), "nvidia.com/gpu=present:NoSchedule");
+    /// ```
+    pub fn no_schedule(key: &str, value: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            value: Some(value.to_owned()),
+            effect: TaintEffect::NoSchedule,
+        }
+    }
+}
+
 impl std::fmt::Display for Taint {
     /// `key=value:Effect`, or `key:Effect` without a value, as kubectl prints taints.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -127,6 +144,18 @@ pub struct Toleration {
     /// Effect matched; absent matches every effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<TaintEffect>,
+}
+
+impl Toleration {
+    /// Tolerates every taint with `key` and `effect`, whatever its value (`operator: Exists`).
+    pub fn exists(key: &str, effect: TaintEffect) -> Self {
+        Self {
+            key: Some(key.to_owned()),
+            operator: TolerationOperator::Exists,
+            value: None,
+            effect: Some(effect),
+        }
+    }
 }
 
 /// Operator of a node selector requirement.

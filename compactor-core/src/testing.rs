@@ -125,11 +125,8 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         n.labels
             .insert(ZONE_LABEL.into(), ZONES[i % ZONES.len()].into());
         if t.2 > 0 {
-            n.taints.push(Taint {
-                key: "nvidia.com/gpu".into(),
-                value: Some("present".into()),
-                effect: TaintEffect::NoSchedule,
-            });
+            n.taints
+                .push(Taint::no_schedule("nvidia.com/gpu", "present"));
         }
         nodes.push(n);
     }
@@ -198,12 +195,10 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             p.labels.insert("app".into(), name.clone());
             if gpu > 0 {
                 p.containers[0].requests.set("nvidia.com/gpu", 1);
-                p.tolerations.push(Toleration {
-                    key: Some("nvidia.com/gpu".into()),
-                    operator: TolerationOperator::Exists,
-                    value: None,
-                    effect: Some(TaintEffect::NoSchedule),
-                });
+                p.tolerations.push(Toleration::exists(
+                    "nvidia.com/gpu",
+                    TaintEffect::NoSchedule,
+                ));
             }
             let zone = target % ZONES.len();
             let zone_req = |operator, z: usize| NodeSelectorTerm {
