@@ -1,6 +1,6 @@
 //! The validated, indexed cluster snapshot.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::error::CoreError;
 use crate::model::{NodeSpec, PdbSpec, PodSpec, SnapshotSpec};
@@ -264,26 +264,6 @@ impl Snapshot {
             }
         }
         out
-    }
-
-    /// Number of pods per owner `(namespace, kind, name)`, non-terminal ones only.
-    pub fn owner_pod_counts(&self) -> BTreeMap<(&str, &str, &str), u32> {
-        let mut out = BTreeMap::new();
-        for p in &self.pods {
-            if let (Some(o), false) = (&p.spec.owner, p.spec.phase.is_terminal()) {
-                *out.entry((p.spec.namespace.as_str(), o.kind.as_str(), o.name.as_str()))
-                    .or_insert(0) += 1;
-            }
-        }
-        out
-    }
-
-    /// Names of all namespaces that have pods.
-    pub fn namespaces(&self) -> BTreeSet<&str> {
-        self.pods
-            .iter()
-            .map(|p| p.spec.namespace.as_str())
-            .collect()
     }
 }
 
