@@ -359,6 +359,7 @@ fn pvc(claim: &str) -> VolumeSpec {
         name: "data".into(),
         source: VolumeSource::PersistentVolumeClaim {
             claim_name: claim.into(),
+            node_affinity: Vec::new(),
         },
     }
 }
@@ -484,6 +485,7 @@ impl Builder {
             nodes: self.nodes,
             pods: self.pods,
             pdbs: self.pdbs,
+            ..Default::default()
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::snapshot::Snapshot;
 /// let node = |n: &str| NodeSpec { name: n.into(), allocatable: ResourceList::new().with("cpu", 1000).with("memory", 1 << 30), ready: true, ..Default::default() };
 /// let pod = |n: &str, on: &str| PodSpec { namespace: "d".into(), name: n.into(), node_name: Some(on.into()),
 ///     containers: vec![ContainerSpec { name: "c".into(), requests: ResourceList::new().with("cpu", 600) }], ..Default::default() };
-/// let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b"), node("c")], pods: vec![pod("x", "a"), pod("y", "b")], pdbs: vec![] }).unwrap();
+/// let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b"), node("c")], pods: vec![pod("x", "a"), pod("y", "b")], pdbs: vec![], ..Default::default() }).unwrap();
 /// // 1200m of CPU needs two 1000m nodes.
 /// assert_eq!(continuous(&snap, &[false; 3]).nodes, 2);
 /// ```

@@ -4,14 +4,17 @@
 //! Pure predicates over the model types. The planner's packing and its kube-scheduler
 //! prediction both use them; [`crate::verify`] re-checks plans with its own, separate code.
 //!
-//! Not modelled here: TaintToleration *scoring* (PreferNoSchedule is never a filter, and the
-//! prediction does not score it), inter-pod (anti-)affinity, topology spread and volume zones.
+//! VolumeBinding / VolumeZone are modelled as the bound volume's node affinity (zone labels
+//! folded in by the import). Inter-pod affinity, anti-affinity and topology spread depend on
+//! where other pods are; they live in [`crate::plan`]'s inter-pod index and are re-checked by
+//! [`crate::verify`] with separate code.
 
 use std::collections::BTreeMap;
 
 use crate::model::{
-    HostPort, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, PodSpec,
-    Taint, TaintEffect, Toleration, TolerationOperator,
+    HostPort, LabelSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm,
+    NodeSpec, PodSpec, SelectorOperator, Taint, TaintEffect, Toleration, TolerationOperator,
+    VolumeSource,
 };
 
 /// Which constraint excluded a node, in plain words (see [`Violation::describe`]).
@@ -25,6 +28,42 @@ pub enum Violation {
     NodeAffinity,
     /// A host port already used on the node (`port/PROTOCOL`).
     HostPort(String),
+    /// The volume behind this PersistentVolumeClaim cannot be used on the node (its zone or
+    /// node affinity).
+    Volume(String),
+    /// The node lacks this label, which the pod's affinity or spread constraints use as
+    /// topology key.
+    MissingTopologyLabel(String),
+    /// A required pod affinity term finds no matching pod in the node's domain.
+    PodAffinity {
+        /// The term's pod selector, as kubectl prints selectors.
+        selector: String,
+        /// `key=value` of the node's domain.
+        topology: String,
+    },
+    /// The pod's required anti-affinity finds pod `pod` in the node's domain.
+    AntiAffinity {
+        /// `namespace/name` of a pod found there.
+        pod: String,
+        /// `key=value` of the node's domain.
+        topology: String,
+    },
+    /// Pod `pod` in the node's domain has a required anti-affinity term matching the pod.
+    ExistingAntiAffinity {
+        /// `namespace/name` of the pod with the term.
+        pod: String,
+        /// `key=value` of the node's domain.
+        topology: String,
+    },
+    /// The node's domain would exceed the constraint's `maxSkew`.
+    TopologySpread {
+        /// `key=value` of the node's domain.
+        topology: String,
+        /// The skew placing the pod there would give.
+        skew: u32,
+        /// The constraint's `maxSkew`.
+        max_skew: u32,
+    },
 }
 
 impl Violation {
@@ -36,6 +75,22 @@ impl Violation {
             Self::NodeSelector(s) => format!("node selector {s}"),
             Self::NodeAffinity => "required node affinity".to_owned(),
             Self::HostPort(p) => format!("host port {p}"),
+            Self::Volume(c) => format!("volume zone of claim {c}"),
+            Self::MissingTopologyLabel(k) => format!("topology label {k}"),
+            Self::PodAffinity { selector, topology } => {
+                format!("pod affinity to {selector} (none on topology {topology})")
+            }
+            Self::AntiAffinity { pod, topology } => {
+                format!("anti-affinity with pod {pod} on topology {topology}")
+            }
+            Self::ExistingAntiAffinity { pod, topology } => {
+                format!("anti-affinity of pod {pod} on topology {topology}")
+            }
+            Self::TopologySpread {
+                topology,
+                skew,
+                max_skew,
+            } => format!("topology spread on {topology} (skew {skew} > maxSkew {max_skew})"),
         }
     }
 
@@ -52,6 +107,13 @@ impl Violation {
             Self::HostPort(p) => format!(
                 "pod {pod} cannot move: host port {p} is already used on every kept node with room"
             ),
+            Self::Volume(c) => format!(
+                "pod {pod} cannot move: the volume of claim {c} cannot be used on any kept node with room (zone or node affinity)"
+            ),
+            Self::MissingTopologyLabel(k) => format!(
+                "pod {pod} cannot move: kept nodes with room lack the topology label {k} its constraints need"
+            ),
+            other => format!("pod {pod} cannot move: {}", other.describe()),
         }
     }
 }
@@ -199,8 +261,54 @@ fn protocol_name(p: &HostPort) -> &'static str {
     }
 }
 
+/// VolumeBinding / VolumeZone: the volume of every PersistentVolumeClaim must be usable on
+/// the node (its node affinity, zone labels included).
+///
+/// # Errors
+/// [`Violation::Volume`] naming the first claim whose volume the node cannot use.
+pub fn volumes_allow(pod: &PodSpec, node: &NodeSpec) -> Result<(), Violation> {
+    for v in &pod.volumes {
+        if let VolumeSource::PersistentVolumeClaim {
+            claim_name,
+            node_affinity,
+        } = &v.source
+            && !node_affinity.is_empty()
+            && !node_affinity.iter().any(|t| term_matches(t, node))
+        {
+            return Err(Violation::Volume(claim_name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// A label selector as kubectl prints it: `app=web,tier in (a,b),!legacy`; `<none>` for a
+/// null selector (which matches nothing) and `<all>` for the empty one.
+pub fn selector_text(selector: Option<&LabelSelector>) -> String {
+    let Some(s) = selector else {
+        return "<none>".to_owned();
+    };
+    let mut parts: Vec<String> = s
+        .match_labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    for r in &s.match_expressions {
+        parts.push(match r.operator {
+            SelectorOperator::In => format!("{} in ({})", r.key, r.values.join(",")),
+            SelectorOperator::NotIn => format!("{} notin ({})", r.key, r.values.join(",")),
+            SelectorOperator::Exists => r.key.clone(),
+            SelectorOperator::DoesNotExist => format!("!{}", r.key),
+        });
+    }
+    if parts.is_empty() {
+        "<all>".to_owned()
+    } else {
+        parts.join(",")
+    }
+}
+
 /// The static (load-independent) node constraints: taints, nodeSelector, required node
-/// affinity, in that order.
+/// affinity, volume zones, in that order.
 ///
 /// # Errors
 /// The first violated constraint.
@@ -210,7 +318,18 @@ fn protocol_name(p: &HostPort) -> &'static str {
 pub fn node_allows(pod: &PodSpec, node: &NodeSpec) -> Result<(), Violation> {
     tolerates(pod, &node.taints)?;
     matches_node_selector(&pod.node_selector, &node.labels)?;
-    matches_node_affinity(&pod.required_node_affinity, node)
+    matches_node_affinity(&pod.required_node_affinity, node)?;
+    volumes_allow(pod, node)
+}
+
+/// Whether pod `pod` has static constraints beyond the empty defaults (see [`node_allows`]).
+pub fn has_static_constraints(pod: &PodSpec) -> bool {
+    !pod.tolerations.is_empty()
+        || !pod.node_selector.is_empty()
+        || !pod.required_node_affinity.is_empty()
+        || pod.volumes.iter().any(|v| {
+            matches!(&v.source, VolumeSource::PersistentVolumeClaim { node_affinity, .. } if !node_affinity.is_empty())
+        })
 }
 
 #[cfg(test)]

@@ -79,6 +79,17 @@ pub enum CoreError {
         /// Dimension index.
         dimension: usize,
     },
+    /// A field of an object holds a value Kubernetes would reject (and that would make the
+    /// plan wrong), e.g. a topology spread constraint with `maxSkew: 0`.
+    #[error("{object}: invalid {field}: {message}")]
+    InvalidField {
+        /// The object (`pod shop/web-1`).
+        object: String,
+        /// The field path (`topologySpreadConstraints[0].maxSkew`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A bin packing instance file is malformed.
     #[error("invalid instance at line {line}: {message}")]
     InvalidInstance {

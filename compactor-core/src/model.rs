@@ -11,6 +11,9 @@ use crate::resources::ResourceList;
 
 /// Label key of a node's zone.
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+/// Label key of a node's hostname (the kubelet sets it; [`crate::Snapshot::new`] adds it,
+/// with the node's name, where a snapshot leaves it out).
+pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
 /// Label key of a node's instance type.
 pub const INSTANCE_TYPE_LABEL: &str = "node.kubernetes.io/instance-type";
 /// Label key of a node's capacity type (on-demand / spot), as Karpenter sets it.
@@ -304,6 +307,11 @@ pub enum VolumeSource {
     PersistentVolumeClaim {
         /// Claim name.
         claim_name: String,
+        /// Where the bound volume can be used: the PersistentVolume's required node
+        /// affinity (terms ORed), with its zone / region labels added as terms'
+        /// requirements. Empty when the volume can be used anywhere (or is not known).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        node_affinity: Vec<NodeSelectorTerm>,
     },
     /// An emptyDir; `memory` when `medium: Memory` (tmpfs, no node-local disk data).
     EmptyDir {
@@ -410,6 +418,135 @@ pub struct PodSpec {
     /// Container ports with a `hostPort`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_ports: Vec<HostPort>,
+    /// `affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution`: scored, never
+    /// a filter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_node_affinity: Vec<PreferredSchedulingTerm>,
+    /// `affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution`: every term must
+    /// find a matching pod in the candidate node's topology domain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_affinity: Vec<PodAffinityTerm>,
+    /// `affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution`: no term may
+    /// find a matching pod in the candidate node's topology domain (and, symmetrically, no
+    /// pod already placed may have a term matching this pod there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_anti_affinity: Vec<PodAffinityTerm>,
+    /// `affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_pod_affinity: Vec<WeightedPodAffinityTerm>,
+    /// `affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_pod_anti_affinity: Vec<WeightedPodAffinityTerm>,
+    /// `spec.topologySpreadConstraints`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+}
+
+/// A preferred node affinity term: `weight` (1–100) is added to the score of nodes that
+/// match `preference`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreferredSchedulingTerm {
+    /// Weight, 1–100.
+    pub weight: i32,
+    /// The node selector term.
+    pub preference: NodeSelectorTerm,
+}
+
+/// An inter-pod (anti-)affinity term: the pods selected by `label_selector` in the term's
+/// namespaces, and the node label that defines "the same place" (`topology_key`).
+///
+/// Namespaces: `namespaces` ∪ the namespaces whose labels match `namespace_selector`; when
+/// both are absent, the namespace of the pod that carries the term. An empty
+/// `namespace_selector` (`{}`) selects every namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodAffinityTerm {
+    /// The pods the term is about; `None` (a null selector) matches no pod, an empty
+    /// selector every pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<LabelSelector>,
+    /// Namespaces by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// Namespaces by their labels (see [`SnapshotSpec::namespaces`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+    /// Node label whose value is the topology domain (`kubernetes.io/hostname`,
+    /// `topology.kubernetes.io/zone`, or any custom label).
+    pub topology_key: String,
+}
+
+/// A preferred inter-pod (anti-)affinity term with its weight (1–100).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WeightedPodAffinityTerm {
+    /// Weight, 1–100.
+    pub weight: i32,
+    /// The term.
+    pub pod_affinity_term: PodAffinityTerm,
+}
+
+/// What the scheduler does with a node that would break a spread constraint.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum WhenUnsatisfiable {
+    /// A filter: the node is not feasible.
+    #[default]
+    DoNotSchedule,
+    /// A preference: the node scores lower.
+    ScheduleAnyway,
+}
+
+/// Whether a spread constraint's node inclusion policy applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum NodeInclusionPolicy {
+    /// Only nodes that pass the pod's node affinity / tolerate its taints count.
+    Honor,
+    /// Every node with the topology label counts.
+    Ignore,
+}
+
+fn honor() -> NodeInclusionPolicy {
+    NodeInclusionPolicy::Honor
+}
+
+fn ignore() -> NodeInclusionPolicy {
+    NodeInclusionPolicy::Ignore
+}
+
+/// A topology spread constraint (`spec.topologySpreadConstraints[]`).
+///
+/// Skew of a domain = matching pods in it (plus one for the incoming pod when it matches
+/// its own selector) minus the fewest matching pods in any eligible domain (0 when fewer
+/// than `min_domains` domains exist). Only pods in the pod's own namespace count.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TopologySpreadConstraint {
+    /// Largest skew allowed (at least 1).
+    pub max_skew: u32,
+    /// Node label that defines the domains.
+    pub topology_key: String,
+    /// Filter (`DoNotSchedule`, the default) or preference (`ScheduleAnyway`).
+    #[serde(default)]
+    pub when_unsatisfiable: WhenUnsatisfiable,
+    /// The pods counted; `None` counts none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<LabelSelector>,
+    /// Fewest eligible domains; with fewer, the global minimum is taken as 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_domains: Option<u32>,
+    /// Pod label keys whose values (the incoming pod's) are ANDed into the selector.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_label_keys: Vec<String>,
+    /// Whether the pod's nodeSelector / required node affinity limit the counted nodes
+    /// (default `Honor`).
+    #[serde(default = "honor")]
+    pub node_affinity_policy: NodeInclusionPolicy,
+    /// Whether untolerated taints exclude nodes from counting (default `Ignore`).
+    #[serde(default = "ignore")]
+    pub node_taints_policy: NodeInclusionPolicy,
 }
 
 impl PodSpec {
@@ -425,7 +562,7 @@ impl PodSpec {
 }
 
 /// Operator of a label selector requirement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum SelectorOperator {
     /// The label's value is one of `values`.
     In,
@@ -438,7 +575,7 @@ pub enum SelectorOperator {
 }
 
 /// One `matchExpressions` requirement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SelectorRequirement {
     /// Label key.
@@ -451,7 +588,7 @@ pub struct SelectorRequirement {
 }
 
 /// A Kubernetes label selector; the empty selector matches everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelector {
     /// Exact label matches.
@@ -561,6 +698,11 @@ pub struct SnapshotSpec {
     /// PodDisruptionBudgets.
     #[serde(default)]
     pub pdbs: Vec<PdbSpec>,
+    /// Namespace labels, for the `namespaceSelector` of pod affinity terms. A namespace
+    /// not listed has only `kubernetes.io/metadata.name: <name>`, which the API server
+    /// sets on every namespace (and which is added here too).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 fn yes() -> bool {
@@ -649,7 +791,8 @@ mod tests {
         assert_eq!(
             spec.pods[0].volumes[1].source,
             VolumeSource::PersistentVolumeClaim {
-                claim_name: "data".into()
+                claim_name: "data".into(),
+                node_affinity: Vec::new(),
             }
         );
         let err = serde_json::from_str::<SnapshotSpec>(

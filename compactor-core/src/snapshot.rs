@@ -3,8 +3,100 @@
 use std::collections::BTreeMap;
 
 use crate::error::CoreError;
-use crate::model::{NodeSpec, PdbSpec, PodSpec, SnapshotSpec};
+use crate::model::{
+    HOSTNAME_LABEL, NodeSelectorOperator, NodeSelectorTerm, NodeSpec, PdbSpec, PodAffinityTerm,
+    PodSpec, SnapshotSpec, VolumeSource,
+};
 use crate::resources::{Dimensions, PODS, ResourceList};
+
+/// Label the API server puts on every namespace, holding its name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Checks the scheduling fields Kubernetes validates and the planner relies on: weights
+/// 1–100, non-empty topology keys, `maxSkew` ≥ 1, `minDomains` ≥ 1, and `Gt` / `Lt` with
+/// exactly one integer value.
+///
+/// # Errors
+/// [`CoreError::InvalidField`] naming the pod and the field path.
+fn validate_scheduling(p: &PodSpec) -> Result<(), CoreError> {
+    let bad = |field: String, message: &str| CoreError::InvalidField {
+        object: format!("pod {}", p.key()),
+        field,
+        message: message.to_owned(),
+    };
+    let weight = |w: i32, field: String| {
+        if (1..=100).contains(&w) {
+            Ok(())
+        } else {
+            Err(bad(field, &format!("weight {w} is outside 1-100")))
+        }
+    };
+    let term = |t: &PodAffinityTerm, field: String| {
+        if t.topology_key.is_empty() {
+            Err(bad(format!("{field}.topologyKey"), "must not be empty"))
+        } else {
+            Ok(())
+        }
+    };
+    let node_terms = |terms: &[NodeSelectorTerm], field: &str| {
+        for (i, t) in terms.iter().enumerate() {
+            for (j, r) in t.match_expressions.iter().enumerate() {
+                if matches!(
+                    r.operator,
+                    NodeSelectorOperator::Gt | NodeSelectorOperator::Lt
+                ) && (r.values.len() != 1 || r.values[0].parse::<i64>().is_err())
+                {
+                    return Err(bad(
+                        format!("{field}[{i}].matchExpressions[{j}].values"),
+                        "Gt and Lt need exactly one integer value",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    };
+    node_terms(&p.required_node_affinity, "requiredNodeAffinity")?;
+    for (i, t) in p.preferred_node_affinity.iter().enumerate() {
+        weight(t.weight, format!("preferredNodeAffinity[{i}].weight"))?;
+        node_terms(
+            std::slice::from_ref(&t.preference),
+            &format!("preferredNodeAffinity[{i}].preference"),
+        )?;
+    }
+    for (i, t) in p.pod_affinity.iter().enumerate() {
+        term(t, format!("podAffinity[{i}]"))?;
+    }
+    for (i, t) in p.pod_anti_affinity.iter().enumerate() {
+        term(t, format!("podAntiAffinity[{i}]"))?;
+    }
+    for (name, list) in [
+        ("preferredPodAffinity", &p.preferred_pod_affinity),
+        ("preferredPodAntiAffinity", &p.preferred_pod_anti_affinity),
+    ] {
+        for (i, t) in list.iter().enumerate() {
+            weight(t.weight, format!("{name}[{i}].weight"))?;
+            term(&t.pod_affinity_term, format!("{name}[{i}].podAffinityTerm"))?;
+        }
+    }
+    for (i, c) in p.topology_spread_constraints.iter().enumerate() {
+        let field = |f: &str| format!("topologySpreadConstraints[{i}].{f}");
+        if c.max_skew == 0 {
+            return Err(bad(field("maxSkew"), "must be at least 1"));
+        }
+        if c.topology_key.is_empty() {
+            return Err(bad(field("topologyKey"), "must not be empty"));
+        }
+        if c.min_domains == Some(0) {
+            return Err(bad(field("minDomains"), "must be at least 1"));
+        }
+    }
+    for v in &p.volumes {
+        if let VolumeSource::PersistentVolumeClaim { node_affinity, .. } = &v.source {
+            node_terms(node_affinity, &format!("volumes[{}].nodeAffinity", v.name))?;
+        }
+    }
+    Ok(())
+}
 
 /// Default `pods` allocatable when a node does not state it (the kubelet's `maxPods` default).
 pub const DEFAULT_MAX_PODS: u64 = 110;
@@ -55,6 +147,8 @@ pub struct Snapshot {
     pdbs: Vec<PdbSpec>,
     /// Requested amount per node per dimension (non-terminal pods), row-major.
     node_requested: Vec<u64>,
+    /// Labels of every namespace named by a pod or given in the spec.
+    namespaces: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Snapshot {
@@ -75,6 +169,7 @@ impl Snapshot {
             mut nodes,
             mut pods,
             mut pdbs,
+            namespaces: namespace_labels,
         } = spec;
         // Unstable sorts are enough: equal keys are duplicates, which are rejected below.
         nodes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
@@ -150,20 +245,36 @@ impl Snapshot {
                     resource: PODS.to_owned(),
                 });
             }
+            let mut spec = n.clone();
+            // The kubelet always sets the hostname label; hand-written snapshots may not.
+            if !spec.labels.contains_key(HOSTNAME_LABEL) {
+                spec.labels
+                    .insert(HOSTNAME_LABEL.to_owned(), spec.name.clone());
+            }
             let mut allocatable = dims.dense(&n.allocatable);
             if !n.allocatable.contains(PODS) {
                 allocatable[Dimensions::PODS] = DEFAULT_MAX_PODS;
             }
-            built_nodes.push(Node {
-                spec: n.clone(),
-                allocatable,
-            });
+            built_nodes.push(Node { spec, allocatable });
         }
 
         let d = dims.len();
         let mut node_requested = vec![0u64; nodes.len() * d];
         let mut built_pods = Vec::with_capacity(pods.len());
+        let mut namespaces = namespace_labels;
+        for (name, labels) in &mut namespaces {
+            labels
+                .entry(NAMESPACE_NAME_LABEL.to_owned())
+                .or_insert_with(|| name.clone());
+        }
         for p in pods {
+            validate_scheduling(&p)?;
+            if !namespaces.contains_key(&p.namespace) {
+                namespaces.insert(
+                    p.namespace.clone(),
+                    [(NAMESPACE_NAME_LABEL.to_owned(), p.namespace.clone())].into(),
+                );
+            }
             let node =
                 match &p.node_name {
                     None => None,
@@ -201,7 +312,14 @@ impl Snapshot {
             pods: built_pods,
             pdbs,
             node_requested,
+            namespaces,
         })
+    }
+
+    /// The labels of namespace `ns` (every namespace of a pod is known; unknown ones give
+    /// `None`).
+    pub fn namespace_labels(&self, ns: &str) -> Option<&BTreeMap<String, String>> {
+        self.namespaces.get(ns)
     }
 
     /// The resource dimensions of this snapshot.
@@ -510,6 +628,7 @@ mod tests {
             nodes,
             pods,
             pdbs: vec![],
+            ..Default::default()
         };
         let err = Snapshot::new(spec(vec![node("a"), node("a")], vec![])).unwrap_err();
         assert_eq!(err.to_string(), "duplicate node a");
@@ -550,6 +669,7 @@ mod tests {
             nodes: vec![node("b"), node("a")],
             pods: vec![pod("z", "b"), pod("y", "a")],
             pdbs: vec![],
+            ..Default::default()
         })
         .unwrap();
         assert_eq!(s.nodes()[0].spec.name, "a");

@@ -244,6 +244,7 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                     name: "data".into(),
                     source: VolumeSource::PersistentVolumeClaim {
                         claim_name: format!("data-{name}-{r}"),
+                        node_affinity: Vec::new(),
                     },
                 });
             }
@@ -287,5 +288,10 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             pods.push(ds);
         }
     }
-    SnapshotSpec { nodes, pods, pdbs }
+    SnapshotSpec {
+        nodes,
+        pods,
+        pdbs,
+        ..Default::default()
+    }
 }

@@ -98,6 +98,7 @@ fn cluster() -> SnapshotSpec {
         nodes: vec![n1, node("n2", 4000, 8 * GI), node("n3", 2000, 4 * GI)],
         pods: vec![hist, tiny, web1, web2, ds],
         pdbs: vec![],
+        ..Default::default()
     }
 }
 
@@ -331,6 +332,7 @@ fn right_sizing_can_cost_nodes() {
         nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
         pods: vec![mk("p1", "a"), mk("p2", "b")],
         pdbs: vec![],
+        ..Default::default()
     };
     let a = analyze(&Snapshot::new(spec).unwrap(), &AnalysisOptions::default()).unwrap();
     assert_eq!(a.plan.drain.len(), 1);

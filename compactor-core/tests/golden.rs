@@ -88,6 +88,7 @@ fn three_half_empty_nodes_one_drained() {
             nodes: nodes3(),
             pods,
             pdbs: vec![],
+            ..Default::default()
         },
         SafetyLevel::Medium,
     );
@@ -113,6 +114,7 @@ fn pdb_with_zero_allowed_blocks() {
             pod("shop", "big", "b", "big", 2500, GI),
         ],
         pdbs: vec![pdb("data", "pg", "pg", 0)],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert!(p.drain.is_empty());
@@ -137,6 +139,7 @@ fn pdb_budget_splits_waves() {
             pod("shop", "api-2", "c", "api", 1200, 2 * GI),
         ],
         pdbs: vec![pdb("shop", "web", "web", 1)],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert_eq!(drained(&p), vec!["a"]);
@@ -171,6 +174,7 @@ fn local_storage_blocks_unless_safe_to_evict() {
         nodes: nodes3(),
         pods: vec![host, disk.clone(), tmpfs],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert_eq!(kept_code(&p, "a"), ReasonCode::LocalStorage);
@@ -188,6 +192,7 @@ fn local_storage_blocks_unless_safe_to_evict() {
         nodes: vec![node("b", 4000, 16 * GI), node("z", 4000, 16 * GI)],
         pods: vec![disk, pin],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert_eq!(drained(&p), vec!["b"]);
@@ -214,6 +219,7 @@ fn daemonset_does_not_block_and_is_not_moved() {
             pod("shop", "api-1", "b", "api", 1500, GI),
         ],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert_eq!(drained(&p), vec!["a"]);
@@ -230,6 +236,7 @@ fn bare_pod_blocks() {
         nodes: nodes3(),
         pods: vec![bare.clone()],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert_eq!(kept_code(&p, "a"), ReasonCode::NoController);
@@ -248,6 +255,7 @@ fn bare_pod_blocks() {
         nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
         pods: vec![ok],
         pdbs: vec![],
+        ..Default::default()
     };
     // a (100m) and b (empty): b is emptier and goes first; a is then the last node.
     let p = run(spec, SafetyLevel::Conservative);
@@ -268,6 +276,7 @@ fn pods_fit_only_split_across_two_nodes() {
             pod("ops", "pinned-c", "c", "", 1800, GI),
         ],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert_eq!(drained(&p), vec!["a"]);
@@ -288,6 +297,7 @@ fn conservative_refuses_what_aggressive_accepts() {
             pod("shop", "api-1", "b", "api", 2000, GI),
         ],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec.clone(), SafetyLevel::Conservative);
     assert!(p.drain.is_empty());
@@ -311,6 +321,7 @@ fn pod_bigger_than_any_free_room_keeps_its_node() {
             pod("ops", "pinned", "b", "", 1500, GI),
         ],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert!(p.drain.is_empty());
@@ -349,6 +360,7 @@ fn gpu_pods_only_fit_gpu_nodes() {
             nodes: nodes.clone(),
             pods,
             pdbs: vec![],
+            ..Default::default()
         },
         SafetyLevel::Conservative,
     );
@@ -371,6 +383,7 @@ fn gpu_pods_only_fit_gpu_nodes() {
             nodes,
             pods,
             pdbs: vec![],
+            ..Default::default()
         },
         SafetyLevel::Conservative,
     );
@@ -409,6 +422,7 @@ fn node_level_rules() {
             nodes,
             pods,
             pdbs: vec![],
+            ..Default::default()
         },
         SafetyLevel::Aggressive,
     );
@@ -482,6 +496,7 @@ fn pod_rules_in_order() {
             nodes: vec![node("a", 4000, 16 * GI)],
             pods: vec![p],
             pdbs: pdbs.clone(),
+            ..Default::default()
         };
         let snap = Snapshot::new(spec).expect("valid");
         let got = classify_pod(
@@ -508,6 +523,7 @@ fn pod_rules_in_order() {
         nodes: vec![node("a", 4000, 16 * GI)],
         pods: vec![ks.clone()],
         pdbs: vec![],
+        ..Default::default()
     };
     let snap = Snapshot::new(spec).expect("valid");
     let got = classify_pod(&snap, &snap.pods()[0], &opts.excluded_namespaces);
@@ -520,6 +536,7 @@ fn pod_rules_in_order() {
         nodes: vec![node("a", 4000, 16 * GI)],
         pods: vec![ks],
         pdbs: vec![pdb("kube-system", "coredns", "coredns", 1)],
+        ..Default::default()
     };
     let snap = Snapshot::new(spec).expect("valid");
     assert_eq!(
@@ -542,6 +559,7 @@ fn savings_use_the_node_price() {
             pod("shop", "api-1", "b", "api", 1000, GI),
         ],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     assert_eq!(drained(&p), vec!["a"]);
@@ -568,6 +586,7 @@ fn risk_from_facts() {
         name: "data".into(),
         source: VolumeSource::PersistentVolumeClaim {
             claim_name: "data-db-0".into(),
+            node_affinity: Vec::new(),
         },
     });
     db.readiness_probe = false;
@@ -575,6 +594,7 @@ fn risk_from_facts() {
         nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
         pods: vec![db, pod("shop", "api-1", "b", "api", 1000, GI)],
         pdbs: vec![],
+        ..Default::default()
     };
     let p = run(spec, SafetyLevel::Conservative);
     let r = &p.moves[0].risk;
@@ -614,6 +634,7 @@ mod constraints {
                 nodes: vec![node("a", 4000, 16 * GI), b],
                 pods: vec![x, pinned],
                 pdbs: vec![],
+                ..Default::default()
             },
             SafetyLevel::Conservative,
         )
@@ -733,6 +754,7 @@ mod constraints {
                 pod("shop", "w2-pod", "w2", "web", 1000, 2 * GI),
             ],
             pdbs: vec![],
+            ..Default::default()
         };
         let mut untainted = spec.clone();
         untainted.nodes[0].taints.clear();
@@ -879,6 +901,7 @@ mod constraints {
                     pod("ops", "pin-c", "c", "", 1000, GI),
                 ],
                 pdbs: vec![],
+                ..Default::default()
             }
         };
         let p = run(spec(false), SafetyLevel::Conservative);
@@ -902,6 +925,7 @@ mod constraints {
             nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
             pods: vec![x(), pinned()],
             pdbs: vec![],
+            ..Default::default()
         })
         .expect("valid");
         let opts = PlanOptions::default();
@@ -911,6 +935,7 @@ mod constraints {
             nodes: vec![node("a", 4000, 16 * GI), gpu_node()],
             pods: vec![x(), pinned()],
             pdbs: vec![],
+            ..Default::default()
         })
         .expect("valid");
         let errors = verify(&tainted, &p, &opts);
@@ -931,6 +956,7 @@ mod constraints {
                 with_port(pinned(), 53, Protocol::Udp, "10.1.1.1"),
             ],
             pdbs: vec![],
+            ..Default::default()
         })
         .expect("valid");
         let errors = verify(&with_ports, &p, &opts);

@@ -400,6 +400,12 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
             .unwrap_or_default(),
         required_node_affinity,
         host_ports,
+        preferred_node_affinity: Vec::new(),
+        pod_affinity: Vec::new(),
+        pod_anti_affinity: Vec::new(),
+        preferred_pod_affinity: Vec::new(),
+        preferred_pod_anti_affinity: Vec::new(),
+        topology_spread_constraints: Vec::new(),
         namespace,
         name,
     })
@@ -851,6 +857,7 @@ fn volume_spec(volume: &Volume) -> VolumeSpec {
     let source = if let Some(pvc) = &volume.persistent_volume_claim {
         VolumeSource::PersistentVolumeClaim {
             claim_name: pvc.claim_name.clone(),
+            node_affinity: Vec::new(),
         }
     } else if let Some(dir) = &volume.empty_dir {
         VolumeSource::EmptyDir {
@@ -1338,7 +1345,8 @@ mod tests {
             sources,
             [
                 &VolumeSource::PersistentVolumeClaim {
-                    claim_name: "data-api-0".into()
+                    claim_name: "data-api-0".into(),
+                    node_affinity: Vec::new(),
                 },
                 &VolumeSource::EmptyDir { memory: false },
                 &VolumeSource::EmptyDir { memory: true },

@@ -516,6 +516,7 @@ mod tests {
             }],
             pods: vec![pod("a"), pod("b"), pod("c")],
             pdbs: vec![],
+            ..Default::default()
         }
     }
 

@@ -22,7 +22,7 @@
 //!     containers: vec![ContainerSpec { name: "app".into(), requests: ResourceList::new().with("cpu", 2000).with("memory", 4 << 30) }],
 //!     usage: Some(ResourceList::new().with("cpu", used_cpu).with("memory", 1 << 30)),
 //!     ..Default::default() };
-//! let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b")], pods: vec![pod("w1", "a", 200), pod("w2", "b", 300)], pdbs: vec![] }).unwrap();
+//! let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b")], pods: vec![pod("w1", "a", 200), pod("w2", "b", 300)], pdbs: vec![], ..Default::default() }).unwrap();
 //! let a = analyze(&snap, &AnalysisOptions::default()).unwrap();
 //! assert!(a.workloads[0].over_provisioned);              // 500m used of 4000m requested
 //! assert_eq!(a.workloads[0].cpu.as_ref().unwrap().recommended, 450); // 300m × 1.5

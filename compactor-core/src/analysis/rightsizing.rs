@@ -437,5 +437,6 @@ pub fn rightsized_spec(snapshot: &Snapshot, workloads: &[WorkloadAnalysis]) -> S
         nodes: snapshot.nodes().iter().map(|n| n.spec.clone()).collect(),
         pods,
         pdbs: snapshot.pdbs().to_vec(),
+        ..Default::default()
     }
 }

@@ -5,6 +5,7 @@
 //! See [`plan`] for the algorithm.
 
 mod blockers;
+mod interpod;
 mod placement;
 mod planner;
 mod scheduler;

@@ -26,9 +26,12 @@
 //!   at most [`REASON_SCAN`] rejections) for nodes with room that the constraints exclude, and
 //!   the constraint excluding the most of them is named.
 
-use crate::constraints::{Violation, host_ports_free, node_allows, port_taken, ports_conflict};
+use crate::constraints::{
+    Violation, has_static_constraints, host_ports_free, node_allows, port_taken, ports_conflict,
+};
 use crate::model::HostPort;
 use crate::packing::{Bins, Strategy, weighted_size};
+use crate::plan::interpod::{Index, State};
 use crate::plan::{Reason, ReasonCode};
 use crate::resources::{Dimensions, human};
 use crate::snapshot::Snapshot;
@@ -53,6 +56,9 @@ pub(crate) struct Packer<'a> {
     group: Vec<usize>,
     /// Per group, where its pods are packed (computed on first use).
     target: Vec<Option<Target>>,
+    /// Inter-pod constraints: where the packing has every pod.
+    inter: State<'a>,
+    interpod: &'a Index,
 }
 
 /// Views kept at most (each costs N bins and slows every update of its nodes).
@@ -86,6 +92,7 @@ impl<'a> Packer<'a> {
         weights: &'a [f64],
         strategy: &'static dyn Strategy,
         cap: u8,
+        interpod: &'a Index,
     ) -> Self {
         let n = snap.nodes().len();
         let d = snap.dims().len();
@@ -112,14 +119,21 @@ impl<'a> Packer<'a> {
             .iter()
             .map(|pod| {
                 let s = &pod.spec;
-                if s.tolerations.is_empty()
-                    && s.node_selector.is_empty()
-                    && s.required_node_affinity.is_empty()
-                {
+                if !has_static_constraints(s) {
                     return 0;
                 }
+                let volumes: Vec<_> = s
+                    .volumes
+                    .iter()
+                    .filter_map(|v| match &v.source {
+                        crate::model::VolumeSource::PersistentVolumeClaim {
+                            node_affinity, ..
+                        } if !node_affinity.is_empty() => Some(node_affinity),
+                        _ => None,
+                    })
+                    .collect();
                 let key = format!(
-                    "{:?}{:?}{:?}",
+                    "{:?}{:?}{:?}{volumes:?}",
                     s.tolerations, s.node_selector, s.required_node_affinity
                 );
                 let next = groups.len() + 1;
@@ -139,6 +153,8 @@ impl<'a> Packer<'a> {
             in_views: vec![Vec::new(); n],
             group,
             target: vec![None; groups.len() + 1],
+            inter: State::new(interpod, snap),
+            interpod,
         }
     }
 
@@ -254,11 +270,14 @@ impl<'a> Packer<'a> {
         let chosen = match target {
             Target::Main { check_static } => {
                 let ports = &self.ports;
+                let inter = &self.inter;
+                let dynamic = self.interpod.constrained(p);
                 let check = |b: usize| {
                     if check_static {
                         node_allows(&snap.pods()[p].spec, &snap.nodes()[b].spec)?;
                     }
-                    free(snap, ports, p, b)
+                    free(snap, ports, p, b)?;
+                    if dynamic { inter.allows(p, b) } else { Ok(()) }
                 };
                 // On the main bins the rejections met are already every excluded node with room.
                 return match Self::select_in(
@@ -274,9 +293,18 @@ impl<'a> Packer<'a> {
             }
             Target::View(v) => {
                 let ports = &self.ports;
+                let inter = &self.inter;
+                let dynamic = self.interpod.constrained(p);
                 let (bins, nodes) = &mut self.views[v];
                 let nodes: &[usize] = nodes;
-                let check = |b: usize| free(snap, ports, p, nodes[b]);
+                let check = |b: usize| {
+                    free(snap, ports, p, nodes[b])?;
+                    if dynamic {
+                        inter.allows(p, nodes[b])
+                    } else {
+                        Ok(())
+                    }
+                };
                 Self::select_in(self.strategy, bins, request, usize::MAX, check)
                     .0
                     .map(|b| nodes[b])
@@ -287,9 +315,11 @@ impl<'a> Packer<'a> {
         }
         // Explain: nodes with room that the constraints exclude.
         let ports = &self.ports;
+        let inter = &self.inter;
         let check = |b: usize| {
             node_allows(&snap.pods()[p].spec, &snap.nodes()[b].spec)?;
-            free(snap, ports, p, b)
+            free(snap, ports, p, b)?;
+            inter.allows(p, b)
         };
         let (_, rejections) =
             Self::select_in(self.strategy, &mut self.bins, request, REASON_SCAN, check);
@@ -322,12 +352,16 @@ impl<'a> Packer<'a> {
         let mut pods: Vec<usize> = own.iter().chain(&self.hosted[c]).copied().collect();
         let size = |p: &usize| weighted_size(&self.snap.pods()[*p].request, self.weights);
         pods.sort_by(|a, b| size(b).total_cmp(&size(a)).then(a.cmp(b)));
+        for &p in &pods {
+            self.inter.remove(p);
+        }
         let mut placed: Vec<(usize, usize)> = Vec::with_capacity(pods.len());
         for &p in &pods {
             match self.select(p) {
                 Ok(b) => {
                     self.take(b, &self.snap.pods()[p].request);
                     self.add_ports(p, b);
+                    self.inter.place(p, b);
                     placed.push((p, b));
                 }
                 Err((rejected, truncated)) => {
@@ -339,6 +373,10 @@ impl<'a> Packer<'a> {
                     for (p, b) in placed.into_iter().rev() {
                         self.give_back(b, &self.snap.pods()[p].request);
                         self.remove_ports(p, b);
+                        self.inter.remove(p);
+                    }
+                    for &p in &pods {
+                        self.inter.place(p, c);
                     }
                     if was_open {
                         self.open(c, &saved);
@@ -417,13 +455,16 @@ impl<'a> Packer<'a> {
             }
         }
         let mut pods: Vec<usize> = Vec::new();
+        let mut origin: Vec<usize> = Vec::new();
         let mut members = vec![Vec::new(); nodes_of_bin.len()];
         for (b, &i) in nodes_of_bin.iter().enumerate() {
             for &p in &self.hosted[i] {
                 members[b].push(pods.len());
                 pods.push(p);
+                origin.push(i);
             }
         }
+        origin.resize(pods.len() + own.len() + self.hosted[c].len(), c);
         let unassigned: Vec<usize> =
             (pods.len()..pods.len() + own.len() + self.hosted[c].len()).collect();
         pods.extend(own.iter().chain(&self.hosted[c]));
@@ -443,7 +484,9 @@ impl<'a> Packer<'a> {
             return false;
         };
         // The search knows resources only: reject an assignment that breaks a constraint.
-        if !self.assignment_allowed(&pods, &nodes_of_bin, &assignment) {
+        if !self.assignment_allowed(&pods, &nodes_of_bin, &assignment)
+            || !self.inter_allowed(&pods, &origin, &nodes_of_bin, &assignment)
+        {
             return false;
         }
         // Apply: take every moved pod out of its old node, then put it where the search did.
@@ -492,6 +535,42 @@ impl<'a> Packer<'a> {
                 return false;
             }
             used[b].extend(spec.host_ports.iter().cloned());
+        }
+        true
+    }
+
+    /// Whether the inter-pod constraints accept the search's assignment, pods placed in
+    /// order; on success the inter-pod state holds it, on failure it is unchanged.
+    fn inter_allowed(
+        &mut self,
+        pods: &[usize],
+        before: &[usize],
+        nodes_of_bin: &[usize],
+        assignment: &[usize],
+    ) -> bool {
+        if !pods.iter().any(|&p| self.interpod.constrained(p)) {
+            // Nobody checks; keep the memberships right.
+            for (k, &p) in pods.iter().enumerate() {
+                self.inter.remove(p);
+                self.inter.place(p, nodes_of_bin[assignment[k]]);
+            }
+            return true;
+        }
+        for &p in pods {
+            self.inter.remove(p);
+        }
+        for (k, &p) in pods.iter().enumerate() {
+            let node = nodes_of_bin[assignment[k]];
+            if self.interpod.constrained(p) && self.inter.allows(p, node).is_err() {
+                for &q in &pods[..k] {
+                    self.inter.remove(q);
+                }
+                for (&q, &at) in pods.iter().zip(before) {
+                    self.inter.place(q, at);
+                }
+                return false;
+            }
+            self.inter.place(p, node);
         }
         true
     }

@@ -8,6 +8,7 @@ use crate::error::CoreError;
 use crate::model::{EXCLUDE_ANNOTATION, VolumeSource};
 use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
+use crate::plan::interpod::Index;
 use crate::plan::placement::Packer;
 use crate::plan::scheduler::SchedulerSim;
 use crate::plan::waves::assign_waves;
@@ -43,7 +44,7 @@ use crate::snapshot::Snapshot;
 ///     owner: Some(OwnerRef { kind: "Deployment".into(), name: "web".into() }),
 ///     containers: vec![ContainerSpec { name: "app".into(), requests: ResourceList::new().with("cpu", 1000).with("memory", 4 << 30) }],
 ///     ..Default::default() };
-/// let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b")], pods: vec![pod("w1", "a"), pod("w2", "b")], pdbs: vec![] }).unwrap();
+/// let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b")], pods: vec![pod("w1", "a"), pod("w2", "b")], pdbs: vec![], ..Default::default() }).unwrap();
 /// let p = plan(&snap, &PlanOptions::default()).unwrap();
 /// assert_eq!(p.drain.len(), 1);
 /// assert_eq!(p.moves[0].to_node, "b");
@@ -156,6 +157,15 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     let cap = thresholds.max_utilization_percent;
     let mut fit_reason: Vec<Option<Reason>> = vec![None; n];
 
+    // Inter-pod constraints of the pods that may move.
+    let mut may_move = vec![false; snapshot.pods().len()];
+    for list in &movable {
+        for &p in list {
+            may_move[p] = true;
+        }
+    }
+    let interpod = Index::new(snapshot, |p| may_move[p]);
+
     // Phase 1: the strategy's packing chooses the drain set.
     let mut packer = Packer::new(
         snapshot,
@@ -164,6 +174,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         &weights,
         options.strategy.strategy(),
         cap,
+        &interpod,
     );
     let mut chosen: Vec<usize> = Vec::new();
     let mut searches = 0;
@@ -208,6 +219,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         &receiver,
         &limit,
         cap,
+        &interpod,
         &mut fit_reason,
     );
     let mut drained = vec![false; n];
@@ -387,6 +399,7 @@ fn validate(
     receiver: &[bool],
     limit: &[u64],
     cap: u8,
+    interpod: &Index,
     fit_reason: &mut [Option<Reason>],
 ) -> (Vec<usize>, Vec<(usize, usize)>) {
     let mut passes = 0;
@@ -396,7 +409,7 @@ fn validate(
         for &x in &drain {
             in_drain[x] = true;
         }
-        let mut sim = SchedulerSim::new(snapshot);
+        let mut sim = SchedulerSim::new(snapshot, interpod);
         let mut placed = Vec::new();
         let mut failure = None;
         'nodes: for (k, &x) in drain.iter().enumerate() {

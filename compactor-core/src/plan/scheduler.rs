@@ -8,12 +8,18 @@
 //! `percentageOfNodesToScore`: `max(5, 50 − nodes/125)` %, at least 100 nodes). It scores those
 //! with NodeResourcesFit/LeastAllocated and NodeResourcesBalancedAllocation (weights 1 and 1)
 //! and takes the best. We do the same in node-name order; where the real scheduler breaks
-//! score ties at random, we take the first node found. TaintToleration's *score* (fewer
-//! untolerated PreferNoSchedule taints is better) and NodeAffinity's preferred terms are not
-//! scored yet, so predictions can differ where a cluster uses them.
+//! score ties at random, we take the first node found. Inter-pod affinity, anti-affinity and
+//! topology spread (`DoNotSchedule`) filter through [`super::interpod`]. When preferences
+//! exist, TaintToleration (PreferNoSchedule, weight 3), NodeAffinity's preferred terms
+//! (weight 2) and InterPodAffinity's preferred terms (weight 2) are added to the score with
+//! the scheduler's normalisations; PodTopologySpread's score (`ScheduleAnyway` and the
+//! default system spreading) and ImageLocality are not, so predictions can differ there.
 
-use crate::constraints::{Violation, host_ports_free, node_allows};
-use crate::model::HostPort;
+use crate::constraints::{
+    Violation, host_ports_free, node_allows, term_matches, toleration_matches,
+};
+use crate::model::{HostPort, TaintEffect};
+use crate::plan::interpod::{Index, State};
 use crate::plan::{Reason, ReasonCode};
 use crate::resources::Dimensions;
 use crate::snapshot::Snapshot;
@@ -32,6 +38,25 @@ pub(crate) struct SchedulerSim<'a> {
     to_find: usize,
     /// Host ports in use per node.
     ports: Vec<Vec<HostPort>>,
+    /// Inter-pod constraints and preferences.
+    inter: State<'a>,
+    interpod: &'a Index,
+    /// Whether some node has a PreferNoSchedule taint (TaintToleration scoring matters).
+    prefer_no_schedule: bool,
+}
+
+/// Plugin weights of kube-scheduler's default profile.
+const TAINT_TOLERATION_WEIGHT: i64 = 3;
+const NODE_AFFINITY_WEIGHT: i64 = 2;
+const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
+
+/// A feasible node with its resource score and the raw scores normalised across nodes.
+struct Scored {
+    node: usize,
+    resources: i64,
+    untolerated: i64,
+    affinity: i64,
+    inter: i64,
 }
 
 /// How many feasible nodes kube-scheduler looks for before scoring (adaptive
@@ -47,7 +72,7 @@ pub(crate) fn feasible_nodes_to_find(nodes: usize) -> usize {
 
 impl<'a> SchedulerSim<'a> {
     /// Every pod where it is now.
-    pub fn new(snap: &'a Snapshot) -> Self {
+    pub fn new(snap: &'a Snapshot, interpod: &'a Index) -> Self {
         let n = snap.nodes().len();
         let d = snap.dims().len();
         let mut load = Vec::with_capacity(n * d);
@@ -71,6 +96,14 @@ impl<'a> SchedulerSim<'a> {
             next_start: 0,
             to_find: feasible_nodes_to_find(n),
             ports,
+            inter: State::new(interpod, snap),
+            interpod,
+            prefer_no_schedule: snap.nodes().iter().any(|node| {
+                node.spec
+                    .taints
+                    .iter()
+                    .any(|t| t.effect == TaintEffect::PreferNoSchedule)
+            }),
         }
     }
 
@@ -87,6 +120,13 @@ impl<'a> SchedulerSim<'a> {
         let p = &self.snap.pods()[pod];
         let n = self.snap.nodes().len();
         let [sc, sm] = p.scoring.map(u128::from);
+        // The pod leaves its node before its replacement is scheduled.
+        self.inter.remove(pod);
+        let dynamic = self.interpod.constrained(pod);
+        let preferences = !p.spec.preferred_node_affinity.is_empty()
+            || self.interpod.has_preferences(pod)
+            || self.prefer_no_schedule;
+        let mut scored: Vec<Scored> = Vec::new();
         let mut best: Option<(i64, usize)> = None;
         let mut found = 0;
         let mut processed = 0;
@@ -102,6 +142,13 @@ impl<'a> SchedulerSim<'a> {
             }
             if let Err(v) = node_allows(&p.spec, &self.snap.nodes()[i].spec)
                 .and_then(|()| host_ports_free(&p.spec.host_ports, &self.ports[i]))
+                .and_then(|()| {
+                    if dynamic {
+                        self.inter.allows(pod, i)
+                    } else {
+                        Ok(())
+                    }
+                })
             {
                 match rejected.iter_mut().find(|(w, _)| *w == v) {
                     Some(c) => c.1 += 1,
@@ -126,9 +173,38 @@ impl<'a> SchedulerSim<'a> {
                 ),
             );
             let score = least + balanced;
-            if best.is_none_or(|(s, _)| score > s) {
+            if preferences {
+                let node = &self.snap.nodes()[i].spec;
+                scored.push(Scored {
+                    node: i,
+                    resources: score,
+                    untolerated: node
+                        .taints
+                        .iter()
+                        .filter(|t| {
+                            t.effect == TaintEffect::PreferNoSchedule
+                                && !p.spec.tolerations.iter().any(|tol| {
+                                    tol.effect
+                                        .is_none_or(|e| e == TaintEffect::PreferNoSchedule)
+                                        && toleration_matches(tol, t)
+                                })
+                        })
+                        .count() as i64,
+                    affinity: p
+                        .spec
+                        .preferred_node_affinity
+                        .iter()
+                        .filter(|t| term_matches(&t.preference, node))
+                        .map(|t| i64::from(t.weight))
+                        .sum(),
+                    inter: self.inter.preference(pod, i),
+                });
+            } else if best.is_none_or(|(s, _)| score > s) {
                 best = Some((score, i));
             }
+        }
+        if preferences {
+            best = best_with_preferences(&scored);
         }
         if n > 0 {
             self.next_start = (self.next_start + processed) % n;
@@ -175,6 +251,7 @@ impl<'a> SchedulerSim<'a> {
         self.scoring[i * 2] += sc;
         self.scoring[i * 2 + 1] += sm;
         self.ports[i].extend(p.spec.host_ports.iter().cloned());
+        self.inter.place(pod, i);
         Ok(i)
     }
 
@@ -187,6 +264,43 @@ impl<'a> SchedulerSim<'a> {
             .zip(alloc)
             .all(|((r, l), a)| l.checked_add(*r).is_some_and(|t| t <= *a))
     }
+}
+
+/// The best node once TaintToleration (fewest untolerated PreferNoSchedule taints,
+/// reversed max-normalised), NodeAffinity (preferred term weights, max-normalised) and
+/// InterPodAffinity (preferred term weights, min-max-normalised) are added with their default
+/// weights; the first node found wins ties.
+fn best_with_preferences(scored: &[Scored]) -> Option<(i64, usize)> {
+    let max_untolerated = scored.iter().map(|s| s.untolerated).max().unwrap_or(0);
+    let max_affinity = scored.iter().map(|s| s.affinity).max().unwrap_or(0);
+    let min_inter = scored.iter().map(|s| s.inter).min().unwrap_or(0);
+    let max_inter = scored.iter().map(|s| s.inter).max().unwrap_or(0);
+    let mut best: Option<(i64, usize)> = None;
+    for s in scored {
+        let taint = if max_untolerated == 0 {
+            100
+        } else {
+            100 - s.untolerated * 100 / max_untolerated
+        };
+        let affinity = if max_affinity <= 0 {
+            0
+        } else {
+            s.affinity * 100 / max_affinity
+        };
+        let inter = if max_inter > min_inter {
+            (s.inter - min_inter) * 100 / (max_inter - min_inter)
+        } else {
+            0
+        };
+        let score = s.resources
+            + TAINT_TOLERATION_WEIGHT * taint
+            + NODE_AFFINITY_WEIGHT * affinity
+            + INTER_POD_AFFINITY_WEIGHT * inter;
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, s.node));
+        }
+    }
+    best
 }
 
 /// NodeResourcesFit LeastAllocated score of one resource, 0–100 (integer, as the scheduler).

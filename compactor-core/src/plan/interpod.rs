@@ -1,0 +1,782 @@
+//! Inter-pod constraints, indexed by topology domain and label: required pod affinity and
+//! anti-affinity (both directions), topology spread (`DoNotSchedule` filters), and the
+//! preferred pod (anti-)affinity score, as kube-scheduler's InterPodAffinity and
+//! PodTopologySpread plugins compute them.
+//!
+//! kube-scheduler recomputes these from every pod on every node for each pod it schedules,
+//! which makes InterPodAffinity its slowest filter. Here the questions are answered from
+//! counters kept up to date as pods move:
+//!
+//! - a *clause* is "pods in these namespaces whose labels match this selector"; its members
+//!   are found once, through a namespace index and a `key=value` posting index;
+//! - a *counter* counts a clause's members per domain of one topology key (optionally only
+//!   on the nodes a spread constraint's inclusion policies allow). Counters are shared by all
+//!   pods with the same term, so a Deployment's 100 replicas use one;
+//! - moving a pod updates the counters it is a member of, O(c) for c counters;
+//! - checking a node is O(t) lookups for the pod's t terms (plus the existing pods' terms
+//!   that select it), independent of the number of pods.
+//!
+//! [`Index`] is built once per plan; [`State`] holds where pods are and the counts, and is
+//! cheap to rebuild for each scheduler replay.
+//!
+//! Semantics, as in kube-scheduler (v1.34):
+//! - affinity: for every term the node must have the topology label and a pod matching
+//!   *all* the pod's affinity terms must be in its domain — unless no such pod exists
+//!   anywhere and the pod matches all its own terms (the first pod of a group);
+//! - anti-affinity: no pod matching a term in the node's domain (a node without the label
+//!   passes), and no pod in the domain whose own anti-affinity term matches this pod;
+//! - topology spread: the node must carry every constraint's topology label; its domain's
+//!   count (plus one when the pod matches its own selector) minus the minimum over eligible
+//!   domains (0 when there are fewer than `minDomains`) must not exceed `maxSkew`. Only pods
+//!   of the pod's namespace on eligible nodes count (nodes with all the pod's spread keys,
+//!   passing its node affinity when `nodeAffinityPolicy: Honor`, tolerated when
+//!   `nodeTaintsPolicy: Honor`).
+//!
+//! Not modelled: `matchLabelKeys` / `mismatchLabelKeys` of pod affinity terms, existing pods'
+//! *preferred* terms towards the incoming pod, and spread scoring (`ScheduleAnyway`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::constraints::tolerates;
+use crate::constraints::{Violation, matches_node_affinity, matches_node_selector, selector_text};
+use crate::model::{
+    LabelSelector, NodeInclusionPolicy, PodAffinityTerm, PodSpec, SelectorOperator,
+    TopologySpreadConstraint, WhenUnsatisfiable,
+};
+use crate::snapshot::Snapshot;
+
+const NONE: u32 = u32::MAX;
+
+/// Namespaces a clause covers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Namespaces {
+    names: Vec<String>,
+    selector: Option<LabelSelector>,
+}
+
+/// "Pods in these namespaces whose labels match this selector".
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Clause {
+    namespaces: Namespaces,
+    /// `None` matches no pod.
+    selector: Option<LabelSelector>,
+}
+
+impl Clause {
+    /// The clause of `term` carried by a pod in namespace `own`.
+    fn of_term(term: &PodAffinityTerm, own: &str) -> Self {
+        let mut names = term.namespaces.clone();
+        if names.is_empty() && term.namespace_selector.is_none() {
+            names.push(own.to_owned());
+        }
+        names.sort();
+        names.dedup();
+        Self {
+            namespaces: Namespaces {
+                names,
+                selector: term.namespace_selector.clone(),
+            },
+            selector: term.label_selector.clone(),
+        }
+    }
+
+    fn matches(&self, snap: &Snapshot, pod: &PodSpec) -> bool {
+        let Some(sel) = &self.selector else {
+            return false;
+        };
+        let ns_ok = self.namespaces.names.binary_search(&pod.namespace).is_ok()
+            || self.namespaces.selector.as_ref().is_some_and(|s| {
+                snap.namespace_labels(&pod.namespace)
+                    .is_some_and(|labels| s.matches(labels))
+            });
+        ns_ok && sel.matches(&pod.labels)
+    }
+}
+
+/// The spread constraint's selector with `matchLabelKeys` folded in for `pod`.
+fn spread_clause(c: &TopologySpreadConstraint, pod: &PodSpec) -> Clause {
+    let selector = c.label_selector.clone().map(|mut s| {
+        for key in &c.match_label_keys {
+            if let Some(v) = pod.labels.get(key) {
+                s.match_expressions.push(crate::model::SelectorRequirement {
+                    key: key.clone(),
+                    operator: SelectorOperator::In,
+                    values: vec![v.clone()],
+                });
+            }
+        }
+        s
+    });
+    Clause {
+        namespaces: Namespaces {
+            names: vec![pod.namespace.clone()],
+            selector: None,
+        },
+        selector,
+    }
+}
+
+/// One topology key: the domain of every node.
+#[derive(Debug)]
+struct Key {
+    name: String,
+    /// Domain id per node, [`NONE`] without the label.
+    domain_of: Vec<u32>,
+    /// Domain values by id.
+    values: Vec<String>,
+}
+
+/// What a counter's spread bookkeeping needs.
+#[derive(Debug)]
+struct SpreadDef {
+    /// Eligibility class (nodes whose pods count and whose domains take part in the min).
+    class: usize,
+}
+
+/// A counter: members of one clause (or several, ANDed) per domain of one key.
+#[derive(Debug)]
+struct CounterDef {
+    key: usize,
+    /// Member pods.
+    members: Vec<u32>,
+    spread: Option<SpreadDef>,
+}
+
+/// What one pod is checked against.
+#[derive(Debug, Default)]
+struct Rules {
+    /// Required affinity: one counter per term (members match all terms); whether the pod
+    /// matches all its own terms; the selector text of each term.
+    affinity: Vec<(u32, String)>,
+    self_affinity: bool,
+    /// Required anti-affinity counters, one per term.
+    anti: Vec<u32>,
+    /// DoNotSchedule spread: counter, maxSkew, minDomains, whether the pod matches itself.
+    spread: Vec<(u32, u32, u32, bool)>,
+    /// Topology keys the node must carry for spread.
+    spread_keys: Vec<usize>,
+    /// Preferred terms: counter and signed weight (negative for anti-affinity).
+    preferred: Vec<(u32, i64)>,
+}
+
+/// The immutable part: keys, counters, who is a member of what, and each pod's rules.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    keys: Vec<Key>,
+    counters: Vec<CounterDef>,
+    /// Per pod: counters it is a member of.
+    member_of: Vec<Vec<u32>>,
+    /// Per pod: existing-anti-affinity counters (members: owners of the term) whose clause
+    /// matches the pod.
+    targeted_by: Vec<Vec<u32>>,
+    rules: Vec<Option<Rules>>,
+    /// Eligibility classes for spread: per class, eligible nodes and the number of eligible
+    /// domains per key (by key id).
+    classes: Vec<(Vec<bool>, BTreeMap<usize, u32>)>,
+}
+
+/// Builds counters, deduplicating by definition.
+struct Builder<'a> {
+    snap: &'a Snapshot,
+    ix: Index,
+    key_ids: BTreeMap<String, usize>,
+    clause_members: BTreeMap<Clause, Vec<u32>>,
+    counter_ids: BTreeMap<(Vec<Clause>, usize, Option<usize>, u8), u32>,
+    class_ids: BTreeMap<(Vec<usize>, String, String), usize>,
+    by_namespace: BTreeMap<&'a str, Vec<u32>>,
+    by_label: BTreeMap<(&'a str, &'a str), Vec<u32>>,
+}
+
+impl<'a> Builder<'a> {
+    fn key(&mut self, name: &str) -> usize {
+        if let Some(k) = self.key_ids.get(name) {
+            return *k;
+        }
+        let mut ids: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut domain_of = Vec::with_capacity(self.snap.nodes().len());
+        let mut values = Vec::new();
+        for node in self.snap.nodes() {
+            domain_of.push(match node.spec.labels.get(name) {
+                None => NONE,
+                Some(v) => *ids.entry(v.as_str()).or_insert_with(|| {
+                    values.push(v.clone());
+                    (values.len() - 1) as u32
+                }),
+            });
+        }
+        let k = self.ix.keys.len();
+        self.ix.keys.push(Key {
+            name: name.to_owned(),
+            domain_of,
+            values,
+        });
+        self.key_ids.insert(name.to_owned(), k);
+        k
+    }
+
+    /// Non-terminal pods matching `clause`.
+    fn members(&mut self, clause: &Clause) -> Vec<u32> {
+        if let Some(m) = self.clause_members.get(clause) {
+            return m.clone();
+        }
+        let snap = self.snap;
+        let all: Vec<u32>;
+        // Candidates: a matchLabels posting list, else the listed namespaces, else all pods.
+        let candidates: &[u32] = match clause.selector.as_ref().and_then(|s| {
+            s.match_labels
+                .iter()
+                .map(|(k, v)| {
+                    self.by_label
+                        .get(&(k.as_str(), v.as_str()))
+                        .map_or(&[][..], Vec::as_slice)
+                })
+                .min_by_key(|l| l.len())
+        }) {
+            Some(list) => list,
+            None if clause.namespaces.selector.is_none() => {
+                all = clause
+                    .namespaces
+                    .names
+                    .iter()
+                    .flat_map(|ns| {
+                        self.by_namespace
+                            .get(ns.as_str())
+                            .map_or(&[][..], Vec::as_slice)
+                    })
+                    .copied()
+                    .collect();
+                &all
+            }
+            None => {
+                all = (0..snap.pods().len() as u32).collect();
+                &all
+            }
+        };
+        let mut members: Vec<u32> = candidates
+            .iter()
+            .copied()
+            .filter(|&q| {
+                let pod = &snap.pods()[q as usize];
+                !pod.spec.phase.is_terminal() && clause.matches(snap, &pod.spec)
+            })
+            .collect();
+        members.sort_unstable();
+        self.clause_members.insert(clause.clone(), members.clone());
+        members
+    }
+
+    /// The counter of pods matching every clause of `clauses`, per domain of `key`; `kind`
+    /// keeps otherwise equal counters of different meaning apart (owners of a term are not
+    /// the pods it selects).
+    fn counter(
+        &mut self,
+        clauses: Vec<Clause>,
+        key: usize,
+        spread: Option<usize>,
+        kind: u8,
+        owners: Option<Vec<u32>>,
+    ) -> u32 {
+        let id_key = (clauses, key, spread, kind);
+        if let Some(c) = self.counter_ids.get(&id_key) {
+            return *c;
+        }
+        let members = match owners {
+            Some(o) => o,
+            None => {
+                let mut members: Option<Vec<u32>> = None;
+                for clause in &id_key.0 {
+                    let m = self.members(clause);
+                    members = Some(match members {
+                        None => m,
+                        Some(prev) => prev
+                            .into_iter()
+                            .filter(|q| m.binary_search(q).is_ok())
+                            .collect(),
+                    });
+                }
+                members.unwrap_or_default()
+            }
+        };
+        let id = self.ix.counters.len() as u32;
+        for &q in &members {
+            self.ix.member_of[q as usize].push(id);
+        }
+        self.ix.counters.push(CounterDef {
+            key,
+            members,
+            spread: spread.map(|class| SpreadDef { class }),
+        });
+        self.counter_ids.insert(id_key, id);
+        id
+    }
+
+    /// The eligibility class of `pod`'s spread constraint `c`.
+    fn class(&mut self, pod: &PodSpec, c: &TopologySpreadConstraint, keys: &[usize]) -> usize {
+        let affinity = if c.node_affinity_policy == NodeInclusionPolicy::Honor {
+            format!("{:?}{:?}", pod.node_selector, pod.required_node_affinity)
+        } else {
+            String::new()
+        };
+        let taints = if c.node_taints_policy == NodeInclusionPolicy::Honor {
+            format!("{:?}", pod.tolerations)
+        } else {
+            String::new()
+        };
+        let id_key = (keys.to_vec(), affinity, taints);
+        if let Some(c) = self.class_ids.get(&id_key) {
+            return *c;
+        }
+        let eligible: Vec<bool> = self
+            .snap
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                keys.iter().all(|&k| self.ix.keys[k].domain_of[i] != NONE)
+                    && (c.node_affinity_policy == NodeInclusionPolicy::Ignore
+                        || (matches_node_selector(&pod.node_selector, &node.spec.labels).is_ok()
+                            && matches_node_affinity(&pod.required_node_affinity, &node.spec)
+                                .is_ok()))
+                    && (c.node_taints_policy == NodeInclusionPolicy::Ignore
+                        || tolerates(pod, &node.spec.taints).is_ok())
+            })
+            .collect();
+        let mut domains = BTreeMap::new();
+        for &k in keys {
+            let mut seen = vec![false; self.ix.keys[k].values.len()];
+            for (i, e) in eligible.iter().enumerate() {
+                if *e {
+                    seen[self.ix.keys[k].domain_of[i] as usize] = true;
+                }
+            }
+            domains.insert(k, seen.iter().filter(|s| **s).count() as u32);
+        }
+        let id = self.ix.classes.len();
+        self.ix.classes.push((eligible, domains));
+        self.class_ids.insert(id_key, id);
+        id
+    }
+}
+
+/// Whether any pod of `snap` has an inter-pod constraint or preference.
+fn any_rules(pod: &PodSpec) -> bool {
+    !pod.pod_affinity.is_empty()
+        || !pod.pod_anti_affinity.is_empty()
+        || !pod.preferred_pod_affinity.is_empty()
+        || !pod.preferred_pod_anti_affinity.is_empty()
+        || pod
+            .topology_spread_constraints
+            .iter()
+            .any(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
+}
+
+const AFFINITY: u8 = 0;
+const SELECTED: u8 = 1;
+const OWNERS: u8 = 2;
+const SPREAD: u8 = 3;
+
+impl Index {
+    /// Builds the index for the pods `wanted` says will be placed (their rules) — every
+    /// pod's membership is indexed, since any pod can be in a counted domain.
+    ///
+    /// # Complexity
+    /// O(P · L · log + Σ_clauses |candidates| · s + K · N) for P pods with L labels, K topology
+    /// keys over N nodes; nothing when no pod has an inter-pod rule.
+    pub fn new(snap: &Snapshot, wanted: impl Fn(usize) -> bool) -> Self {
+        let pods = snap.pods();
+        let ix = Index {
+            member_of: vec![Vec::new(); pods.len()],
+            targeted_by: vec![Vec::new(); pods.len()],
+            rules: (0..pods.len()).map(|_| None).collect(),
+            ..Default::default()
+        };
+        let has_anti = pods.iter().any(|p| !p.spec.pod_anti_affinity.is_empty());
+        if !pods.iter().any(|p| any_rules(&p.spec)) {
+            return ix;
+        }
+        let mut by_namespace: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        let mut by_label: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+        for (q, pod) in pods.iter().enumerate() {
+            by_namespace
+                .entry(pod.spec.namespace.as_str())
+                .or_default()
+                .push(q as u32);
+            for (k, v) in &pod.spec.labels {
+                by_label
+                    .entry((k.as_str(), v.as_str()))
+                    .or_default()
+                    .push(q as u32);
+            }
+        }
+        let mut b = Builder {
+            snap,
+            ix,
+            key_ids: BTreeMap::new(),
+            clause_members: BTreeMap::new(),
+            counter_ids: BTreeMap::new(),
+            class_ids: BTreeMap::new(),
+            by_namespace,
+            by_label,
+        };
+        // Existing pods' anti-affinity: per distinct (clause, key), the owners.
+        if has_anti {
+            let mut owners: BTreeMap<(Clause, String), Vec<u32>> = BTreeMap::new();
+            for (q, pod) in pods.iter().enumerate() {
+                if pod.spec.phase.is_terminal() {
+                    continue;
+                }
+                for t in &pod.spec.pod_anti_affinity {
+                    owners
+                        .entry((
+                            Clause::of_term(t, &pod.spec.namespace),
+                            t.topology_key.clone(),
+                        ))
+                        .or_default()
+                        .push(q as u32);
+                }
+            }
+            for ((clause, key), mut who) in owners {
+                who.dedup();
+                let k = b.key(&key);
+                let targets = b.members(&clause);
+                let c = b.counter(vec![clause], k, None, OWNERS, Some(who));
+                for q in targets {
+                    b.ix.targeted_by[q as usize].push(c);
+                }
+            }
+        }
+        for (p, pod) in pods.iter().enumerate() {
+            let s = &pod.spec;
+            if !wanted(p) || s.phase.is_terminal() || !any_rules(s) {
+                continue;
+            }
+            let mut rules = Rules::default();
+            if !s.pod_affinity.is_empty() {
+                let clauses: Vec<Clause> = s
+                    .pod_affinity
+                    .iter()
+                    .map(|t| Clause::of_term(t, &s.namespace))
+                    .collect();
+                rules.self_affinity = clauses.iter().all(|c| c.matches(snap, s));
+                for t in &s.pod_affinity {
+                    let k = b.key(&t.topology_key);
+                    let c = b.counter(clauses.clone(), k, None, AFFINITY, None);
+                    rules
+                        .affinity
+                        .push((c, selector_text(t.label_selector.as_ref())));
+                }
+            }
+            for t in &s.pod_anti_affinity {
+                let k = b.key(&t.topology_key);
+                let c = b.counter(
+                    vec![Clause::of_term(t, &s.namespace)],
+                    k,
+                    None,
+                    SELECTED,
+                    None,
+                );
+                rules.anti.push(c);
+            }
+            for (list, sign) in [
+                (&s.preferred_pod_affinity, 1),
+                (&s.preferred_pod_anti_affinity, -1),
+            ] {
+                for w in list {
+                    let t = &w.pod_affinity_term;
+                    let k = b.key(&t.topology_key);
+                    let c = b.counter(
+                        vec![Clause::of_term(t, &s.namespace)],
+                        k,
+                        None,
+                        SELECTED,
+                        None,
+                    );
+                    rules.preferred.push((c, sign * i64::from(w.weight)));
+                }
+            }
+            let hard: Vec<&TopologySpreadConstraint> = s
+                .topology_spread_constraints
+                .iter()
+                .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
+                .collect();
+            if !hard.is_empty() {
+                let mut keys: Vec<usize> = hard.iter().map(|c| b.key(&c.topology_key)).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                rules.spread_keys = keys.clone();
+                for c in hard {
+                    let k = b.key(&c.topology_key);
+                    let class = b.class(s, c, &keys);
+                    let clause = spread_clause(c, s);
+                    let self_match = clause.matches(snap, s);
+                    let id = b.counter(vec![clause], k, Some(class), SPREAD, None);
+                    rules
+                        .spread
+                        .push((id, c.max_skew, c.min_domains.unwrap_or(1), self_match));
+                }
+            }
+            b.ix.rules[p] = Some(rules);
+        }
+        b.ix
+    }
+
+    /// Whether pod `p` is constrained by anything here (its own rules or another pod's
+    /// anti-affinity); `false` makes [`State::allows`] trivially `Ok`.
+    pub fn constrained(&self, p: usize) -> bool {
+        self.rules[p].is_some() || !self.targeted_by[p].is_empty()
+    }
+
+    /// Whether pod `p` has preferred inter-pod terms to score.
+    pub fn has_preferences(&self, p: usize) -> bool {
+        self.rules[p]
+            .as_ref()
+            .is_some_and(|r| !r.preferred.is_empty())
+    }
+}
+
+/// Where pods are, and the counts that follow from it.
+#[derive(Debug, Clone)]
+pub(crate) struct State<'a> {
+    ix: &'a Index,
+    snap: &'a Snapshot,
+    loc: Vec<u32>,
+    /// Members per (counter, domain).
+    counts: HashMap<(u32, u32), u32>,
+    /// Members per counter, over all domains.
+    totals: Vec<u32>,
+    /// Per spread counter: domains with a non-zero count, by count (count → domains).
+    nonzero: Vec<BTreeMap<u32, u32>>,
+    /// Per spread counter: number of domains with a non-zero count.
+    nonzero_domains: Vec<u32>,
+}
+
+impl<'a> State<'a> {
+    /// Every pod where the snapshot has it.
+    ///
+    /// # Complexity
+    /// O(P + Σ memberships · log).
+    pub fn new(ix: &'a Index, snap: &'a Snapshot) -> Self {
+        let mut st = Self {
+            ix,
+            snap,
+            loc: vec![NONE; snap.pods().len()],
+            counts: HashMap::new(),
+            totals: vec![0; ix.counters.len()],
+            nonzero: vec![BTreeMap::new(); ix.counters.len()],
+            nonzero_domains: vec![0; ix.counters.len()],
+        };
+        if ix.counters.is_empty() {
+            return st;
+        }
+        for (p, pod) in snap.pods().iter().enumerate() {
+            if let (Some(n), false) = (pod.node, pod.spec.phase.is_terminal()) {
+                st.place(p, n);
+            }
+        }
+        st
+    }
+
+    fn domain(&self, c: u32, node: usize) -> u32 {
+        let def = &self.ix.counters[c as usize];
+        let dom = self.ix.keys[def.key].domain_of[node];
+        match &def.spread {
+            Some(s) if !self.ix.classes[s.class].0[node] => NONE,
+            _ => dom,
+        }
+    }
+
+    fn count(&self, c: u32, dom: u32) -> u32 {
+        self.counts.get(&(c, dom)).copied().unwrap_or(0)
+    }
+
+    fn adjust(&mut self, c: u32, node: usize, up: bool) {
+        let dom = self.domain(c, node);
+        if dom == NONE {
+            return;
+        }
+        let before = self.count(c, dom);
+        let after = if up { before + 1 } else { before - 1 };
+        if after == 0 {
+            self.counts.remove(&(c, dom));
+        } else {
+            self.counts.insert((c, dom), after);
+        }
+        let ci = c as usize;
+        if up {
+            self.totals[ci] += 1;
+        } else {
+            self.totals[ci] -= 1;
+        }
+        if self.ix.counters[ci].spread.is_some() {
+            let hist = &mut self.nonzero[ci];
+            if before > 0 {
+                let e = hist.entry(before).or_insert(0);
+                *e -= 1;
+                if *e == 0 {
+                    hist.remove(&before);
+                }
+            } else {
+                self.nonzero_domains[ci] += 1;
+            }
+            if after > 0 {
+                *hist.entry(after).or_insert(0) += 1;
+            } else {
+                self.nonzero_domains[ci] -= 1;
+            }
+        }
+    }
+
+    /// Pod `p` leaves its node (evicted, or taken off a node being drained).
+    pub fn remove(&mut self, p: usize) {
+        let n = self.loc[p];
+        if n == NONE {
+            return;
+        }
+        self.loc[p] = NONE;
+        for &c in &self.ix.member_of[p] {
+            self.adjust(c, n as usize, false);
+        }
+    }
+
+    /// Pod `p` lands on node `n`.
+    pub fn place(&mut self, p: usize, n: usize) {
+        debug_assert_eq!(self.loc[p], NONE, "pod placed twice");
+        self.loc[p] = n as u32;
+        for &c in &self.ix.member_of[p] {
+            self.adjust(c, n, true);
+        }
+    }
+
+    /// `key=value` of `node`'s domain under counter `c`'s key.
+    fn topology(&self, c: u32, node: usize) -> String {
+        let key = &self.ix.keys[self.ix.counters[c as usize].key];
+        let dom = key.domain_of[node];
+        let value = if dom == NONE {
+            ""
+        } else {
+            key.values[dom as usize].as_str()
+        };
+        format!("{}={value}", key.name)
+    }
+
+    /// A member of counter `c` in `node`'s domain (for messages).
+    fn member_in(&self, c: u32, node: usize) -> String {
+        let def = &self.ix.counters[c as usize];
+        let dom = self.ix.keys[def.key].domain_of[node];
+        def.members
+            .iter()
+            .find(|&&q| {
+                let at = self.loc[q as usize];
+                at != NONE && self.ix.keys[def.key].domain_of[at as usize] == dom
+            })
+            .map_or_else(String::new, |&q| self.snap.pods()[q as usize].spec.key())
+    }
+
+    /// Whether pod `p` (not placed) may go to node `n` as far as inter-pod constraints go.
+    ///
+    /// # Errors
+    /// The first violated constraint, in kube-scheduler's order: topology spread, then pod
+    /// affinity, anti-affinity, and the anti-affinity of pods already in the domain.
+    ///
+    /// # Complexity
+    /// O(t) hash lookups for the t terms involved (plus a walk of one counter's members to
+    /// name a pod when the answer is no).
+    pub fn allows(&self, p: usize, n: usize) -> Result<(), Violation> {
+        if let Some(r) = &self.ix.rules[p] {
+            for &k in &r.spread_keys {
+                if self.ix.keys[k].domain_of[n] == NONE {
+                    return Err(Violation::MissingTopologyLabel(
+                        self.ix.keys[k].name.clone(),
+                    ));
+                }
+            }
+            for &(c, max_skew, min_domains, self_match) in &r.spread {
+                let def = &self.ix.counters[c as usize];
+                let Some(spread) = &def.spread else { continue };
+                let dom = self.domain(c, n);
+                // A node outside the class (its node affinity / taints) is filtered by the
+                // static constraints already; the spread filter does not judge it.
+                if dom == NONE {
+                    continue;
+                }
+                let domains = self.ix.classes[spread.class].1[&def.key];
+                let ci = c as usize;
+                let min = if domains < min_domains || self.nonzero_domains[ci] < domains {
+                    0
+                } else {
+                    self.nonzero[ci].keys().next().copied().unwrap_or(0)
+                };
+                let skew = (self.count(c, dom) + u32::from(self_match)).saturating_sub(min);
+                if skew > max_skew {
+                    return Err(Violation::TopologySpread {
+                        topology: self.topology(c, n),
+                        skew,
+                        max_skew,
+                    });
+                }
+            }
+            if !r.affinity.is_empty() {
+                let mut missing = None;
+                for (c, selector) in &r.affinity {
+                    let dom = self.domain(*c, n);
+                    if dom == NONE {
+                        return Err(Violation::MissingTopologyLabel(
+                            self.ix.keys[self.ix.counters[*c as usize].key].name.clone(),
+                        ));
+                    }
+                    if missing.is_none() && self.count(*c, dom) == 0 {
+                        missing = Some((*c, selector));
+                    }
+                }
+                if let Some((c, selector)) = missing {
+                    let nobody = r
+                        .affinity
+                        .iter()
+                        .all(|(c, _)| self.totals[*c as usize] == 0);
+                    if !(nobody && r.self_affinity) {
+                        return Err(Violation::PodAffinity {
+                            selector: selector.clone(),
+                            topology: self.topology(c, n),
+                        });
+                    }
+                }
+            }
+            for &c in &r.anti {
+                let dom = self.domain(c, n);
+                if dom != NONE && self.count(c, dom) > 0 {
+                    return Err(Violation::AntiAffinity {
+                        pod: self.member_in(c, n),
+                        topology: self.topology(c, n),
+                    });
+                }
+            }
+        }
+        for &c in &self.ix.targeted_by[p] {
+            let dom = self.domain(c, n);
+            if dom != NONE && self.count(c, dom) > 0 {
+                return Err(Violation::ExistingAntiAffinity {
+                    pod: self.member_in(c, n),
+                    topology: self.topology(c, n),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// InterPodAffinity's raw score of node `n` for pod `p`: the weights of the preferred
+    /// affinity terms that find a matching pod in `n`'s domain, minus those of the
+    /// preferred anti-affinity terms that do.
+    pub fn preference(&self, p: usize, n: usize) -> i64 {
+        let Some(r) = &self.ix.rules[p] else {
+            return 0;
+        };
+        r.preferred
+            .iter()
+            .filter(|(c, _)| {
+                let dom = self.domain(*c, n);
+                dom != NONE && self.count(*c, dom) > 0
+            })
+            .map(|(_, w)| *w)
+            .sum()
+    }
+}
