@@ -133,7 +133,7 @@ pub struct Pod {
 /// let spec = SnapshotSpec {
 ///     nodes: vec![NodeSpec { name: "n1".into(), allocatable: ResourceList::new().with("cpu", 4000).with("memory", 8 << 30), ready: true, ..Default::default() }],
 ///     pods: vec![PodSpec { namespace: "d".into(), name: "p".into(), node_name: Some("n1".into()), ..Default::default() }],
-///     pdbs: vec![],
+///     ..Default::default()
 /// };
 /// let snap = Snapshot::new(spec).unwrap();
 /// assert_eq!(snap.nodes().len(), 1);

@@ -7,8 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    EXCLUDE_ANNOTATION, MIRROR_ANNOTATION, NodeSelectorOperator, NodeSpec, PodSpec, TaintEffect,
-    TolerationOperator,
+    EXCLUDE_ANNOTATION, LabelSelector, MIRROR_ANNOTATION, NodeInclusionPolicy,
+    NodeSelectorOperator, NodeSelectorTerm, NodeSpec, PodAffinityTerm, PodSpec, SelectorOperator,
+    TaintEffect, TolerationOperator, VolumeSource, WhenUnsatisfiable,
 };
 use crate::plan::{Plan, PlanOptions};
 use crate::snapshot::Snapshot;
@@ -26,6 +27,10 @@ use crate::snapshot::Snapshot;
 ///   taints tolerated, nodeSelector, required node affinity, and no host port clash with the
 ///   pods on that node after the plan (checked here with code of its own, not
 ///   [`crate::constraints`]);
+/// - replayed in eviction order (each pod leaves its node, then lands among the others as they
+///   are at that moment), every moved pod's required pod affinity and anti-affinity (its own
+///   terms and those of the pods already in the domain) and `DoNotSchedule` topology spread
+///   hold, and the volume of each PersistentVolumeClaim can be used on the new node;
 /// - every node is either drained or kept with a reason, never both;
 /// - per wave, no PodDisruptionBudget is spent beyond `disruptionsAllowed`, and no wave
 ///   touches more nodes than the threshold allows;
@@ -40,7 +45,8 @@ use crate::snapshot::Snapshot;
 /// ```
 ///
 /// # Complexity
-/// O((N + P) · d + M log P) for M moves.
+/// O((N + P) · d + M log P) for M moves, plus O(M · P · t) for moved pods with t inter-pod
+/// terms.
 pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<String> {
     let mut errors = Vec::new();
     let nodes = snapshot.nodes();
@@ -118,6 +124,14 @@ pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<St
             ));
         }
         for problem in constraint_problems(&snapshot.pods()[p].spec, target) {
+            errors.push(format!(
+                "pod {}/{} moves to node {}, which {problem}",
+                m.namespace, m.pod, m.to_node
+            ));
+        }
+        // Replayed in eviction order: the pod leaves, then is scheduled among the others.
+        location[p] = None;
+        for problem in interpod_problems(snapshot, &location, p, to) {
             errors.push(format!(
                 "pod {}/{} moves to node {}, which {problem}",
                 m.namespace, m.pod, m.to_node
@@ -316,32 +330,270 @@ fn constraint_problems(pod: &PodSpec, node: &NodeSpec) -> Vec<String> {
             problems.push(format!("does not match node selector {key}={value}"));
         }
     }
-    if !pod.required_node_affinity.is_empty() {
-        let mut any_term = false;
-        for term in &pod.required_node_affinity {
-            if term.match_expressions.is_empty() && term.match_fields.is_empty() {
-                continue;
-            }
-            let mut all = true;
-            for r in &term.match_expressions {
-                if !requirement_holds(r.operator, &r.values, node.labels.get(&r.key)) {
-                    all = false;
+    if !pod.required_node_affinity.is_empty()
+        && !pod
+            .required_node_affinity
+            .iter()
+            .any(|t| term_holds(t, node))
+    {
+        problems.push("matches no term of the pod's required node affinity".to_owned());
+    }
+    for v in &pod.volumes {
+        if let VolumeSource::PersistentVolumeClaim {
+            claim_name,
+            node_affinity,
+        } = &v.source
+            && !node_affinity.is_empty()
+            && !node_affinity.iter().any(|t| term_holds(t, node))
+        {
+            problems.push(format!("cannot use the volume of claim {claim_name}"));
+        }
+    }
+    problems
+}
+
+/// Whether one node selector term holds on `node` (an empty term holds nowhere).
+fn term_holds(term: &NodeSelectorTerm, node: &NodeSpec) -> bool {
+    if term.match_expressions.is_empty() && term.match_fields.is_empty() {
+        return false;
+    }
+    let labels_ok = term
+        .match_expressions
+        .iter()
+        .all(|r| requirement_holds(r.operator, &r.values, node.labels.get(&r.key)));
+    let fields_ok = term.match_fields.iter().all(|r| {
+        r.key == "metadata.name"
+            && (r.operator == NodeSelectorOperator::In || r.operator == NodeSelectorOperator::NotIn)
+            && requirement_holds(r.operator, &r.values, Some(&node.name))
+    });
+    labels_ok && fields_ok
+}
+
+/// Whether `labels` satisfy `selector` (`None` selects nothing). Written here again on
+/// purpose, so that the checker does not share the planner's code.
+fn selects(selector: Option<&LabelSelector>, labels: &BTreeMap<String, String>) -> bool {
+    let Some(sel) = selector else {
+        return false;
+    };
+    for (k, v) in &sel.match_labels {
+        if labels.get(k) != Some(v) {
+            return false;
+        }
+    }
+    for r in &sel.match_expressions {
+        let have = labels.get(&r.key);
+        let ok = match r.operator {
+            SelectorOperator::In => have.is_some_and(|v| r.values.iter().any(|x| x == v)),
+            SelectorOperator::NotIn => have.is_none_or(|v| r.values.iter().all(|x| x != v)),
+            SelectorOperator::Exists => have.is_some(),
+            SelectorOperator::DoesNotExist => have.is_none(),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether pod `other` is one of the pods `term` (carried by a pod in namespace `owner_ns`)
+/// is about.
+fn term_selects(
+    snapshot: &Snapshot,
+    term: &PodAffinityTerm,
+    owner_ns: &str,
+    other: &PodSpec,
+) -> bool {
+    let by_name = if term.namespaces.is_empty() && term.namespace_selector.is_none() {
+        other.namespace == owner_ns
+    } else {
+        term.namespaces.contains(&other.namespace)
+    };
+    let by_labels = match &term.namespace_selector {
+        None => false,
+        Some(sel) => {
+            let mut labels = snapshot
+                .namespace_labels(&other.namespace)
+                .cloned()
+                .unwrap_or_default();
+            labels
+                .entry("kubernetes.io/metadata.name".to_owned())
+                .or_insert_with(|| other.namespace.clone());
+            selects(Some(sel), &labels)
+        }
+    };
+    (by_name || by_labels) && selects(term.label_selector.as_ref(), &other.labels)
+}
+
+/// Whether nodes `a` and `b` are in the same domain of `key` (both carry the label, with the
+/// same value).
+fn same_domain(a: &NodeSpec, b: &NodeSpec, key: &str) -> bool {
+    match (a.labels.get(key), b.labels.get(key)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Inter-pod problems of putting pod `p` on node `to`, with every other pod where
+/// `location` says (pod `p` itself already taken off its node): required pod affinity and
+/// anti-affinity in both directions, and `DoNotSchedule` topology spread — the rules as
+/// kube-scheduler applies them when it schedules the pod.
+fn interpod_problems(
+    snapshot: &Snapshot,
+    location: &[Option<usize>],
+    p: usize,
+    to: usize,
+) -> Vec<String> {
+    let nodes = snapshot.nodes();
+    let pods = snapshot.pods();
+    let pod = &pods[p].spec;
+    let target = &nodes[to].spec;
+    let mut problems = Vec::new();
+    let placed = || {
+        pods.iter()
+            .enumerate()
+            .filter_map(|(q, other)| location[q].map(|n| (q, other, &nodes[n].spec)))
+            .filter(|(_, other, _)| !other.spec.phase.is_terminal())
+    };
+    // Topology spread (DoNotSchedule).
+    let hard: Vec<_> = pod
+        .topology_spread_constraints
+        .iter()
+        .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
+        .collect();
+    for c in &hard {
+        let Some(value) = target.labels.get(&c.topology_key) else {
+            problems.push(format!("lacks topology label {}", c.topology_key));
+            continue;
+        };
+        let mut selector = c.label_selector.clone();
+        if let Some(sel) = &mut selector {
+            for key in &c.match_label_keys {
+                if let Some(v) = pod.labels.get(key) {
+                    sel.match_expressions
+                        .push(crate::model::SelectorRequirement {
+                            key: key.clone(),
+                            operator: SelectorOperator::In,
+                            values: vec![v.clone()],
+                        });
                 }
-            }
-            for r in &term.match_fields {
-                let name_ok = r.key == "metadata.name"
-                    && (r.operator == NodeSelectorOperator::In
-                        || r.operator == NodeSelectorOperator::NotIn);
-                if !name_ok || !requirement_holds(r.operator, &r.values, Some(&node.name)) {
-                    all = false;
-                }
-            }
-            if all {
-                any_term = true;
             }
         }
-        if !any_term {
-            problems.push("matches no term of the pod's required node affinity".to_owned());
+        let eligible = |node: &NodeSpec| {
+            hard.iter()
+                .all(|h| node.labels.contains_key(&h.topology_key))
+                && (c.node_affinity_policy == NodeInclusionPolicy::Ignore
+                    || (pod
+                        .node_selector
+                        .iter()
+                        .all(|(k, v)| node.labels.get(k) == Some(v))
+                        && (pod.required_node_affinity.is_empty()
+                            || pod
+                                .required_node_affinity
+                                .iter()
+                                .any(|t| term_holds(t, node)))))
+                && (c.node_taints_policy == NodeInclusionPolicy::Ignore
+                    || constraint_problems(
+                        &PodSpec {
+                            tolerations: pod.tolerations.clone(),
+                            ..Default::default()
+                        },
+                        node,
+                    )
+                    .is_empty())
+        };
+        let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+        for node in nodes.iter().map(|n| &n.spec).filter(|n| eligible(n)) {
+            counts
+                .entry(node.labels[&c.topology_key].as_str())
+                .or_insert(0);
+        }
+        for (_, other, node) in placed() {
+            if other.spec.namespace == pod.namespace
+                && eligible(node)
+                && selects(selector.as_ref(), &other.spec.labels)
+            {
+                *counts
+                    .entry(node.labels[&c.topology_key].as_str())
+                    .or_insert(0) += 1;
+            }
+        }
+        let min = if (counts.len() as u32) < c.min_domains.unwrap_or(1) {
+            0
+        } else {
+            counts.values().copied().min().unwrap_or(0)
+        };
+        let here = counts.get(value.as_str()).copied().unwrap_or(0)
+            + u32::from(selects(selector.as_ref(), &pod.labels));
+        if here.saturating_sub(min) > c.max_skew {
+            problems.push(format!(
+                "breaks topology spread on {}={value}: skew {} > maxSkew {}",
+                c.topology_key,
+                here - min,
+                c.max_skew
+            ));
+        }
+    }
+    // Required pod affinity: per term, a pod matching every term in the target's domain.
+    if !pod.pod_affinity.is_empty() {
+        let all_terms = |other: &PodSpec| {
+            pod.pod_affinity
+                .iter()
+                .all(|t| term_selects(snapshot, t, &pod.namespace, other))
+        };
+        let mut missing = Vec::new();
+        let mut anywhere = false;
+        for t in &pod.pod_affinity {
+            if !target.labels.contains_key(&t.topology_key) {
+                problems.push(format!("lacks topology label {}", t.topology_key));
+                continue;
+            }
+            let mut found = false;
+            for (_, other, node) in placed() {
+                if all_terms(&other.spec) && node.labels.contains_key(&t.topology_key) {
+                    anywhere = true;
+                    if same_domain(node, target, &t.topology_key) {
+                        found = true;
+                    }
+                }
+            }
+            if !found {
+                missing.push(t.topology_key.clone());
+            }
+        }
+        let first_of_group = !anywhere && all_terms(pod);
+        if !missing.is_empty() && !first_of_group {
+            problems.push(format!(
+                "has no pod the pod's required affinity asks for on {}",
+                missing.join(", ")
+            ));
+        }
+    }
+    // Required anti-affinity, the pod's own terms.
+    for t in &pod.pod_anti_affinity {
+        for (_, other, node) in placed() {
+            if same_domain(node, target, &t.topology_key)
+                && term_selects(snapshot, t, &pod.namespace, &other.spec)
+            {
+                problems.push(format!(
+                    "shares {} with pod {}, which the pod's anti-affinity excludes",
+                    t.topology_key,
+                    other.spec.key()
+                ));
+            }
+        }
+    }
+    // Required anti-affinity of the pods already there.
+    for (_, other, node) in placed() {
+        for t in &other.spec.pod_anti_affinity {
+            if same_domain(node, target, &t.topology_key)
+                && term_selects(snapshot, t, &other.spec.namespace, pod)
+            {
+                problems.push(format!(
+                    "shares {} with pod {}, whose anti-affinity excludes the pod",
+                    t.topology_key,
+                    other.spec.key()
+                ));
+            }
         }
     }
     problems

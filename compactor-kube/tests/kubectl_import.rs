@@ -176,10 +176,10 @@ fn the_dump_maps_to_the_model() {
             .any(|v| v.name == "tmp" && v.source == VolumeSource::EmptyDir { memory: true })
     );
     assert!(pod(&spec, "postgres-0").volumes.iter().any(|v| v.source
-    == VolumeSource::PersistentVolumeClaim {
-        claim_name: "data-postgres-0".into(),
-        node_affinity: Vec::new(),
-    }));
+        == VolumeSource::PersistentVolumeClaim {
+            claim_name: "data-postgres-0".into(),
+            node_affinity: Vec::new(),
+        }));
     assert!(
         pod(&spec, "thumbnailer-6c9f7d8b5-v4z8k")
             .volumes

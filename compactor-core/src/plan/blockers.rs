@@ -33,7 +33,7 @@ pub enum PodDisposition {
 /// let snap = Snapshot::new(SnapshotSpec {
 ///     nodes: vec![NodeSpec { name: "n".into(), allocatable: ResourceList::new().with("cpu", 1000).with("memory", 1 << 30), ready: true, ..Default::default() }],
 ///     pods: vec![PodSpec { namespace: "d".into(), name: "bare".into(), node_name: Some("n".into()), ..Default::default() }],
-///     pdbs: vec![],
+///     ..Default::default()
 /// }).unwrap();
 /// let PodDisposition::Blocks(r) = classify_pod(&snap, &snap.pods()[0], &Default::default()) else { panic!() };
 /// assert_eq!(r.code, ReasonCode::NoController);
