@@ -98,4 +98,45 @@ pub enum CoreError {
         /// What is wrong.
         message: String,
     },
+    /// A traffic edge names a pod the snapshot does not contain.
+    #[error("traffic edge {edge}: {field} names pod {pod}, which is not in the snapshot")]
+    UnknownTrafficPod {
+        /// Index of the edge in `edges[]`.
+        edge: usize,
+        /// `from` or `to`.
+        field: String,
+        /// The `namespace/name` given.
+        pod: String,
+    },
+    /// A traffic edge names a workload without a pod in the snapshot.
+    #[error(
+        "traffic edge {edge}: {field} names workload {workload}, which has no pod in the snapshot"
+    )]
+    UnknownTrafficWorkload {
+        /// Index of the edge in `edges[]`.
+        edge: usize,
+        /// `from` or `to`.
+        field: String,
+        /// The `namespace/Kind/name` given.
+        workload: String,
+    },
+    /// A traffic edge's rate is negative, NaN or infinite.
+    #[error("traffic edge {edge}: bytesPerSecond is {value}, expected a finite number >= 0")]
+    InvalidTrafficRate {
+        /// Index of the edge.
+        edge: usize,
+        /// The rate as given (formatted: floats are not `Eq`).
+        value: String,
+    },
+    /// A traffic edge is malformed in another way: an endpoint reference that does not parse,
+    /// or an item index out of range in [`crate::traffic::pack_network`].
+    #[error("traffic edge {edge}: {field} {message}")]
+    InvalidTrafficEdge {
+        /// Index of the edge.
+        edge: usize,
+        /// `from` or `to`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }

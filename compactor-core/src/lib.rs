@@ -38,8 +38,10 @@ pub mod safety;
 pub mod snapshot;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod traffic;
 pub mod verify;
 
 pub use error::CoreError;
 pub use plan::{Plan, PlanOptions, plan};
 pub use snapshot::Snapshot;
+pub use traffic::{TrafficGraph, TrafficReport, TrafficSpec, pack_network};

@@ -121,3 +121,57 @@ proptest! {
         prop_assert_eq!(parse(&std::format!("{n}e-3"), Unit::Milli), Ok(n));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The network-aware packing is a valid packing (no bin over capacity, none empty), every
+    /// part of a group lands whole in one bin (so it fits one), and the reported
+    /// cross-bin traffic is the traffic between items in different bins.
+    #[test]
+    fn network_packing_is_valid(
+        items in prop::collection::vec(prop::collection::vec(0u64..=10, 2), 0..24),
+        raw_edges in prop::collection::vec((0usize..24, 0usize..24, 0.0f64..100.0), 0..40),
+        threshold in 0.0f64..50.0,
+    ) {
+        use compactor_core::traffic::{TrafficGraph, pack_network};
+        let n = items.len();
+        let edges: Vec<(usize, usize, f64)> = if n == 0 {
+            Vec::new()
+        } else {
+            raw_edges.iter().map(|(a, b, r)| (a % n, b % n, *r)).collect()
+        };
+        let cap = [10u64, 10];
+        let p = pack_network(&items, &cap, &edges, threshold).unwrap();
+        let mut used = vec![[0u64; 2]; p.bins];
+        for (item, b) in items.iter().zip(&p.assignment) {
+            prop_assert!(*b < p.bins);
+            used[*b][0] += item[0];
+            used[*b][1] += item[1];
+        }
+        for u in &used {
+            prop_assert!(u[0] <= 10 && u[1] <= 10, "bin over capacity: {u:?}");
+        }
+        prop_assert!((0..p.bins).all(|b| p.assignment.contains(&b)), "empty bin");
+        for part in &p.parts {
+            prop_assert!(part.iter().all(|i| p.assignment[*i] == p.assignment[part[0]]));
+        }
+        let g = TrafficGraph::from_edges(n, &edges, threshold).unwrap();
+        let cross: f64 = g
+            .edges()
+            .iter()
+            .filter(|e| p.assignment[e.from] != p.assignment[e.to])
+            .map(|e| e.bytes_per_second)
+            .sum();
+        prop_assert_eq!(p.traffic.cross_node_bytes_per_second, cross);
+        prop_assert_eq!(p.traffic.unplaced_bytes_per_second, 0.0);
+        // Every group is covered exactly once by its split.
+        let views: Vec<&[u64]> = items.iter().map(Vec::as_slice).collect();
+        for grp in g.groups() {
+            let mut covered: Vec<usize> =
+                g.split_to_fit(&grp.members, &views, &cap).concat();
+            covered.sort_unstable();
+            prop_assert_eq!(&covered, &grp.members);
+        }
+    }
+}
