@@ -968,3 +968,461 @@ mod constraints {
         assert!(errors[1].contains("host port 53/Udp"), "{errors:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Inter-pod constraints, volume zones and preferences.
+//
+// Nodes `a` and `b` are in zone z1, `c` in zone z2 (4000m / 16 GiB each, conservative cap
+// 2800m). `a` holds the movable pod `shop/x` (500m, 1 GiB, app=web). `b` and `c` hold bare
+// pods (no owner), so they are never drained and are the only places `x` can go: `b` holds
+// 100m, `c` 1000m, so without constraints kube-scheduler (LeastAllocated) prefers `b`
+// (score 85 + 96 against 62 + 87, hand-computed from the formulas).
+// ---------------------------------------------------------------------------------------
+
+mod interpod {
+    use super::*;
+    use compactor_core::model::{
+        LabelSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, NodeSpec,
+        PodAffinityTerm, PreferredSchedulingTerm, Taint, TaintEffect, TopologySpreadConstraint,
+        WeightedPodAffinityTerm, WhenUnsatisfiable, ZONE_LABEL,
+    };
+    use compactor_core::testing::MI;
+
+    const HOST: &str = "kubernetes.io/hostname";
+
+    fn zoned(name: &str, zone: &str) -> NodeSpec {
+        let mut n = node(name, 4000, 16 * GI);
+        n.labels.insert(ZONE_LABEL.into(), zone.into());
+        n
+    }
+
+    fn bare(ns: &str, name: &str, on: &str, cpu: u64, app: &str) -> PodSpec {
+        let mut p = pod(ns, name, on, "", cpu, 64 * MI);
+        if !app.is_empty() {
+            p.labels.insert("app".into(), app.into());
+        }
+        p
+    }
+
+    fn x() -> PodSpec {
+        with_app(pod("shop", "x", "a", "web", 500, GI), "web")
+    }
+
+    fn app(value: &str) -> Option<LabelSelector> {
+        Some(LabelSelector {
+            match_labels: [("app".to_owned(), value.to_owned())].into(),
+            ..Default::default()
+        })
+    }
+
+    fn term(key: &str, value: &str) -> PodAffinityTerm {
+        PodAffinityTerm {
+            label_selector: app(value),
+            topology_key: key.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Runs the fixture with `x`, the given extra pods, and `b` / `c` changed by `nodes`.
+    fn scenario(x: PodSpec, extra: Vec<PodSpec>, nodes: impl FnOnce(&mut [NodeSpec])) -> Plan {
+        let mut ns = vec![zoned("a", "z1"), zoned("b", "z1"), zoned("c", "z2")];
+        nodes(&mut ns);
+        let mut pods = vec![
+            x,
+            bare("ops", "pin-b", "b", 100, ""),
+            bare("ops", "pin-c", "c", 1000, ""),
+        ];
+        pods.extend(extra);
+        run(
+            SnapshotSpec {
+                nodes: ns,
+                pods,
+                ..Default::default()
+            },
+            SafetyLevel::Conservative,
+        )
+    }
+
+    fn lands_on(p: &Plan, to: &str) {
+        assert_eq!(drained(p), vec!["a"], "{:?}", p.kept);
+        assert_eq!(moves(p), vec![("x".into(), "a", to, 1)]);
+    }
+
+    fn stuck(p: &Plan, needle: &str) {
+        assert!(p.drain.is_empty(), "{:?}", drained(p));
+        let a = p.kept.iter().find(|k| k.node == "a").expect("a kept");
+        assert_eq!(a.reason.code, ReasonCode::NoFit);
+        assert!(
+            a.reason.message.contains(needle),
+            "{:?} does not contain {needle:?}",
+            a.reason.message
+        );
+    }
+
+    #[test]
+    fn without_constraints_the_scheduler_prefers_b() {
+        lands_on(&scenario(x(), vec![], |_| {}), "b");
+    }
+
+    #[test]
+    fn hostname_anti_affinity_avoids_the_node_with_a_replica() {
+        let mut x = x();
+        x.pod_anti_affinity = vec![term(HOST, "web")];
+        lands_on(
+            &scenario(
+                x.clone(),
+                vec![bare("shop", "web-2", "b", 100, "web")],
+                |_| {},
+            ),
+            "c",
+        );
+        stuck(
+            &scenario(
+                x,
+                vec![
+                    bare("shop", "web-2", "b", 100, "web"),
+                    bare("shop", "web-3", "c", 100, "web"),
+                ],
+                |_| {},
+            ),
+            "anti-affinity with pod shop/web-2 on topology kubernetes.io/hostname=b",
+        );
+    }
+
+    #[test]
+    fn zone_anti_affinity_avoids_the_zone() {
+        let mut x = x();
+        x.pod_anti_affinity = vec![term(ZONE_LABEL, "web")];
+        // web-2 sits on b, in z1: all of z1 is excluded, so x goes to c in z2.
+        lands_on(
+            &scenario(
+                x.clone(),
+                vec![bare("shop", "web-2", "b", 100, "web")],
+                |_| {},
+            ),
+            "c",
+        );
+        stuck(
+            &scenario(
+                x,
+                vec![
+                    bare("shop", "web-2", "b", 100, "web"),
+                    bare("shop", "web-3", "c", 100, "web"),
+                ],
+                |_| {},
+            ),
+            "anti-affinity with pod shop/web-2 on topology topology.kubernetes.io/zone=z1",
+        );
+    }
+
+    #[test]
+    fn existing_pods_anti_affinity_is_symmetric() {
+        let guard = |name: &str, on: &str| {
+            let mut g = bare("ops", name, on, 100, "guard");
+            g.pod_anti_affinity = vec![PodAffinityTerm {
+                namespaces: vec!["shop".into()],
+                ..term(HOST, "web")
+            }];
+            g
+        };
+        lands_on(&scenario(x(), vec![guard("guard-b", "b")], |_| {}), "c");
+        stuck(
+            &scenario(
+                x(),
+                vec![guard("guard-b", "b"), guard("guard-c", "c")],
+                |_| {},
+            ),
+            "anti-affinity of pod ops/guard-b on topology kubernetes.io/hostname=b",
+        );
+    }
+
+    #[test]
+    fn anti_affinity_term_namespaces_default_to_the_pods_own() {
+        // The guard's term has no namespaces: it covers namespace ops only, not shop/x.
+        let mut g = bare("ops", "guard-b", "b", 100, "guard");
+        g.pod_anti_affinity = vec![term(HOST, "web")];
+        lands_on(&scenario(x(), vec![g], |_| {}), "b");
+    }
+
+    #[test]
+    fn namespace_selector_picks_namespaces_by_label() {
+        let mut x = x();
+        x.pod_anti_affinity = vec![PodAffinityTerm {
+            namespace_selector: Some(LabelSelector {
+                match_labels: [("team".to_owned(), "blue".to_owned())].into(),
+                ..Default::default()
+            }),
+            ..term(HOST, "web")
+        }];
+        let spec_with = |x: PodSpec| SnapshotSpec {
+            nodes: vec![zoned("a", "z1"), zoned("b", "z1"), zoned("c", "z2")],
+            pods: vec![
+                x,
+                bare("ops", "pin-c", "c", 1000, ""),
+                bare("blue", "web-b", "b", 100, "web"),
+                bare("red", "web-c", "c", 100, "web"),
+            ],
+            namespaces: [
+                (
+                    "blue".to_owned(),
+                    [("team".to_owned(), "blue".to_owned())].into(),
+                ),
+                (
+                    "red".to_owned(),
+                    [("team".to_owned(), "red".to_owned())].into(),
+                ),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        // web-b is in a blue namespace (excluded), web-c in a red one (ignored).
+        let p = run(spec_with(x), SafetyLevel::Conservative);
+        lands_on(&p, "c");
+    }
+
+    #[test]
+    fn required_affinity_follows_the_pods_it_names() {
+        let mut x = x();
+        x.pod_affinity = vec![term(ZONE_LABEL, "db")];
+        lands_on(
+            &scenario(x, vec![bare("shop", "db-0", "c", 100, "db")], |_| {}),
+            "c",
+        );
+    }
+
+    /// The only db pod is on d, a cordoned node in z3: no kept node shares its zone.
+    #[test]
+    fn required_affinity_fails_with_the_term_named() {
+        let mut x = x();
+        x.pod_affinity = vec![term(ZONE_LABEL, "db")];
+        let mut d = zoned("d", "z3");
+        d.unschedulable = true;
+        let p = run(
+            SnapshotSpec {
+                nodes: vec![zoned("a", "z1"), zoned("b", "z1"), zoned("c", "z2"), d],
+                pods: vec![
+                    x,
+                    bare("ops", "pin-b", "b", 100, ""),
+                    bare("ops", "pin-c", "c", 1000, ""),
+                    bare("shop", "db-0", "d", 100, "db"),
+                ],
+                ..Default::default()
+            },
+            SafetyLevel::Conservative,
+        );
+        stuck(
+            &p,
+            "pod affinity to app=db (none on topology topology.kubernetes.io/zone=z1)",
+        );
+    }
+
+    #[test]
+    fn the_first_pod_of_a_self_affine_group_goes_anywhere() {
+        // x asks for app=web pods in its zone; it is the only one, and matches its own term.
+        let mut x = x();
+        x.pod_affinity = vec![term(ZONE_LABEL, "web")];
+        lands_on(&scenario(x, vec![], |_| {}), "b");
+    }
+
+    fn spread(max_skew: u32, when: WhenUnsatisfiable) -> TopologySpreadConstraint {
+        TopologySpreadConstraint {
+            max_skew,
+            topology_key: ZONE_LABEL.into(),
+            when_unsatisfiable: when,
+            label_selector: app("web"),
+            min_domains: None,
+            match_label_keys: vec![],
+            node_affinity_policy: compactor_core::model::NodeInclusionPolicy::Honor,
+            node_taints_policy: compactor_core::model::NodeInclusionPolicy::Ignore,
+        }
+    }
+
+    #[test]
+    fn topology_spread_moves_the_pod_to_the_emptier_zone() {
+        // web-2 on b: z1 holds 1 web pod once x has left, z2 none. On b the skew would be
+        // 1 + 1 − 0 = 2 > 1; on c it is 0 + 1 − 0 = 1.
+        let mut x = x();
+        x.topology_spread_constraints = vec![spread(1, WhenUnsatisfiable::DoNotSchedule)];
+        lands_on(
+            &scenario(
+                x.clone(),
+                vec![bare("shop", "web-2", "b", 100, "web")],
+                |_| {},
+            ),
+            "c",
+        );
+        // With maxSkew 2 both zones are allowed and the scheduler prefers b again.
+        let mut loose = x.clone();
+        loose.topology_spread_constraints = vec![spread(2, WhenUnsatisfiable::DoNotSchedule)];
+        lands_on(
+            &scenario(loose, vec![bare("shop", "web-2", "b", 100, "web")], |_| {}),
+            "b",
+        );
+        // ScheduleAnyway is a preference, never a filter.
+        let mut soft = x.clone();
+        soft.topology_spread_constraints = vec![spread(1, WhenUnsatisfiable::ScheduleAnyway)];
+        lands_on(
+            &scenario(soft, vec![bare("shop", "web-2", "b", 100, "web")], |_| {}),
+            "b",
+        );
+        // c full (2500m pinned + 500m > 2800m): only b has room, and b breaks the skew.
+        stuck(
+            &scenario(x, vec![bare("shop", "web-2", "b", 100, "web")], |nodes| {
+                nodes[2].allocatable = compactor_core::resources::ResourceList::new()
+                    .with("cpu", 1400)
+                    .with("memory", 16 * GI);
+            }),
+            "topology spread on topology.kubernetes.io/zone=z1 (skew 2 > maxSkew 1)",
+        );
+    }
+
+    #[test]
+    fn topology_spread_needs_the_label() {
+        let mut x = x();
+        x.topology_spread_constraints = vec![spread(1, WhenUnsatisfiable::DoNotSchedule)];
+        stuck(
+            &scenario(x, vec![], |nodes| {
+                nodes[1].labels.remove(ZONE_LABEL);
+                nodes[2].labels.remove(ZONE_LABEL);
+            }),
+            "kept nodes with room lack the topology label topology.kubernetes.io/zone",
+        );
+    }
+
+    fn zone_term(zones: &[&str]) -> Vec<NodeSelectorTerm> {
+        vec![NodeSelectorTerm {
+            match_expressions: vec![NodeSelectorRequirement {
+                key: ZONE_LABEL.into(),
+                operator: NodeSelectorOperator::In,
+                values: zones.iter().map(|z| (*z).to_owned()).collect(),
+            }],
+            match_fields: vec![],
+        }]
+    }
+
+    fn with_volume(mut x: PodSpec, zones: &[&str]) -> PodSpec {
+        x.owner = Some(OwnerRef {
+            kind: "StatefulSet".into(),
+            name: "web".into(),
+        });
+        x.volumes = vec![VolumeSpec {
+            name: "data".into(),
+            source: VolumeSource::PersistentVolumeClaim {
+                claim_name: "data-x".into(),
+                node_affinity: zone_term(zones),
+            },
+        }];
+        x
+    }
+
+    #[test]
+    fn a_zonal_volume_keeps_the_pod_in_its_zone() {
+        lands_on(&scenario(with_volume(x(), &["z2"]), vec![], |_| {}), "c");
+        stuck(
+            &scenario(with_volume(x(), &["z3"]), vec![], |_| {}),
+            "the volume of claim data-x cannot be used on any kept node with room",
+        );
+    }
+
+    #[test]
+    fn preferences_break_ties() {
+        // Preferred node affinity for z2 (weight 100 → NodeAffinity 100 × 2) outweighs b's
+        // resource lead (85 + 96 − 62 − 87 = 32).
+        let mut pref = x();
+        pref.preferred_node_affinity = vec![PreferredSchedulingTerm {
+            weight: 100,
+            preference: zone_term(&["z2"]).remove(0),
+        }];
+        lands_on(&scenario(pref, vec![], |_| {}), "c");
+        // An untolerated PreferNoSchedule taint on b (TaintToleration 0 against 100, × 3).
+        lands_on(
+            &scenario(x(), vec![], |nodes| {
+                nodes[1].taints = vec![Taint {
+                    key: "spot".into(),
+                    value: None,
+                    effect: TaintEffect::PreferNoSchedule,
+                }];
+            }),
+            "c",
+        );
+        // Preferred pod affinity towards the cache pod on c (InterPodAffinity 100 × 2).
+        let mut near = x();
+        near.preferred_pod_affinity = vec![WeightedPodAffinityTerm {
+            weight: 50,
+            pod_affinity_term: term(HOST, "cache"),
+        }];
+        lands_on(
+            &scenario(
+                near,
+                vec![bare("shop", "cache-0", "c", 100, "cache")],
+                |_| {},
+            ),
+            "c",
+        );
+        // Preferred anti-affinity never filters: with the only other node full, b it is.
+        let mut apart = x();
+        apart.preferred_pod_anti_affinity = vec![WeightedPodAffinityTerm {
+            weight: 100,
+            pod_affinity_term: term(HOST, "web"),
+        }];
+        lands_on(
+            &scenario(
+                apart,
+                vec![bare("shop", "web-2", "b", 100, "web")],
+                |nodes| {
+                    nodes[2].allocatable = compactor_core::resources::ResourceList::new()
+                        .with("cpu", 1400)
+                        .with("memory", 16 * GI);
+                },
+            ),
+            "b",
+        );
+    }
+
+    #[test]
+    fn invalid_constraints_are_rejected_with_the_field() {
+        let mut x = x();
+        x.topology_spread_constraints = vec![spread(0, WhenUnsatisfiable::DoNotSchedule)];
+        let err = Snapshot::new(SnapshotSpec {
+            nodes: vec![zoned("a", "z1")],
+            pods: vec![x],
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod shop/x: invalid topologySpreadConstraints[0].maxSkew: must be at least 1"
+        );
+    }
+
+    #[test]
+    fn checker_catches_an_anti_affinity_violation() {
+        let mut x = x();
+        x.pod_anti_affinity = vec![term(HOST, "web")];
+        let snap = Snapshot::new(SnapshotSpec {
+            nodes: vec![zoned("a", "z1"), zoned("b", "z1"), zoned("c", "z2")],
+            pods: vec![
+                x,
+                bare("ops", "pin-b", "b", 100, ""),
+                bare("ops", "pin-c", "c", 1000, ""),
+                bare("shop", "web-2", "b", 100, "web"),
+            ],
+            ..Default::default()
+        })
+        .expect("valid");
+        let opts = PlanOptions {
+            safety: SafetyLevel::Conservative,
+            ..PlanOptions::default()
+        };
+        let mut p = plan(&snap, &opts).expect("plan");
+        assert!(verify(&snap, &p, &opts).is_empty());
+        p.moves[0].to_node = "b".into();
+        let errors = verify(&snap, &p, &opts);
+        assert_eq!(
+            errors,
+            vec![
+                "pod shop/x moves to node b, which shares kubernetes.io/hostname with pod shop/web-2, which the pod's anti-affinity excludes"
+            ]
+        );
+    }
+}

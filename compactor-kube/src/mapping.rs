@@ -1,28 +1,43 @@
 //! Pure mapping of Kubernetes API objects into the compactor-core model.
 //!
 //! No I/O, no clock, no client: the functions take k8s-openapi objects, or the JSON that
-//! `kubectl get nodes,pods,pdb -A -o json` prints, and return the core `*Spec` types. Output
-//! is deterministic: maps are `BTreeMap`s and lists keep the input order (the core sorts them
-//! when it builds a [`compactor_core::Snapshot`]).
+//! `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints (Nodes, Pods,
+//! PodDisruptionBudgets, Namespaces, PersistentVolumeClaims and PersistentVolumes; other kinds
+//! are skipped), and return the core `*Spec` types. Output is deterministic: maps are
+//! `BTreeMap`s and lists keep the input order (the core sorts them when it builds a
+//! [`compactor_core::Snapshot`]).
 //!
 //! Rules worth knowing, each documented on the function that applies it:
 //! - a container's request for a resource it only *limits* is the limit ([`pod_spec`]), as
 //!   API-server defaulting does;
 //! - a pod owned by a ReplicaSet named `<deployment>-<pod-template-hash>` is reported as owned
 //!   by that Deployment ([`pod_spec`]);
-//! - a PodDisruptionBudget without a (current) status allows no disruption ([`pdb_spec`]).
+//! - the `matchLabelKeys` / `mismatchLabelKeys` of pod (anti-)affinity terms are not read: the
+//!   API server has already merged them into the terms' `labelSelector` ([`pod_spec`]);
+//! - a PodDisruptionBudget without a (current) status allows no disruption ([`pdb_spec`]);
+//! - a pod's PersistentVolumeClaim volume can be used where its bound PersistentVolume's node
+//!   affinity and zone / region labels allow ([`persistent_volume_node_affinity`]); a claim
+//!   that is unbound or not in the dump is no constraint ([`snapshot_from_kubectl_list`]).
 
 use std::collections::BTreeMap;
 
 use compactor_core::model::{
-    ContainerSpec, HostPort, InitContainerSpec, LabelSelector, NodeSelectorOperator,
-    NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, OwnerRef, PdbSpec, PodPhase, PodSpec,
-    Protocol, SelectorOperator, SelectorRequirement, SnapshotSpec, Taint, TaintEffect, Toleration,
-    TolerationOperator, VolumeSource, VolumeSpec,
+    ContainerSpec, HostPort, InitContainerSpec, LabelSelector, NodeInclusionPolicy,
+    NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, OwnerRef, PdbSpec,
+    PodAffinityTerm, PodPhase, PodSpec, PreferredSchedulingTerm, Protocol, SelectorOperator,
+    SelectorRequirement, SnapshotSpec, Taint, TaintEffect, Toleration, TolerationOperator,
+    TopologySpreadConstraint, VolumeSource, VolumeSpec, WeightedPodAffinityTerm, WhenUnsatisfiable,
+    ZONE_LABEL,
 };
 use compactor_core::quantity;
 use compactor_core::resources::{ResourceList, unit_of};
-use k8s_openapi::api::core::v1::{Container, Node, Pod, Volume};
+use k8s_openapi::api::core::v1::{
+    Container, Namespace, Node, NodeSelectorRequirement as KubeNodeSelectorRequirement,
+    NodeSelectorTerm as KubeNodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod,
+    PodAffinityTerm as KubePodAffinityTerm,
+    TopologySpreadConstraint as KubeTopologySpreadConstraint, Volume,
+    WeightedPodAffinityTerm as KubeWeightedPodAffinityTerm,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -39,6 +54,19 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// Label the Deployment controller puts on the pods (and in the name) of its ReplicaSets.
 pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
+
+/// The deprecated zone label, still set on PersistentVolumes by older provisioners.
+pub const LEGACY_ZONE_LABEL: &str = "failure-domain.beta.kubernetes.io/zone";
+
+/// Label key of a node's (or a volume's) region.
+pub const REGION_LABEL: &str = "topology.kubernetes.io/region";
+
+/// The deprecated region label.
+pub const LEGACY_REGION_LABEL: &str = "failure-domain.beta.kubernetes.io/region";
+
+/// Separator of the zones of a volume that spans several (`eu-west-1a__eu-west-1b`), as
+/// Kubernetes writes them into one label value.
+pub const ZONE_DELIMITER: &str = "__";
 
 /// Maps a Node.
 ///
@@ -144,8 +172,11 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
 ///   with `restartPolicy: Always` is a sidecar. Ephemeral containers are ignored (the
 ///   scheduler does not count them);
 /// - `overhead`: `spec.overhead` (no limit fallback);
-/// - volumes: `persistentVolumeClaim` → claim, `emptyDir` → emptyDir (memory-backed when
-///   `medium: Memory`), `hostPath` → hostPath, anything else → other;
+/// - volumes: `persistentVolumeClaim` → claim (its `node_affinity` is left empty: the claim
+///   and its volume are other objects, which [`snapshot_from_kubectl_list`] resolves),
+///   `emptyDir` → emptyDir (memory-backed when `medium: Memory`), `hostPath` → hostPath,
+///   anything else (generic `ephemeral` volumes included: a recreated pod gets a new claim)
+///   → other;
 /// - `readiness_probe`: there is at least one app container and every app container has a
 ///   `readinessProbe`;
 /// - `limits`: for each resource that every app container limits, the sum of the limits
@@ -153,8 +184,23 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
 /// - `tolerations`: `spec.tolerations` (operator absent → Equal; `tolerationSeconds` is
 ///   dropped); `node_selector`: `spec.nodeSelector`;
 /// - `required_node_affinity`: the `nodeSelectorTerms` of
-///   `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution` (preferred
-///   terms and pod (anti-)affinity are not mapped yet);
+///   `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution`;
+///   `preferred_node_affinity`: `…nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution`
+///   (weight and preference term);
+/// - `pod_affinity` / `pod_anti_affinity`: the `requiredDuringSchedulingIgnoredDuringExecution`
+///   terms of `spec.affinity.podAffinity` / `podAntiAffinity`; `preferred_pod_affinity` /
+///   `preferred_pod_anti_affinity`: their `preferredDuringSchedulingIgnoredDuringExecution`
+///   terms with their weights. A term keeps `labelSelector` (absent → `None`, which matches
+///   no pod), `namespaces`, `namespaceSelector` (absent → `None`, `{}` → every namespace) and
+///   `topologyKey`. `matchLabelKeys` and `mismatchLabelKeys` are not read: when it admits a
+///   pod the API server (1.31 and later, MatchLabelKeysInPodAffinity) merges them into
+///   `labelSelector` as `key In [value]` / `key NotIn [value]`, so the selector of a pod read
+///   from a cluster already holds them; for a manifest that did not go through the API
+///   server the selector is taken as written (broader than Kubernetes would make it);
+/// - `topology_spread_constraints`: `spec.topologySpreadConstraints` with every field:
+///   `maxSkew`, `topologyKey`, `whenUnsatisfiable` (absent → DoNotSchedule),
+///   `labelSelector` (absent → `None`), `minDomains`, `matchLabelKeys`,
+///   `nodeAffinityPolicy` (absent → Honor) and `nodeTaintsPolicy` (absent → Ignore);
 /// - `host_ports`: every `ports[]` entry with a non-zero `hostPort` of the app containers and
 ///   of the sidecar init containers (protocol absent → TCP, `hostIP` absent or empty →
 ///   `0.0.0.0`).
@@ -184,7 +230,12 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
 /// - [`KubeError::Quantity`] naming `pod ns/name: spec.containers[i].resources.requests.<res>`
 ///   (or `.limits.<res>` when the limit is used, `spec.initContainers[i]…`, `spec.overhead.<res>`);
 /// - [`KubeError::Field`] for an unknown toleration operator or effect, node selector
-///   operator, port protocol, or a `hostPort` outside 1–65535, naming the field.
+///   operator, port protocol, or a `hostPort` outside 1–65535, naming the field;
+/// - [`KubeError::Field`] naming the field for a scheduling value Kubernetes would not
+///   accept: a preferred term's `weight` outside 1–100, a label selector operator other than
+///   In, NotIn, Exists, DoesNotExist (`…labelSelector.matchExpressions[j].operator`, also in
+///   `namespaceSelector`), an empty `topologyKey`, a `maxSkew` below 1, a `minDomains` below
+///   1, an unknown `whenUnsatisfiable`, `nodeAffinityPolicy` or `nodeTaintsPolicy`.
 ///
 /// # Complexity
 /// O(size of the pod object).
@@ -289,42 +340,75 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
             effect,
         });
     }
-    let mut required_node_affinity = Vec::new();
-    let terms = spec
-        .and_then(|s| s.affinity.as_ref())
-        .and_then(|a| a.node_affinity.as_ref())
+    let affinity = spec.and_then(|s| s.affinity.as_ref());
+    let node_affinity = affinity.and_then(|a| a.node_affinity.as_ref());
+    let required_node_affinity = node_selector_terms(
+        &object,
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+        node_affinity
+            .and_then(|n| {
+                n.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
+            .map(|sel| sel.node_selector_terms.as_slice())
+            .unwrap_or_default(),
+    )?;
+    let mut preferred_node_affinity = Vec::new();
+    for (i, t) in node_affinity
         .and_then(|n| {
-            n.required_during_scheduling_ignored_during_execution
-                .as_ref()
+            n.preferred_during_scheduling_ignored_during_execution
+                .as_deref()
         })
-        .map(|sel| sel.node_selector_terms.as_slice())
-        .unwrap_or_default();
-    let base = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
-    for (i, term) in terms.iter().enumerate() {
-        let reqs = |list: Option<&Vec<k8s_openapi::api::core::v1::NodeSelectorRequirement>>,
-                    what: &str|
-         -> Result<Vec<NodeSelectorRequirement>, KubeError> {
-            list.map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(j, r)| {
-                    Ok(NodeSelectorRequirement {
-                        key: r.key.clone(),
-                        operator: node_selector_operator(
-                            &object,
-                            &format!("{base}.nodeSelectorTerms[{i}].{what}[{j}].operator"),
-                            &r.operator,
-                        )?,
-                        values: r.values.clone().unwrap_or_default(),
-                    })
-                })
-                .collect()
-        };
-        required_node_affinity.push(NodeSelectorTerm {
-            match_expressions: reqs(term.match_expressions.as_ref(), "matchExpressions")?,
-            match_fields: reqs(term.match_fields.as_ref(), "matchFields")?,
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let path = format!(
+            "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
+        );
+        preferred_node_affinity.push(PreferredSchedulingTerm {
+            weight: weight(&object, &format!("{path}.weight"), t.weight)?,
+            preference: node_selector_term(&object, &format!("{path}.preference"), &t.preference)?,
         });
+    }
+    let pod_affinity = affinity.and_then(|a| a.pod_affinity.as_ref());
+    let pod_anti_affinity = affinity.and_then(|a| a.pod_anti_affinity.as_ref());
+    let (required_pod_affinity, preferred_pod_affinity) = pod_affinity_terms(
+        &object,
+        "spec.affinity.podAffinity",
+        pod_affinity.and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_deref()
+        }),
+        pod_affinity.and_then(|a| {
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_deref()
+        }),
+    )?;
+    let (required_pod_anti_affinity, preferred_pod_anti_affinity) = pod_affinity_terms(
+        &object,
+        "spec.affinity.podAntiAffinity",
+        pod_anti_affinity.and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_deref()
+        }),
+        pod_anti_affinity.and_then(|a| {
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_deref()
+        }),
+    )?;
+    let mut topology_spread_constraints = Vec::new();
+    for (i, c) in spec
+        .and_then(|s| s.topology_spread_constraints.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        topology_spread_constraints.push(topology_spread_constraint(
+            &object,
+            &format!("spec.topologySpreadConstraints[{i}]"),
+            c,
+        )?);
     }
     let mut host_ports = Vec::new();
     let with_ports = app
@@ -400,12 +484,12 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
             .unwrap_or_default(),
         required_node_affinity,
         host_ports,
-        preferred_node_affinity: Vec::new(),
-        pod_affinity: Vec::new(),
-        pod_anti_affinity: Vec::new(),
-        preferred_pod_affinity: Vec::new(),
-        preferred_pod_anti_affinity: Vec::new(),
-        topology_spread_constraints: Vec::new(),
+        preferred_node_affinity,
+        pod_affinity: required_pod_affinity,
+        pod_anti_affinity: required_pod_anti_affinity,
+        preferred_pod_affinity,
+        preferred_pod_anti_affinity,
+        topology_spread_constraints,
         namespace,
         name,
     })
@@ -447,6 +531,197 @@ fn node_selector_operator(
                 ),
             });
         }
+    })
+}
+
+/// Maps a list of node selector terms (required node affinity, a PersistentVolume's node
+/// affinity); `base` is the path of the list, errors name `<base>[i].matchExpressions[j]…`.
+fn node_selector_terms(
+    object: &str,
+    base: &str,
+    terms: &[KubeNodeSelectorTerm],
+) -> Result<Vec<NodeSelectorTerm>, KubeError> {
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, term)| node_selector_term(object, &format!("{base}[{i}]"), term))
+        .collect()
+}
+
+/// Maps one node selector term found at `path`.
+fn node_selector_term(
+    object: &str,
+    path: &str,
+    term: &KubeNodeSelectorTerm,
+) -> Result<NodeSelectorTerm, KubeError> {
+    let reqs = |list: Option<&Vec<KubeNodeSelectorRequirement>>,
+                what: &str|
+     -> Result<Vec<NodeSelectorRequirement>, KubeError> {
+        list.map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(j, r)| {
+                Ok(NodeSelectorRequirement {
+                    key: r.key.clone(),
+                    operator: node_selector_operator(
+                        object,
+                        &format!("{path}.{what}[{j}].operator"),
+                        &r.operator,
+                    )?,
+                    values: r.values.clone().unwrap_or_default(),
+                })
+            })
+            .collect()
+    };
+    Ok(NodeSelectorTerm {
+        match_expressions: reqs(term.match_expressions.as_ref(), "matchExpressions")?,
+        match_fields: reqs(term.match_fields.as_ref(), "matchFields")?,
+    })
+}
+
+/// A preferred term's weight, which Kubernetes keeps within 1–100.
+fn weight(object: &str, field: &str, weight: i32) -> Result<i32, KubeError> {
+    if (1..=100).contains(&weight) {
+        Ok(weight)
+    } else {
+        Err(KubeError::Field {
+            object: object.to_owned(),
+            field: field.to_owned(),
+            message: format!("weight {weight} is outside 1-100"),
+        })
+    }
+}
+
+/// The required and preferred terms of a `podAffinity` or `podAntiAffinity` found at `base`.
+fn pod_affinity_terms(
+    object: &str,
+    base: &str,
+    required: Option<&[KubePodAffinityTerm]>,
+    preferred: Option<&[KubeWeightedPodAffinityTerm]>,
+) -> Result<(Vec<PodAffinityTerm>, Vec<WeightedPodAffinityTerm>), KubeError> {
+    let mut req = Vec::new();
+    for (i, t) in required.unwrap_or_default().iter().enumerate() {
+        req.push(pod_affinity_term(
+            object,
+            &format!("{base}.requiredDuringSchedulingIgnoredDuringExecution[{i}]"),
+            t,
+        )?);
+    }
+    let mut pref = Vec::new();
+    for (i, t) in preferred.unwrap_or_default().iter().enumerate() {
+        let path = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+        pref.push(WeightedPodAffinityTerm {
+            weight: weight(object, &format!("{path}.weight"), t.weight)?,
+            pod_affinity_term: pod_affinity_term(
+                object,
+                &format!("{path}.podAffinityTerm"),
+                &t.pod_affinity_term,
+            )?,
+        });
+    }
+    Ok((req, pref))
+}
+
+/// One inter-pod (anti-)affinity term found at `path`. `matchLabelKeys` and
+/// `mismatchLabelKeys` are not read: the API server merges them into `labelSelector` when it
+/// admits the pod (MatchLabelKeysInPodAffinity, on by default since 1.31).
+fn pod_affinity_term(
+    object: &str,
+    path: &str,
+    term: &KubePodAffinityTerm,
+) -> Result<PodAffinityTerm, KubeError> {
+    if term.topology_key.is_empty() {
+        return Err(KubeError::Field {
+            object: object.to_owned(),
+            field: format!("{path}.topologyKey"),
+            message: "missing or empty".to_owned(),
+        });
+    }
+    Ok(PodAffinityTerm {
+        label_selector: term
+            .label_selector
+            .as_ref()
+            .map(|s| label_selector(object, &format!("{path}.labelSelector"), s))
+            .transpose()?,
+        namespaces: term.namespaces.clone().unwrap_or_default(),
+        namespace_selector: term
+            .namespace_selector
+            .as_ref()
+            .map(|s| label_selector(object, &format!("{path}.namespaceSelector"), s))
+            .transpose()?,
+        topology_key: term.topology_key.clone(),
+    })
+}
+
+/// One `spec.topologySpreadConstraints[]` entry found at `path`.
+fn topology_spread_constraint(
+    object: &str,
+    path: &str,
+    c: &KubeTopologySpreadConstraint,
+) -> Result<TopologySpreadConstraint, KubeError> {
+    let bad = |field: &str, message: String| KubeError::Field {
+        object: object.to_owned(),
+        field: format!("{path}.{field}"),
+        message,
+    };
+    let max_skew = u32::try_from(c.max_skew)
+        .ok()
+        .filter(|s| *s >= 1)
+        .ok_or_else(|| bad("maxSkew", format!("{} is not at least 1", c.max_skew)))?;
+    if c.topology_key.is_empty() {
+        return Err(bad("topologyKey", "missing or empty".to_owned()));
+    }
+    let when_unsatisfiable = match c.when_unsatisfiable.as_str() {
+        // Required by the API; DoNotSchedule is its documented default and the stricter one.
+        "" | "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+        "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+        other => {
+            return Err(bad(
+                "whenUnsatisfiable",
+                format!("unknown value {other:?} (expected DoNotSchedule or ScheduleAnyway)"),
+            ));
+        }
+    };
+    let min_domains = match c.min_domains {
+        None => None,
+        Some(n) => Some(
+            u32::try_from(n)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad("minDomains", format!("{n} is not at least 1")))?,
+        ),
+    };
+    let policy = |field: &str, raw: Option<&str>, default| match raw {
+        None | Some("") => Ok(default),
+        Some("Honor") => Ok(NodeInclusionPolicy::Honor),
+        Some("Ignore") => Ok(NodeInclusionPolicy::Ignore),
+        Some(other) => Err(bad(
+            field,
+            format!("unknown policy {other:?} (expected Honor or Ignore)"),
+        )),
+    };
+    Ok(TopologySpreadConstraint {
+        max_skew,
+        topology_key: c.topology_key.clone(),
+        when_unsatisfiable,
+        label_selector: c
+            .label_selector
+            .as_ref()
+            .map(|s| label_selector(object, &format!("{path}.labelSelector"), s))
+            .transpose()?,
+        min_domains,
+        match_label_keys: c.match_label_keys.clone().unwrap_or_default(),
+        node_affinity_policy: policy(
+            "nodeAffinityPolicy",
+            c.node_affinity_policy.as_deref(),
+            NodeInclusionPolicy::Honor,
+        )?,
+        node_taints_policy: policy(
+            "nodeTaintsPolicy",
+            c.node_taints_policy.as_deref(),
+            NodeInclusionPolicy::Ignore,
+        )?,
     })
 }
 
@@ -563,13 +838,167 @@ fn map_pdb(pdb: &PodDisruptionBudget, v1beta1: bool) -> Result<PdbSpec, KubeErro
     })
 }
 
-/// Maps the JSON that `kubectl get nodes,pods,pdb -A -o json` prints: a `List` (kind `List`
-/// or a typed `NodeList`, `PodList`, …) whose items are Nodes, Pods and PodDisruptionBudgets.
+/// Where the volume a PersistentVolume provides can be used: the terms a node must match
+/// (ORed, each term's requirements ANDed), or an empty list when it can be used anywhere.
 ///
-/// Items of other kinds are skipped. PodDisruptionBudgets are read as policy/v1 and, with
-/// the v1beta1 meaning of an empty selector, as policy/v1beta1. Items of a typed list may
-/// omit `kind` and `apiVersion` (as the API server's own list responses do); they take them
-/// from the list.
+/// - the terms are `spec.nodeAffinity.required.nodeSelectorTerms`;
+/// - the PV's topology labels are folded in as kube-scheduler's VolumeZone filter reads
+///   them: for each of `topology.kubernetes.io/zone`, `topology.kubernetes.io/region` and
+///   their deprecated `failure-domain.beta.kubernetes.io/…` forms that the PV carries, the
+///   requirement `<label> In [values]` is added to every term (to a new single term when
+///   there are none). The values are the label's value split on `__` (a volume replicated
+///   across zones is labelled `zone-a__zone-b`), trimmed and sorted; a value with an empty
+///   part is ignored, as the scheduler ignores it. The requirement always uses the GA key
+///   (`topology.kubernetes.io/…`): the scheduler falls back to it on nodes without the
+///   deprecated label, and every supported kubelet sets it. A term that already holds the
+///   same requirement does not get it twice, and a term with no requirement at all (which
+///   matches no node) is left alone.
+///
+/// Two differences from the scheduler, both on the conservative side: VolumeZone lets a
+/// node with no zone or region label at all through, and checks a deprecated PV label
+/// against the node's deprecated label first; here such a node does not match the added
+/// requirement, and only the GA label of the node counts.
+///
+/// # Examples
+/// ```
+/// use compactor_core::model::NodeSelectorOperator;
+/// use k8s_openapi::api::core::v1::PersistentVolume;
+/// let pv: PersistentVolume = serde_json::from_value(serde_json::json!({
+///     "metadata": {"name": "pvc-0b1c", "labels": {"topology.kubernetes.io/zone": "eu-west-1a"}},
+///     "spec": {"capacity": {"storage": "20Gi"}, "csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"},
+///              "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+///                  {"key": "topology.ebs.csi.aws.com/zone", "operator": "In", "values": ["eu-west-1a"]}]}]}}}
+/// })).unwrap();
+/// let terms = compactor_kube::mapping::persistent_volume_node_affinity(&pv).unwrap();
+/// assert_eq!(terms.len(), 1);
+/// let keys: Vec<&str> = terms[0].match_expressions.iter().map(|r| r.key.as_str()).collect();
+/// assert_eq!(keys, ["topology.ebs.csi.aws.com/zone", "topology.kubernetes.io/zone"]);
+/// assert_eq!(terms[0].match_expressions[1].operator, NodeSelectorOperator::In);
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Field`] when `metadata.name` is missing or empty;
+/// - [`KubeError::Field`] naming
+///   `spec.nodeAffinity.required.nodeSelectorTerms[i].matchExpressions[j].operator` (or
+///   `matchFields`) for an unknown operator.
+///
+/// # Complexity
+/// O(size of the node affinity + labels).
+pub fn persistent_volume_node_affinity(
+    pv: &PersistentVolume,
+) -> Result<Vec<NodeSelectorTerm>, KubeError> {
+    let name = pv
+        .metadata
+        .name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| KubeError::Field {
+            object: "persistentvolume".to_owned(),
+            field: "metadata.name".to_owned(),
+            message: "missing or empty".to_owned(),
+        })?;
+    let mut terms = node_selector_terms(
+        &format!("persistentvolume {name}"),
+        "spec.nodeAffinity.required.nodeSelectorTerms",
+        pv.spec
+            .as_ref()
+            .and_then(|s| s.node_affinity.as_ref())
+            .and_then(|a| a.required.as_ref())
+            .map(|r| r.node_selector_terms.as_slice())
+            .unwrap_or_default(),
+    )?;
+    let topology = volume_topology_requirements(pv.metadata.labels.as_ref());
+    if topology.is_empty() {
+        return Ok(terms);
+    }
+    if terms.is_empty() {
+        terms.push(NodeSelectorTerm {
+            match_expressions: topology,
+            match_fields: Vec::new(),
+        });
+        return Ok(terms);
+    }
+    for term in &mut terms {
+        // An empty term matches no node; a requirement would make it match some.
+        if term.match_expressions.is_empty() && term.match_fields.is_empty() {
+            continue;
+        }
+        for req in &topology {
+            if !term.match_expressions.contains(req) {
+                term.match_expressions.push(req.clone());
+            }
+        }
+    }
+    Ok(terms)
+}
+
+/// `<GA label> In [values]` for every zone / region label of a PersistentVolume (see
+/// [`persistent_volume_node_affinity`]); identical requirements appear once.
+fn volume_topology_requirements(
+    labels: Option<&BTreeMap<String, String>>,
+) -> Vec<NodeSelectorRequirement> {
+    let mut out: Vec<NodeSelectorRequirement> = Vec::new();
+    let Some(labels) = labels else {
+        return out;
+    };
+    for (ga, keys) in [
+        (ZONE_LABEL, [ZONE_LABEL, LEGACY_ZONE_LABEL]),
+        (REGION_LABEL, [REGION_LABEL, LEGACY_REGION_LABEL]),
+    ] {
+        for key in keys {
+            let Some(values) = labels.get(key).and_then(|v| split_zones(v)) else {
+                continue;
+            };
+            let req = NodeSelectorRequirement {
+                key: ga.to_owned(),
+                operator: NodeSelectorOperator::In,
+                values,
+            };
+            if !out.contains(&req) {
+                out.push(req);
+            }
+        }
+    }
+    out
+}
+
+/// The zones of a volume label value (`a__b` → `[a, b]`), sorted and deduplicated; `None`
+/// when a part is empty (kube-scheduler ignores such a label).
+fn split_zones(value: &str) -> Option<Vec<String>> {
+    let mut zones = Vec::new();
+    for part in value.split(ZONE_DELIMITER) {
+        let zone = part.trim();
+        if zone.is_empty() {
+            return None;
+        }
+        zones.push(zone.to_owned());
+    }
+    zones.sort();
+    zones.dedup();
+    Some(zones)
+}
+
+/// Maps the JSON that `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints: a
+/// `List` (kind `List` or a typed `NodeList`, `PodList`, …) whose items are Nodes, Pods,
+/// PodDisruptionBudgets, Namespaces, PersistentVolumeClaims and PersistentVolumes. Every kind
+/// but Nodes may be left out of the dump (`kubectl get nodes,pods,pdb -A -o json` is enough
+/// without inter-pod affinity by namespace labels or zonal volumes).
+///
+/// - Nodes, Pods, PodDisruptionBudgets: [`node_spec`], [`pod_spec`], [`pdb_spec`].
+///   PodDisruptionBudgets are read as policy/v1 and, with the v1beta1 meaning of an empty
+///   selector, as policy/v1beta1;
+/// - Namespaces: their labels go to [`SnapshotSpec::namespaces`] (for the
+///   `namespaceSelector` of pod affinity terms);
+/// - PersistentVolumeClaims and PersistentVolumes are not part of the snapshot: they give
+///   each pod's `persistentVolumeClaim` volume its `node_affinity`. The claim is looked up in
+///   the pod's namespace, its `spec.volumeName` names the PersistentVolume, and the volume's
+///   terms are [`persistent_volume_node_affinity`]. A claim that is missing from the dump,
+///   not bound (no `spec.volumeName`), or bound to a volume missing from the dump gives no
+///   constraint: the pod is taken to be movable anywhere as far as its volume is concerned.
+///   The order of the items does not matter (volumes are resolved after every item is read).
+///
+/// Items of other kinds are skipped. Items of a typed list may omit `kind` and `apiVersion`
+/// (as the API server's own list responses do); they take them from the list.
 ///
 /// # Examples
 /// ```
@@ -577,10 +1006,12 @@ fn map_pdb(pdb: &PodDisruptionBudget, v1beta1: bool) -> Result<PdbSpec, KubeErro
 ///   "items": [
 ///     {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
 ///      "status": {"allocatable": {"cpu": "4", "memory": "16Gi"}, "conditions": [{"type": "Ready", "status": "True"}]}},
+///     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "web"}}},
 ///     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "d", "name": "skipped"}}]});
 /// let spec = compactor_kube::snapshot_from_kubectl_list(&list).unwrap();
 /// assert_eq!(spec.nodes.len(), 1);
 /// assert!(spec.pods.is_empty());
+/// assert_eq!(spec.namespaces["shop"]["team"], "web");
 /// ```
 ///
 /// # Errors
@@ -588,8 +1019,12 @@ fn map_pdb(pdb: &PodDisruptionBudget, v1beta1: bool) -> Result<PdbSpec, KubeErro
 /// - [`KubeError::Field`] when `items` is not an array;
 /// - [`KubeError::Item`] naming `items[i] (Kind ns/name)` for an item that is not an object,
 ///   has no kind, or does not deserialize into its k8s-openapi type (with the field path and
-///   serde's message);
-/// - every error of [`node_spec`], [`pod_spec`] and [`pdb_spec`].
+///   serde's message), and for a second Namespace, PersistentVolumeClaim or PersistentVolume
+///   of the same name;
+/// - [`KubeError::Field`] for a Namespace, PersistentVolumeClaim or PersistentVolume without
+///   `metadata.name`;
+/// - every error of [`node_spec`], [`pod_spec`], [`pdb_spec`] and
+///   [`persistent_volume_node_affinity`].
 ///
 /// # Complexity
 /// O(size of the list).
@@ -624,6 +1059,15 @@ pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeErr
     let list_api_version = list.get("apiVersion").and_then(Value::as_str);
 
     let mut spec = SnapshotSpec::default();
+    // Claim namespace → claim name → the bound volume's name, if bound.
+    let mut claims: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
+    // Volume name → where it can be used.
+    let mut volumes: BTreeMap<String, Vec<NodeSelectorTerm>> = BTreeMap::new();
+    let duplicate = |index: usize, object: &str| KubeError::Item {
+        index,
+        object: object.to_owned(),
+        message: "appears more than once in the list".to_owned(),
+    };
     for (index, item) in items.iter().enumerate() {
         let Some(fields) = item.as_object() else {
             return Err(KubeError::Item {
@@ -679,10 +1123,76 @@ pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeErr
                 };
                 spec.pdbs.push(pdb);
             }
+            "Namespace" => {
+                let ns: Namespace = deserialize_item(index, &object, item)?;
+                let name = required_name(&ns.metadata, "namespace")?;
+                let labels = ns.metadata.labels.unwrap_or_default();
+                if spec.namespaces.insert(name, labels).is_some() {
+                    return Err(duplicate(index, &object));
+                }
+            }
+            "PersistentVolumeClaim" => {
+                let pvc: PersistentVolumeClaim = deserialize_item(index, &object, item)?;
+                let namespace = namespace_of(&pvc.metadata);
+                let name = required_name(
+                    &pvc.metadata,
+                    &format!("persistentvolumeclaim in namespace {namespace}"),
+                )?;
+                let volume = pvc
+                    .spec
+                    .and_then(|s| s.volume_name)
+                    .filter(|v| !v.is_empty());
+                if claims
+                    .entry(namespace)
+                    .or_default()
+                    .insert(name, volume)
+                    .is_some()
+                {
+                    return Err(duplicate(index, &object));
+                }
+            }
+            "PersistentVolume" => {
+                let pv: PersistentVolume = deserialize_item(index, &object, item)?;
+                let terms = persistent_volume_node_affinity(&pv)?;
+                let name = required_name(&pv.metadata, "persistentvolume")?;
+                if volumes.insert(name, terms).is_some() {
+                    return Err(duplicate(index, &object));
+                }
+            }
             _ => {}
         }
     }
+    for pod in &mut spec.pods {
+        let pod_claims = claims.get(&pod.namespace);
+        for volume in &mut pod.volumes {
+            if let VolumeSource::PersistentVolumeClaim {
+                claim_name,
+                node_affinity,
+            } = &mut volume.source
+            {
+                let terms = pod_claims
+                    .and_then(|c| c.get(claim_name.as_str()))
+                    .and_then(Option::as_ref)
+                    .and_then(|volume_name| volumes.get(volume_name));
+                if let Some(terms) = terms {
+                    node_affinity.clone_from(terms);
+                }
+            }
+        }
+    }
     Ok(spec)
+}
+
+/// `metadata.name`, or an error naming `object` (`namespace`, `persistentvolume`, …).
+fn required_name(meta: &ObjectMeta, object: &str) -> Result<String, KubeError> {
+    meta.name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| KubeError::Field {
+            object: object.to_owned(),
+            field: "metadata.name".to_owned(),
+            message: "missing or empty".to_owned(),
+        })
 }
 
 /// Reads a snapshot from text in either accepted format:
