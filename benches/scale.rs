@@ -16,11 +16,12 @@ use compactor_core::plan::{PlanOptions, plan};
 use compactor_core::testing::{ClusterShape, Rng, generate};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 
-fn shape(nodes: usize) -> ClusterShape {
+fn shape(nodes: usize, constraints: bool) -> ClusterShape {
     ClusterShape {
         nodes,
         pods_per_node: 10,
         blocking_percent: 5,
+        constraints,
     }
 }
 
@@ -30,7 +31,8 @@ fn planning(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
     for nodes in [10, 100, 1_000, 10_000] {
-        let snap = Snapshot::new(generate(42, shape(nodes))).expect("generated snapshot is valid");
+        let snap =
+            Snapshot::new(generate(42, shape(nodes, true))).expect("generated snapshot is valid");
         for strategy in StrategyKind::ALL {
             let opts = PlanOptions {
                 strategy,
@@ -46,6 +48,20 @@ fn planning(c: &mut Criterion) {
         }
     }
     group.finish();
+    // The same clusters without scheduling constraints: the cost of honouring them.
+    let mut group = c.benchmark_group("plan-unconstrained");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for nodes in [1_000, 10_000] {
+        let snap =
+            Snapshot::new(generate(42, shape(nodes, false))).expect("generated snapshot is valid");
+        let opts = PlanOptions::default();
+        group.bench_with_input(BenchmarkId::new("best-fit", nodes), &snap, |b, snap| {
+            b.iter(|| plan(black_box(snap), &opts).expect("plan"));
+        });
+    }
+    group.finish();
 }
 
 fn snapshot(c: &mut Criterion) {
@@ -54,7 +70,7 @@ fn snapshot(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
     for nodes in [1_000, 10_000] {
-        let spec = generate(42, shape(nodes));
+        let spec = generate(42, shape(nodes, true));
         group.bench_function(BenchmarkId::from_parameter(nodes), |b| {
             b.iter_batched(
                 || spec.clone(),

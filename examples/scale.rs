@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release --example scale -- 10000        # nodes (about 10 pods per node)
 //! /usr/bin/time -v target/release/examples/scale 10000 best-fit
+//! target/release/examples/scale 10000 best-fit unconstrained   # no scheduling constraints
 //! ```
 
 use std::time::Instant;
@@ -27,6 +28,11 @@ fn main() -> anyhow::Result<()> {
         Some("search") => StrategyKind::Search,
         Some(other) => bail!("unknown strategy {other:?} (first-fit, best-fit, search)"),
     };
+    let constraints = match args.next().as_deref() {
+        None | Some("constrained") => true,
+        Some("unconstrained") => false,
+        Some(other) => bail!("unknown mode {other:?} (constrained, unconstrained)"),
+    };
     let t0 = Instant::now();
     let spec = generate(
         42,
@@ -34,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             nodes,
             pods_per_node: 10,
             blocking_percent: 5,
+            constraints,
         },
     );
     let pods = spec.pods.len();

@@ -5,9 +5,11 @@
 //! machine (a small xorshift generator, no global state).
 
 use crate::model::{
-    ContainerSpec, HostPort, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm,
-    NodeSpec, OwnerRef, PdbSpec, PodSpec, Protocol, SnapshotSpec, Taint, TaintEffect, Toleration,
-    TolerationOperator, VolumeSource, VolumeSpec, ZONE_LABEL,
+    ContainerSpec, HOSTNAME_LABEL, HostPort, LabelSelector, NodeInclusionPolicy,
+    NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, OwnerRef, PdbSpec,
+    PodAffinityTerm, PodSpec, PreferredSchedulingTerm, Protocol, SnapshotSpec, Taint, TaintEffect,
+    Toleration, TolerationOperator, TopologySpreadConstraint, VolumeSource, VolumeSpec,
+    WeightedPodAffinityTerm, WhenUnsatisfiable, ZONE_LABEL,
 };
 use crate::resources::ResourceList;
 
@@ -65,6 +67,11 @@ pub struct ClusterShape {
     pub pods_per_node: usize,
     /// Percentage of pods that carry a drain-blocking trait (bare, local storage, opt-out…).
     pub blocking_percent: u64,
+    /// Whether workloads carry scheduling constraints (nodeSelector, node affinity, host
+    /// ports, pod affinity and anti-affinity, topology spread, zonal volumes, preferences).
+    /// The cluster is otherwise the same (same nodes, pods and sizes), so the two can be
+    /// compared.
+    pub constraints: bool,
 }
 
 /// A realistic random cluster: a mix of node types (4/16, 8/32, 16/64, some GPU nodes),
@@ -77,13 +84,17 @@ pub struct ClusterShape {
 /// `nvidia.com/gpu=present:NoSchedule` (GPU pods tolerate it, other pods avoid those nodes,
 /// DaemonSet pods tolerate everything); some workloads pin their pods to the zone they run in
 /// by nodeSelector, by required node affinity (`In`, or `NotIn` another zone) or ask for a host
-/// port (never two on one node).
+/// port (never two on one node). With `constraints`, also by workload number: hostname
+/// anti-affinity between replicas (placed on distinct nodes), zone topology spread
+/// (`maxSkew` 1, DoNotSchedule; the generated placement may already break it, as real
+/// clusters do after scale-downs), required zone affinity to the previous workload's pods,
+/// preferred anti-affinity and node affinity, and stateful volumes bound to their zone.
 ///
 /// # Examples
 /// ```
 /// use compactor_core::testing::{generate, ClusterShape};
-/// let a = generate(7, ClusterShape { nodes: 10, pods_per_node: 8, blocking_percent: 5 });
-/// let b = generate(7, ClusterShape { nodes: 10, pods_per_node: 8, blocking_percent: 5 });
+/// let a = generate(7, ClusterShape { nodes: 10, pods_per_node: 8, blocking_percent: 5, constraints: true });
+/// let b = generate(7, ClusterShape { nodes: 10, pods_per_node: 8, blocking_percent: 5, constraints: true });
 /// assert_eq!(a, b);
 /// assert_eq!(a.nodes.len(), 10);
 /// ```
@@ -157,7 +168,10 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             pdbs.push(pdb(&ns, &name, &name, rng.below(3) as u32));
         }
         // Constraints by workload number, so that they cost no random draws.
-        let host_port = (w % 19 == 3).then(|| 9100 + (w % 5) as u16);
+        let host_port = (shape.constraints && w % 19 == 3).then(|| 9100 + (w % 5) as u16);
+        let kind = if shape.constraints { w % 13 } else { 0 };
+        let anti_host = kind == 4;
+        let mut mine: Vec<usize> = Vec::new();
         for r in 0..replicas {
             // Utilisation between roughly 10 % and 60 % per node: place on a random node with room.
             let has_room = |k: usize| {
@@ -168,6 +182,7 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                     && c * 10 > node_cpu[k] * 4
                     && (gpu > 0 || !tainted[k])
                     && host_port.is_none_or(|hp| !ports_used[k].contains(&hp))
+                    && !(anti_host && mine.contains(&k))
             };
             // A few random probes, then a scan from a random start.
             let probes: Vec<usize> = (0..8)
@@ -184,6 +199,7 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             free[target].0 -= cpu;
             free[target].1 -= mem;
             free[target].2 -= gpu;
+            mine.push(target);
             let mut p = pod(
                 &ns,
                 &format!("{name}-{r}"),
@@ -209,7 +225,47 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                 }],
                 match_fields: vec![],
             };
-            match w % 11 {
+            let app_term = |app: String, key: &str| PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: [("app".to_owned(), app)].into(),
+                    ..Default::default()
+                }),
+                topology_key: key.into(),
+                ..Default::default()
+            };
+            match kind {
+                4 => p
+                    .pod_anti_affinity
+                    .push(app_term(name.clone(), HOSTNAME_LABEL)),
+                6 => p
+                    .topology_spread_constraints
+                    .push(TopologySpreadConstraint {
+                        max_skew: 1,
+                        topology_key: ZONE_LABEL.into(),
+                        when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+                        label_selector: Some(LabelSelector {
+                            match_labels: [("app".to_owned(), name.clone())].into(),
+                            ..Default::default()
+                        }),
+                        min_domains: None,
+                        match_label_keys: Vec::new(),
+                        node_affinity_policy: NodeInclusionPolicy::Honor,
+                        node_taints_policy: NodeInclusionPolicy::Ignore,
+                    }),
+                8 => p.preferred_pod_anti_affinity.push(WeightedPodAffinityTerm {
+                    weight: 100,
+                    pod_affinity_term: app_term(name.clone(), HOSTNAME_LABEL),
+                }),
+                10 if w > 0 => p
+                    .pod_affinity
+                    .push(app_term(format!("app-{}", w - 1), ZONE_LABEL)),
+                12 => p.preferred_node_affinity.push(PreferredSchedulingTerm {
+                    weight: 20,
+                    preference: zone_req(NodeSelectorOperator::In, zone),
+                }),
+                _ => {}
+            }
+            match if shape.constraints { w % 11 } else { 0 } {
                 5 => {
                     p.node_selector
                         .insert(ZONE_LABEL.into(), ZONES[zone].into());
@@ -244,7 +300,11 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                     name: "data".into(),
                     source: VolumeSource::PersistentVolumeClaim {
                         claim_name: format!("data-{name}-{r}"),
-                        node_affinity: Vec::new(),
+                        node_affinity: if shape.constraints && w % 2 == 0 {
+                            vec![zone_req(NodeSelectorOperator::In, zone)]
+                        } else {
+                            Vec::new()
+                        },
                     },
                 });
             }

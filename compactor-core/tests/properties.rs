@@ -23,13 +23,14 @@ fn options() -> impl Strategy<Value = PlanOptions> {
 }
 
 fn shape() -> impl Strategy<Value = ClusterShape> {
-    (1usize..16, 1usize..12, 0u64..30).prop_map(|(nodes, pods_per_node, blocking_percent)| {
-        ClusterShape {
+    (1usize..16, 1usize..12, 0u64..30, any::<bool>()).prop_map(
+        |(nodes, pods_per_node, blocking_percent, constraints)| ClusterShape {
             nodes,
             pods_per_node,
             blocking_percent,
-        }
-    })
+            constraints,
+        },
+    )
 }
 
 proptest! {

@@ -850,7 +850,8 @@ fn map_pdb(pdb: &PodDisruptionBudget, v1beta1: bool) -> Result<PdbSpec, KubeErro
 ///   across zones is labelled `zone-a__zone-b`), trimmed and sorted; a value with an empty
 ///   part is ignored, as the scheduler ignores it. The requirement always uses the GA key
 ///   (`topology.kubernetes.io/…`): the scheduler falls back to it on nodes without the
-///   deprecated label, and every supported kubelet sets it. A term that already holds the
+///   deprecated label, and nodes carry it wherever a zone is known (the kubelet or the cloud
+///   controller manager sets it). A term that already holds the
 ///   same requirement does not get it twice, and a term with no requirement at all (which
 ///   matches no node) is left alone.
 ///
@@ -980,9 +981,9 @@ fn split_zones(value: &str) -> Option<Vec<String>> {
 
 /// Maps the JSON that `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints: a
 /// `List` (kind `List` or a typed `NodeList`, `PodList`, …) whose items are Nodes, Pods,
-/// PodDisruptionBudgets, Namespaces, PersistentVolumeClaims and PersistentVolumes. Every kind
-/// but Nodes may be left out of the dump (`kubectl get nodes,pods,pdb -A -o json` is enough
-/// without inter-pod affinity by namespace labels or zonal volumes).
+/// PodDisruptionBudgets, Namespaces, PersistentVolumeClaims and PersistentVolumes. The last
+/// three may be left out of the dump (`kubectl get nodes,pods,pdb -A -o json`): the snapshot
+/// then lacks namespace labels and volume zones.
 ///
 /// - Nodes, Pods, PodDisruptionBudgets: [`node_spec`], [`pod_spec`], [`pdb_spec`].
 ///   PodDisruptionBudgets are read as policy/v1 and, with the v1beta1 meaning of an empty
@@ -1197,7 +1198,8 @@ fn required_name(meta: &ObjectMeta, object: &str) -> Result<String, KubeError> {
 
 /// Reads a snapshot from text in either accepted format:
 ///
-/// 1. the kubectl list JSON (`kubectl get nodes,pods,pdb -A -o json`, or the list of a single
+/// 1. the kubectl list JSON (`kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json`,
+///    `kubectl get nodes,pods,pdb -A -o json`, or the list of a single
 ///    resource type such as `kubectl get nodes -o json`), recognised by a `kind` ending in
 ///    `List`; see [`snapshot_from_kubectl_list`];
 /// 2. the kube-compactor snapshot JSON ([`compactor_core::model::SnapshotSpec`]), recognised
@@ -1490,6 +1492,52 @@ mod tests {
 
     fn pdb(value: Value) -> PodDisruptionBudget {
         serde_json::from_value(value).unwrap()
+    }
+
+    fn pv(value: Value) -> PersistentVolume {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    fn node_req(
+        key: &str,
+        operator: NodeSelectorOperator,
+        values: &[&str],
+    ) -> NodeSelectorRequirement {
+        NodeSelectorRequirement {
+            key: key.into(),
+            operator,
+            values: strings(values),
+        }
+    }
+
+    fn app_selector(app: &str) -> LabelSelector {
+        LabelSelector {
+            match_labels: [("app".to_owned(), app.to_owned())].into(),
+            match_expressions: Vec::new(),
+        }
+    }
+
+    /// The error of mapping a pod `d/p` with `spec`.
+    fn pod_error(spec: Value) -> KubeError {
+        pod_spec(&pod(
+            json!({"metadata": {"namespace": "d", "name": "p"}, "spec": spec}),
+        ))
+        .unwrap_err()
+    }
+
+    /// The field path of a [`KubeError::Field`] about pod `d/p`.
+    fn pod_error_field(spec: Value) -> String {
+        match pod_error(spec) {
+            KubeError::Field { object, field, .. } => {
+                assert_eq!(object, "pod d/p");
+                field
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn ready_node(name: &str) -> Value {
@@ -2082,6 +2130,631 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "poddisruptionbudget shop/web-pdb: spec.selector.matchExpressions[1].operator: unknown operator \"Gt\" (expected In, NotIn, Exists or DoesNotExist)"
+        );
+    }
+
+    #[test]
+    fn pod_preferred_node_affinity() {
+        let spec = pod_spec(&pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [],
+            "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 1, "preference": {"matchExpressions": [{"key": "x", "operator": "Exists"}]}},
+                {"weight": 100, "preference": {
+                    "matchExpressions": [{"key": "cores", "operator": "Lt", "values": ["64"]}],
+                    "matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}}]}}}})))
+        .unwrap();
+        assert_eq!(
+            spec.preferred_node_affinity,
+            vec![
+                PreferredSchedulingTerm {
+                    weight: 1,
+                    preference: NodeSelectorTerm {
+                        match_expressions: vec![node_req("x", NodeSelectorOperator::Exists, &[])],
+                        match_fields: vec![],
+                    },
+                },
+                PreferredSchedulingTerm {
+                    weight: 100,
+                    preference: NodeSelectorTerm {
+                        match_expressions: vec![node_req(
+                            "cores",
+                            NodeSelectorOperator::Lt,
+                            &["64"]
+                        )],
+                        match_fields: vec![node_req(
+                            "metadata.name",
+                            NodeSelectorOperator::In,
+                            &["n1"]
+                        )],
+                    },
+                },
+            ]
+        );
+        assert!(spec.required_node_affinity.is_empty());
+    }
+
+    #[test]
+    fn pod_preferred_node_affinity_errors() {
+        let preferred = |term: Value| {
+            json!({"containers": [], "affinity": {"nodeAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {"weight": 5, "preference": {}}, term]}}})
+        };
+        let base = "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[1]";
+        for w in [0, -3, 101] {
+            let e = pod_error(preferred(json!({"weight": w, "preference": {}})));
+            assert_eq!(
+                e.to_string(),
+                format!("pod d/p: {base}.weight: weight {w} is outside 1-100")
+            );
+        }
+        assert_eq!(
+            pod_error_field(preferred(json!({"weight": 1, "preference": {
+                "matchFields": [{"key": "metadata.name", "operator": "Equals", "values": ["n"]}]}}))),
+            format!("{base}.preference.matchFields[0].operator")
+        );
+        assert_eq!(
+            pod_error_field(preferred(
+                json!({"weight": 1, "preference": {"matchExpressions": [
+                {"key": "a", "operator": "In", "values": ["b"]},
+                {"key": "a", "operator": "Near"}]}})
+            )),
+            format!("{base}.preference.matchExpressions[1].operator")
+        );
+        // A missing weight is 0 to k8s-openapi, and so out of range.
+        assert_eq!(
+            pod_error_field(preferred(json!({"preference": {}}))),
+            format!("{base}.weight")
+        );
+    }
+
+    #[test]
+    fn pod_inter_pod_affinity() {
+        let spec = pod_spec(&pod(json!({"metadata": {"namespace": "shop", "name": "p"},
+            "spec": {"containers": [], "affinity": {
+                "podAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        {"labelSelector": {"matchLabels": {"app": "cache"}},
+                         "topologyKey": "topology.kubernetes.io/zone"},
+                        // No selector: matches no pod. matchLabelKeys is ignored.
+                        {"topologyKey": "kubernetes.io/hostname", "matchLabelKeys": ["pod-template-hash"]}],
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {"weight": 30, "podAffinityTerm": {
+                            "labelSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["db"]}]},
+                            "namespaces": ["data", "cache"],
+                            "topologyKey": "kubernetes.io/hostname"}}]},
+                "podAntiAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": [
+                        {"labelSelector": {"matchLabels": {"app": "web"}},
+                         "namespaceSelector": {},
+                         "mismatchLabelKeys": ["tenant"],
+                         "topologyKey": "kubernetes.io/hostname"}],
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {"weight": 100, "podAffinityTerm": {
+                            "labelSelector": {},
+                            "namespaceSelector": {"matchLabels": {"team": "web"}},
+                            "topologyKey": "topology.kubernetes.io/zone"}}]}}}})))
+        .unwrap();
+        assert_eq!(
+            spec.pod_affinity,
+            vec![
+                PodAffinityTerm {
+                    label_selector: Some(app_selector("cache")),
+                    namespaces: vec![],
+                    namespace_selector: None,
+                    topology_key: "topology.kubernetes.io/zone".into(),
+                },
+                PodAffinityTerm {
+                    label_selector: None,
+                    namespaces: vec![],
+                    namespace_selector: None,
+                    topology_key: "kubernetes.io/hostname".into(),
+                },
+            ]
+        );
+        assert_eq!(
+            spec.preferred_pod_affinity,
+            vec![WeightedPodAffinityTerm {
+                weight: 30,
+                pod_affinity_term: PodAffinityTerm {
+                    label_selector: Some(LabelSelector {
+                        match_labels: BTreeMap::new(),
+                        match_expressions: vec![SelectorRequirement {
+                            key: "tier".into(),
+                            operator: SelectorOperator::In,
+                            values: strings(&["db"]),
+                        }],
+                    }),
+                    namespaces: strings(&["data", "cache"]),
+                    namespace_selector: None,
+                    topology_key: "kubernetes.io/hostname".into(),
+                },
+            }]
+        );
+        assert_eq!(
+            spec.pod_anti_affinity,
+            vec![PodAffinityTerm {
+                label_selector: Some(app_selector("web")),
+                namespaces: vec![],
+                // `{}`: every namespace.
+                namespace_selector: Some(LabelSelector::default()),
+                topology_key: "kubernetes.io/hostname".into(),
+            }]
+        );
+        assert_eq!(
+            spec.preferred_pod_anti_affinity,
+            vec![WeightedPodAffinityTerm {
+                weight: 100,
+                pod_affinity_term: PodAffinityTerm {
+                    label_selector: Some(LabelSelector::default()),
+                    namespaces: vec![],
+                    namespace_selector: Some(LabelSelector {
+                        match_labels: [("team".to_owned(), "web".to_owned())].into(),
+                        match_expressions: vec![],
+                    }),
+                    topology_key: "topology.kubernetes.io/zone".into(),
+                },
+            }]
+        );
+        let plain = pod_spec(&pod(json!({"metadata": {"name": "p"},
+            "spec": {"containers": [], "affinity": {"podAffinity": {}, "podAntiAffinity": {}}}})))
+        .unwrap();
+        assert!(plain.pod_affinity.is_empty() && plain.pod_anti_affinity.is_empty());
+        assert!(plain.preferred_pod_affinity.is_empty());
+        assert!(plain.preferred_pod_anti_affinity.is_empty());
+    }
+
+    #[test]
+    fn pod_inter_pod_affinity_errors() {
+        let affinity = |kind: &str, rule: &str, terms: Value| json!({"containers": [], "affinity": {kind: {rule: terms}}});
+        let required = "requiredDuringSchedulingIgnoredDuringExecution";
+        let preferred = "preferredDuringSchedulingIgnoredDuringExecution";
+        let ok = json!({"topologyKey": "kubernetes.io/hostname"});
+        assert_eq!(
+            pod_error(affinity(
+                "podAntiAffinity",
+                required,
+                json!([ok, {"topologyKey": ""}])
+            ))
+            .to_string(),
+            "pod d/p: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[1].topologyKey: missing or empty"
+        );
+        assert_eq!(
+            pod_error_field(affinity("podAffinity", required, json!([{}]))),
+            "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"
+        );
+        assert_eq!(
+            pod_error(affinity("podAffinity", required, json!([
+                {"labelSelector": {"matchExpressions": [{"key": "a", "operator": "Gt", "values": ["1"]}]},
+                 "topologyKey": "k"}])))
+            .to_string(),
+            "pod d/p: spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].operator: unknown operator \"Gt\" (expected In, NotIn, Exists or DoesNotExist)"
+        );
+        assert_eq!(
+            pod_error_field(affinity(
+                "podAntiAffinity",
+                required,
+                json!([
+                {"namespaceSelector": {"matchExpressions": [
+                    {"key": "a", "operator": "Exists"}, {"key": "b", "operator": "exists"}]},
+                 "topologyKey": "k"}])
+            )),
+            "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector.matchExpressions[1].operator"
+        );
+        for w in [0, 101, -1] {
+            assert_eq!(
+                pod_error(affinity(
+                    "podAffinity",
+                    preferred,
+                    json!([
+                    {"weight": w, "podAffinityTerm": ok}])
+                ))
+                .to_string(),
+                format!(
+                    "pod d/p: spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: weight {w} is outside 1-100"
+                )
+            );
+        }
+        assert_eq!(
+            pod_error_field(affinity(
+                "podAntiAffinity",
+                preferred,
+                json!([
+                {"weight": 1, "podAffinityTerm": ok},
+                {"weight": 1, "podAffinityTerm": {"topologyKey": ""}}])
+            )),
+            "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.topologyKey"
+        );
+        assert_eq!(
+            pod_error_field(affinity(
+                "podAntiAffinity",
+                preferred,
+                json!([
+                {"weight": 1, "podAffinityTerm": {"topologyKey": "k",
+                    "labelSelector": {"matchExpressions": [{"key": "a", "operator": "Lt"}]}}}])
+            )),
+            "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions[0].operator"
+        );
+    }
+
+    #[test]
+    fn pod_topology_spread_constraints() {
+        let spec = pod_spec(&pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [],
+            "topologySpreadConstraints": [
+                {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                 "whenUnsatisfiable": "DoNotSchedule",
+                 "labelSelector": {"matchLabels": {"app": "web"}},
+                 "minDomains": 3, "matchLabelKeys": ["pod-template-hash"],
+                 "nodeAffinityPolicy": "Ignore", "nodeTaintsPolicy": "Honor"},
+                {"maxSkew": 2, "topologyKey": "kubernetes.io/hostname",
+                 "whenUnsatisfiable": "ScheduleAnyway"},
+                {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+                 "nodeAffinityPolicy": "Honor", "nodeTaintsPolicy": "Ignore"}]}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            spec.topology_spread_constraints,
+            vec![
+                TopologySpreadConstraint {
+                    max_skew: 1,
+                    topology_key: "topology.kubernetes.io/zone".into(),
+                    when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+                    label_selector: Some(app_selector("web")),
+                    min_domains: Some(3),
+                    match_label_keys: strings(&["pod-template-hash"]),
+                    node_affinity_policy: NodeInclusionPolicy::Ignore,
+                    node_taints_policy: NodeInclusionPolicy::Honor,
+                },
+                // Absent selector and policies: none, Honor, Ignore.
+                TopologySpreadConstraint {
+                    max_skew: 2,
+                    topology_key: "kubernetes.io/hostname".into(),
+                    when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+                    label_selector: None,
+                    min_domains: None,
+                    match_label_keys: vec![],
+                    node_affinity_policy: NodeInclusionPolicy::Honor,
+                    node_taints_policy: NodeInclusionPolicy::Ignore,
+                },
+                // whenUnsatisfiable absent: DoNotSchedule.
+                TopologySpreadConstraint {
+                    max_skew: 1,
+                    topology_key: "kubernetes.io/hostname".into(),
+                    when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+                    label_selector: None,
+                    min_domains: None,
+                    match_label_keys: vec![],
+                    node_affinity_policy: NodeInclusionPolicy::Honor,
+                    node_taints_policy: NodeInclusionPolicy::Ignore,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn pod_topology_spread_errors() {
+        let with = |c: Value| {
+            let mut constraint =
+                json!({"maxSkew": 1, "topologyKey": "k", "whenUnsatisfiable": "DoNotSchedule"});
+            if let (Some(obj), Some(add)) = (constraint.as_object_mut(), c.as_object()) {
+                obj.extend(add.clone());
+            }
+            json!({"containers": [], "topologySpreadConstraints": [
+                {"maxSkew": 1, "topologyKey": "k", "whenUnsatisfiable": "ScheduleAnyway"}, constraint]})
+        };
+        let base = "spec.topologySpreadConstraints[1]";
+        for (change, field, message) in [
+            (json!({"maxSkew": 0}), "maxSkew", "0 is not at least 1"),
+            (json!({"maxSkew": -2}), "maxSkew", "-2 is not at least 1"),
+            (
+                json!({"minDomains": 0}),
+                "minDomains",
+                "0 is not at least 1",
+            ),
+            (
+                json!({"minDomains": -1}),
+                "minDomains",
+                "-1 is not at least 1",
+            ),
+            (
+                json!({"topologyKey": ""}),
+                "topologyKey",
+                "missing or empty",
+            ),
+            (
+                json!({"whenUnsatisfiable": "Sometimes"}),
+                "whenUnsatisfiable",
+                "unknown value \"Sometimes\" (expected DoNotSchedule or ScheduleAnyway)",
+            ),
+            (
+                json!({"nodeAffinityPolicy": "honor"}),
+                "nodeAffinityPolicy",
+                "unknown policy \"honor\" (expected Honor or Ignore)",
+            ),
+            (
+                json!({"nodeTaintsPolicy": "Respect"}),
+                "nodeTaintsPolicy",
+                "unknown policy \"Respect\" (expected Honor or Ignore)",
+            ),
+            (
+                json!({"labelSelector": {"matchExpressions": [{"key": "a", "operator": "Gt"}]}}),
+                "labelSelector.matchExpressions[0].operator",
+                "unknown operator \"Gt\" (expected In, NotIn, Exists or DoesNotExist)",
+            ),
+        ] {
+            assert_eq!(
+                pod_error(with(change)),
+                KubeError::Field {
+                    object: "pod d/p".into(),
+                    field: format!("{base}.{field}"),
+                    message: message.into(),
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn persistent_volume_terms_and_zone_labels() {
+        use NodeSelectorOperator::{Exists, In};
+        let terms = |labels: Value, node_affinity: Value| {
+            persistent_volume_node_affinity(&pv(json!({
+                "metadata": {"name": "pv-1", "labels": labels},
+                "spec": {"nodeAffinity": node_affinity}})))
+            .unwrap()
+        };
+        let zone = |values: &[&str]| node_req(ZONE_LABEL, In, values);
+        let region = |values: &[&str]| node_req(REGION_LABEL, In, values);
+        let only = |reqs: Vec<NodeSelectorRequirement>| NodeSelectorTerm {
+            match_expressions: reqs,
+            match_fields: vec![],
+        };
+        // No labels, no affinity: usable anywhere.
+        assert!(terms(json!({}), json!(null)).is_empty());
+        assert!(
+            terms(
+                json!({"app": "x"}),
+                json!({"required": {"nodeSelectorTerms": []}})
+            )
+            .is_empty()
+        );
+        // Labels only: one term with the zone and the region.
+        assert_eq!(
+            terms(
+                json!({"topology.kubernetes.io/zone": "eu-west-1a", "topology.kubernetes.io/region": "eu-west-1"}),
+                json!(null)
+            ),
+            vec![only(vec![zone(&["eu-west-1a"]), region(&["eu-west-1"])])]
+        );
+        // A replicated volume: `__` separates its zones (sorted, trimmed, deduplicated).
+        assert_eq!(
+            terms(
+                json!({"topology.kubernetes.io/zone": "b__a__ c__a"}),
+                json!(null)
+            ),
+            vec![only(vec![zone(&["a", "b", "c"])])]
+        );
+        // The deprecated labels become requirements on the GA keys; identical ones once.
+        assert_eq!(
+            terms(
+                json!({"failure-domain.beta.kubernetes.io/zone": "a",
+                       "failure-domain.beta.kubernetes.io/region": "r",
+                       "topology.kubernetes.io/zone": "a"}),
+                json!(null)
+            ),
+            vec![only(vec![zone(&["a"]), region(&["r"])])]
+        );
+        assert_eq!(
+            terms(
+                json!({"failure-domain.beta.kubernetes.io/zone": "a__b",
+                       "topology.kubernetes.io/zone": "a"}),
+                json!(null)
+            ),
+            vec![only(vec![zone(&["a"]), zone(&["a", "b"])])]
+        );
+        // A value with an empty part is ignored, as kube-scheduler ignores it.
+        assert!(
+            terms(
+                json!({"topology.kubernetes.io/zone": "a____b"}),
+                json!(null)
+            )
+            .is_empty()
+        );
+        assert!(terms(json!({"topology.kubernetes.io/zone": ""}), json!(null)).is_empty());
+        assert!(terms(json!({"topology.kubernetes.io/zone": "a__"}), json!(null)).is_empty());
+        // Terms are kept (ORed) and the zone is ANDed into each, once; an empty term stays
+        // empty (it matches no node).
+        let hostname = node_req("kubernetes.io/hostname", In, &["n1"]);
+        let field = node_req("metadata.name", In, &["n2"]);
+        assert_eq!(
+            terms(
+                json!({"topology.kubernetes.io/zone": "a"}),
+                json!({"required": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]},
+                    {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a"]}]},
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n2"]}]},
+                    {}]}})
+            ),
+            vec![
+                only(vec![hostname.clone(), zone(&["a"])]),
+                only(vec![zone(&["a"])]),
+                NodeSelectorTerm {
+                    match_expressions: vec![zone(&["a"])],
+                    match_fields: vec![field],
+                },
+                NodeSelectorTerm::default(),
+            ]
+        );
+        // Without topology labels the terms are as written (a local volume).
+        assert_eq!(
+            terms(
+                json!({}),
+                json!({"required": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]},
+                                          {"key": "ssd", "operator": "Exists"}]}]}})
+            ),
+            vec![only(vec![hostname, node_req("ssd", Exists, &[])])]
+        );
+    }
+
+    #[test]
+    fn persistent_volume_errors() {
+        let err = persistent_volume_node_affinity(&pv(json!({"metadata": {"name": "pv-1"},
+            "spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "a", "operator": "Exists"}]},
+                {"matchFields": [{"key": "metadata.name", "operator": "Is", "values": ["n"]}]}]}}}})))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "persistentvolume pv-1: spec.nodeAffinity.required.nodeSelectorTerms[1].matchFields[0].operator: unknown operator \"Is\" (expected In, NotIn, Exists, DoesNotExist, Gt or Lt)"
+        );
+        let err = persistent_volume_node_affinity(&pv(json!({"metadata": {}}))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "persistentvolume: metadata.name: missing or empty"
+        );
+    }
+
+    fn claim(namespace: &str, name: &str, volume: Option<&str>) -> Value {
+        let mut spec = json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}});
+        if let (Some(obj), Some(v)) = (spec.as_object_mut(), volume) {
+            obj.insert("volumeName".into(), json!(v));
+        }
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+               "metadata": {"namespace": namespace, "name": name}, "spec": spec,
+               "status": {"phase": if volume.is_some() { "Bound" } else { "Pending" }}})
+    }
+
+    fn zonal_volume(name: &str, zone: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "PersistentVolume",
+               "metadata": {"name": name, "labels": {"topology.kubernetes.io/zone": zone}},
+               "spec": {"capacity": {"storage": "1Gi"}, "csi": {"driver": "d", "volumeHandle": name}}})
+    }
+
+    fn claim_pod(namespace: &str, name: &str, claims: &[&str]) -> Value {
+        let volumes: Vec<Value> = claims
+            .iter()
+            .map(|c| json!({"name": c, "persistentVolumeClaim": {"claimName": c}}))
+            .collect();
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": namespace, "name": name},
+               "spec": {"nodeName": "n1", "containers": [{"name": "c"}], "volumes": volumes},
+               "status": {"phase": "Running"}})
+    }
+
+    /// The node affinity of every PVC volume of every pod, by `pod/volume`.
+    fn claim_affinities(spec: &SnapshotSpec) -> BTreeMap<String, Vec<NodeSelectorTerm>> {
+        let mut out = BTreeMap::new();
+        for p in &spec.pods {
+            for v in &p.volumes {
+                if let VolumeSource::PersistentVolumeClaim { node_affinity, .. } = &v.source {
+                    out.insert(format!("{}/{}", p.key(), v.name), node_affinity.clone());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn list_resolves_claims_to_volumes_in_any_order() {
+        let items = vec![
+            ready_node("n1"),
+            claim_pod("db", "pg-0", &["data-pg-0", "unbound", "lost", "missing"]),
+            claim_pod("other", "pg-0", &["data-pg-0"]),
+            claim("db", "data-pg-0", Some("pv-a")),
+            claim("db", "unbound", None),
+            claim("db", "lost", Some("pv-gone")),
+            zonal_volume("pv-a", "zone-a"),
+            zonal_volume("pv-b", "zone-b"),
+            // Same name in another namespace, bound to another volume.
+            claim("other", "data-pg-0", Some("pv-b")),
+        ];
+        let zone = |z: &str| {
+            vec![NodeSelectorTerm {
+                match_expressions: vec![node_req(ZONE_LABEL, NodeSelectorOperator::In, &[z])],
+                match_fields: vec![],
+            }]
+        };
+        let expected: BTreeMap<String, Vec<NodeSelectorTerm>> = [
+            ("db/pg-0/data-pg-0", zone("zone-a")),
+            ("db/pg-0/unbound", vec![]),
+            ("db/pg-0/lost", vec![]),
+            ("db/pg-0/missing", vec![]),
+            ("other/pg-0/data-pg-0", zone("zone-b")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        // Every rotation of the items gives the same result (volumes after pods, before, …).
+        for shift in 0..items.len() {
+            let mut rotated = items.clone();
+            rotated.rotate_left(shift);
+            let spec =
+                snapshot_from_kubectl_list(&json!({"kind": "List", "items": rotated})).unwrap();
+            assert_eq!(claim_affinities(&spec), expected, "rotation {shift}");
+        }
+    }
+
+    #[test]
+    fn list_reads_namespace_labels() {
+        let spec = snapshot_from_kubectl_list(&json!({"kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": "shop", "labels": {"kubernetes.io/metadata.name": "shop", "team": "web"}},
+             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}},
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bare"}}]}))
+        .unwrap();
+        assert_eq!(spec.namespaces.len(), 2);
+        assert_eq!(spec.namespaces["shop"]["team"], "web");
+        assert_eq!(spec.namespaces["shop"].len(), 2);
+        assert!(spec.namespaces["bare"].is_empty());
+        // A typed NamespaceList without kinds on its items.
+        let spec = snapshot_from_kubectl_list(&json!({"apiVersion": "v1", "kind": "NamespaceList",
+            "items": [{"metadata": {"name": "a", "labels": {"x": "y"}}}]}))
+        .unwrap();
+        assert_eq!(spec.namespaces["a"]["x"], "y");
+    }
+
+    #[test]
+    fn list_errors_of_namespaces_claims_and_volumes() {
+        let err = |items: Value| {
+            snapshot_from_kubectl_list(&json!({"kind": "List", "items": items}))
+                .unwrap_err()
+                .to_string()
+        };
+        let ns = |name: &str| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        assert_eq!(
+            err(json!([ns("a"), ns("b"), ns("a")])),
+            "items[2] (Namespace a): appears more than once in the list"
+        );
+        assert_eq!(
+            err(json!([claim("d", "c", Some("v")), claim("d", "c", None)])),
+            "items[1] (PersistentVolumeClaim d/c): appears more than once in the list"
+        );
+        assert_eq!(
+            err(json!([zonal_volume("v", "a"), zonal_volume("v", "b")])),
+            "items[1] (PersistentVolume v): appears more than once in the list"
+        );
+        assert_eq!(
+            err(json!([{"apiVersion": "v1", "kind": "Namespace", "metadata": {}}])),
+            "namespace: metadata.name: missing or empty"
+        );
+        assert_eq!(
+            err(
+                json!([{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"namespace": "d"}}])
+            ),
+            "persistentvolumeclaim in namespace d: metadata.name: missing or empty"
+        );
+        assert_eq!(
+            err(
+                json!([{"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "v"},
+                "spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "a", "operator": "Near"}]}]}}}}])
+            ),
+            "persistentvolume v: spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].operator: unknown operator \"Near\" (expected In, NotIn, Exists, DoesNotExist, Gt or Lt)"
+        );
+        let e = err(json!([{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"namespace": "d", "name": "c"}, "spec": {"volumeName": 7}}]));
+        assert!(
+            e.starts_with("items[0] (PersistentVolumeClaim d/c): spec.volumeName: invalid type"),
+            "{e}"
         );
     }
 

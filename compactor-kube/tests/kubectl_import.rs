@@ -75,11 +75,27 @@
 //! Result: drain worker-a3 and worker-b2 (2 evictions each, 2 DaemonSet pods each), keep 5.
 //! Waves: one node per wave (conservative) → wave 1 = worker-a3, wave 2 = worker-b2; each
 //! spends web-pdb's single disruption once.
+//!
+//! # Scheduling constraints and volume zones
+//!
+//! A second, small dump (`compactor-kube/tests/data/kubectl-scheduling.json`, the shape of
+//! `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json`): nodes worker-a1, worker-a2
+//! (eu-west-1a) and worker-b1 (eu-west-1b); StatefulSet pod `data/postgres-0` whose claim is
+//! bound to an EBS volume labelled eu-west-1a (its PersistentVolume comes after the pod in
+//! the list); `data/scratch-0` with an unbound claim; a `shop/web` pod with required
+//! anti-affinity, a preferred affinity by namespace labels and a zone spread constraint; the
+//! Namespaces `data` and `shop` with labels.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use compactor_core::Snapshot;
+use compactor_core::constraints::volumes_allow;
 use compactor_core::cost::PriceSource;
-use compactor_core::model::{OwnerRef, PodPhase, SnapshotSpec, VolumeSource};
+use compactor_core::model::{
+    LabelSelector, NodeInclusionPolicy, NodeSelectorOperator, NodeSelectorRequirement,
+    NodeSelectorTerm, OwnerRef, PodAffinityTerm, PodPhase, SelectorOperator, SelectorRequirement,
+    SnapshotSpec, TopologySpreadConstraint, VolumeSource, WeightedPodAffinityTerm,
+    WhenUnsatisfiable,
+};
 use compactor_core::plan::{PlanOptions, ReasonCode, plan};
 use compactor_core::resources::Dimensions;
 use compactor_core::risk::RiskLevel;
@@ -410,4 +426,155 @@ fn the_plan_is_deterministic() {
         serde_json::to_string(&a).unwrap(),
         serde_json::to_string(&b).unwrap()
     );
+}
+
+const SCHEDULING_DUMP: &str = include_str!("data/kubectl-scheduling.json");
+
+fn labels(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn scheduling_constraints_and_volume_zones_are_imported() {
+    let spec = compactor_kube::read_snapshot(SCHEDULING_DUMP).unwrap();
+    assert_eq!(spec.nodes.len(), 3);
+    assert_eq!(spec.pods.len(), 3);
+    assert_eq!(spec.pdbs.len(), 1);
+
+    // Namespaces: their labels, as listed.
+    assert_eq!(
+        spec.namespaces,
+        [
+            (
+                "data".to_owned(),
+                labels(&[("kubernetes.io/metadata.name", "data"), ("team", "data")])
+            ),
+            (
+                "shop".to_owned(),
+                labels(&[("kubernetes.io/metadata.name", "shop"), ("team", "web")])
+            ),
+        ]
+        .into()
+    );
+
+    // postgres-0: the claim's volume is usable in eu-west-1a only: the CSI term of the PV
+    // with its zone and region labels ANDed in.
+    let postgres = pod(&spec, "postgres-0");
+    assert_eq!(postgres.owner, owner("StatefulSet", "postgres"));
+    let req = |key: &str, value: &str| NodeSelectorRequirement {
+        key: key.into(),
+        operator: NodeSelectorOperator::In,
+        values: vec![value.into()],
+    };
+    assert_eq!(
+        postgres.volumes[0].source,
+        VolumeSource::PersistentVolumeClaim {
+            claim_name: "data-postgres-0".into(),
+            node_affinity: vec![NodeSelectorTerm {
+                match_expressions: vec![
+                    req("topology.ebs.csi.aws.com/zone", "eu-west-1a"),
+                    req("topology.kubernetes.io/zone", "eu-west-1a"),
+                    req("topology.kubernetes.io/region", "eu-west-1"),
+                ],
+                match_fields: vec![],
+            }],
+        }
+    );
+    assert_eq!(postgres.volumes[1].source, VolumeSource::Other);
+    let node = |name: &str| spec.nodes.iter().find(|n| n.name == name).unwrap();
+    assert!(volumes_allow(postgres, node("worker-a2")).is_ok());
+    assert!(volumes_allow(postgres, node("worker-b1")).is_err());
+
+    // scratch-0: its claim is not bound yet, so no constraint.
+    assert_eq!(
+        pod(&spec, "scratch-0").volumes[0].source,
+        VolumeSource::PersistentVolumeClaim {
+            claim_name: "work-scratch-0".into(),
+            node_affinity: vec![],
+        }
+    );
+    assert!(volumes_allow(pod(&spec, "scratch-0"), node("worker-a1")).is_ok());
+
+    // web: required anti-affinity per host (matchLabelKeys already merged by the API
+    // server), preferred affinity to postgres by namespace labels, a zone spread.
+    let web = pod(&spec, "web-7d4b9c8f6d-x2x4p");
+    let app_in = |values: &[&str]| SelectorRequirement {
+        key: "app".into(),
+        operator: SelectorOperator::In,
+        values: values.iter().map(|v| (*v).to_owned()).collect(),
+    };
+    assert_eq!(
+        web.pod_anti_affinity,
+        vec![PodAffinityTerm {
+            label_selector: Some(LabelSelector {
+                match_labels: Default::default(),
+                match_expressions: vec![
+                    app_in(&["web"]),
+                    SelectorRequirement {
+                        key: "pod-template-hash".into(),
+                        operator: SelectorOperator::In,
+                        values: vec!["7d4b9c8f6d".into()],
+                    },
+                ],
+            }),
+            namespaces: vec![],
+            namespace_selector: None,
+            topology_key: "kubernetes.io/hostname".into(),
+        }]
+    );
+    assert!(web.pod_affinity.is_empty() && web.preferred_pod_anti_affinity.is_empty());
+    assert_eq!(
+        web.preferred_pod_affinity,
+        vec![WeightedPodAffinityTerm {
+            weight: 50,
+            pod_affinity_term: PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: labels(&[("app", "postgres")]),
+                    match_expressions: vec![],
+                }),
+                namespaces: vec![],
+                namespace_selector: Some(LabelSelector {
+                    match_labels: labels(&[("team", "data")]),
+                    match_expressions: vec![],
+                }),
+                topology_key: "topology.kubernetes.io/zone".into(),
+            },
+        }]
+    );
+    assert_eq!(
+        web.topology_spread_constraints,
+        vec![TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: "topology.kubernetes.io/zone".into(),
+            when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+            label_selector: Some(LabelSelector {
+                match_labels: labels(&[("app", "web")]),
+                match_expressions: vec![],
+            }),
+            min_domains: Some(2),
+            match_label_keys: vec!["pod-template-hash".into()],
+            node_affinity_policy: NodeInclusionPolicy::Honor,
+            node_taints_policy: NodeInclusionPolicy::Honor,
+        }]
+    );
+    assert!(web.preferred_node_affinity.is_empty() && web.required_node_affinity.is_empty());
+
+    // The core accepts the import.
+    let snap = Snapshot::new(spec).unwrap();
+    assert_eq!(snap.namespace_labels("data").unwrap()["team"], "data");
+}
+
+#[test]
+fn volume_zones_do_not_depend_on_the_order_of_the_items() {
+    let mut list: serde_json::Value = serde_json::from_str(SCHEDULING_DUMP).unwrap();
+    let expected = compactor_kube::snapshot_from_kubectl_list(&list).unwrap();
+    // Namespaces, volumes and claims first, pods last.
+    list["items"].as_array_mut().unwrap().reverse();
+    let mut reversed = compactor_kube::snapshot_from_kubectl_list(&list).unwrap();
+    reversed.nodes.reverse();
+    reversed.pods.reverse();
+    assert_eq!(reversed, expected);
 }

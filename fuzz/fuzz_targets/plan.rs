@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
             nodes: 1 + usize::from(data[3] % 24),
             pods_per_node: 1 + usize::from(data[3] / 24 % 12),
             blocking_percent: u64::from(data[2] % 40),
+            constraints: data[2] >= 128,
         };
         check(generate(seed, shape), &options);
     } else if let Ok(spec) = serde_json::from_slice::<SnapshotSpec>(&data[3..]) {
