@@ -66,5 +66,19 @@ fn main() -> anyhow::Result<()> {
         p.waves.len(),
         p.lower_bound.nodes
     );
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    for k in &p.kept {
+        *reasons
+            .entry(format!("{:?}", k.reason.code))
+            .or_default() += 1;
+    }
+    println!("kept nodes by reason: {reasons:?}");
+    if let Some(k) = p
+        .kept
+        .iter()
+        .find(|k| k.reason.code == compactor_core::plan::ReasonCode::NoFit)
+    {
+        println!("e.g. {}: {}", k.node, k.reason.message);
+    }
     Ok(())
 }

@@ -144,15 +144,18 @@ pub fn toleration_matches(toleration: &Toleration, taint: &Taint) -> bool {
 /// # Errors
 /// [`Violation::Taint`] naming the taint.
 pub fn tolerates(pod: &PodSpec, taints: &[Taint]) -> Result<(), Violation> {
-    for taint in taints {
-        if taint.effect == TaintEffect::PreferNoSchedule {
-            continue;
-        }
-        if !pod.tolerations.iter().any(|t| toleration_matches(t, taint)) {
-            return Err(Violation::Taint(taint.to_string()));
-        }
+    match first_untolerated(pod, taints) {
+        Some(taint) => Err(Violation::Taint(taint.to_string())),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first NoSchedule / NoExecute taint of `taints` that `pod` does not tolerate.
+fn first_untolerated<'t>(pod: &PodSpec, taints: &'t [Taint]) -> Option<&'t Taint> {
+    taints.iter().find(|taint| {
+        taint.effect != TaintEffect::PreferNoSchedule
+            && !pod.tolerations.iter().any(|t| toleration_matches(t, taint))
+    })
 }
 
 /// nodeSelector: every entry must be a node label with that value.
@@ -320,6 +323,21 @@ pub fn node_allows(pod: &PodSpec, node: &NodeSpec) -> Result<(), Violation> {
     matches_node_selector(&pod.node_selector, &node.labels)?;
     matches_node_affinity(&pod.required_node_affinity, node)?;
     volumes_allow(pod, node)
+}
+
+/// [`node_allows`] as a yes/no answer, without building the violation's words (for the hot
+/// paths that only need to know).
+///
+/// # Complexity
+/// As [`node_allows`], without allocation.
+pub fn node_admits(pod: &PodSpec, node: &NodeSpec) -> bool {
+    first_untolerated(pod, &node.taints).is_none()
+        && pod
+            .node_selector
+            .iter()
+            .all(|(k, v)| node.labels.get(k) == Some(v))
+        && matches_node_affinity(&pod.required_node_affinity, node).is_ok()
+        && volumes_allow(pod, node).is_ok()
 }
 
 /// Whether pod `pod` has static constraints beyond the empty defaults (see [`node_allows`]).

@@ -122,7 +122,7 @@ impl std::fmt::Display for Taint {
 }
 
 /// Operator of a toleration.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TolerationOperator {
     /// Key and value must equal the taint's.
     #[default]
@@ -132,7 +132,7 @@ pub enum TolerationOperator {
 }
 
 /// A pod toleration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Toleration {
     /// Taint key; absent (or empty) with `Exists` tolerates every taint.
@@ -162,7 +162,7 @@ impl Toleration {
 }
 
 /// Operator of a node selector requirement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NodeSelectorOperator {
     /// The label's value is one of `values`.
     In,
@@ -179,7 +179,7 @@ pub enum NodeSelectorOperator {
 }
 
 /// One node selector requirement (`matchExpressions` or `matchFields` entry).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeSelectorRequirement {
     /// Label key (for `matchFields`, only `metadata.name`).
@@ -193,7 +193,7 @@ pub struct NodeSelectorRequirement {
 
 /// A node selector term: every requirement must hold (ANDed). A term without requirements
 /// matches no node, as in Kubernetes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeSelectorTerm {
     /// Requirements on node labels.

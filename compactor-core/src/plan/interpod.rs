@@ -40,12 +40,16 @@ use std::collections::{BTreeMap, HashMap};
 use crate::constraints::tolerates;
 use crate::constraints::{Violation, matches_node_affinity, matches_node_selector, selector_text};
 use crate::model::{
-    LabelSelector, NodeInclusionPolicy, PodAffinityTerm, PodSpec, SelectorOperator,
+    LabelSelector, NodeInclusionPolicy, NodeSelectorTerm, PodAffinityTerm, PodSpec,
+    SelectorOperator, Toleration,
     TopologySpreadConstraint, WhenUnsatisfiable,
 };
 use crate::snapshot::Snapshot;
 
 const NONE: u32 = u32::MAX;
+
+/// Keys with at most this many domains are judged per domain by [`State::impossible`].
+pub(crate) const FEW_DOMAINS: usize = 64;
 
 /// Namespaces a clause covers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -175,16 +179,32 @@ pub(crate) struct Index {
     classes: Vec<(Vec<bool>, BTreeMap<usize, u32>)>,
 }
 
+/// What makes two spread constraints count the same nodes.
+type ClassKey<'a> = (
+    Vec<usize>,
+    Option<(&'a BTreeMap<String, String>, &'a [NodeSelectorTerm])>,
+    Option<&'a [Toleration]>,
+);
+
 /// Builds counters, deduplicating by definition.
 struct Builder<'a> {
     snap: &'a Snapshot,
     ix: Index,
     key_ids: BTreeMap<String, usize>,
-    clause_members: BTreeMap<Clause, Vec<u32>>,
-    counter_ids: BTreeMap<(Vec<Clause>, usize, Option<usize>, u8), u32>,
-    class_ids: BTreeMap<(Vec<usize>, String, String), usize>,
-    by_namespace: BTreeMap<&'a str, Vec<u32>>,
-    by_label: BTreeMap<(&'a str, &'a str), Vec<u32>>,
+    /// Interned clauses and their members.
+    clause_ids: BTreeMap<Clause, u32>,
+    clause_members: Vec<Vec<u32>>,
+    /// Clause of a term carried by a pod of a namespace (lookups only, never iterated).
+    term_clauses: HashMap<(&'a PodAffinityTerm, &'a str), u32>,
+    counter_ids: BTreeMap<(Vec<u32>, usize, Option<usize>, u8), u32>,
+    /// Eligibility classes by (keys, node affinity when honoured, tolerations when
+    /// honoured). Lookups only, never iterated.
+    #[allow(clippy::type_complexity)]
+    class_ids: HashMap<ClassKey<'a>, usize>,
+    /// Pods per namespace and per `key=value` label (only the label keys some term's
+    /// `matchLabels` uses). Lookups only, never iterated.
+    by_namespace: HashMap<&'a str, Vec<u32>>,
+    by_label: HashMap<(&'a str, &'a str), Vec<u32>>,
 }
 
 impl<'a> Builder<'a> {
@@ -214,11 +234,30 @@ impl<'a> Builder<'a> {
         k
     }
 
-    /// Non-terminal pods matching `clause`.
-    fn members(&mut self, clause: &Clause) -> Vec<u32> {
-        if let Some(m) = self.clause_members.get(clause) {
-            return m.clone();
+    /// The id of the clause of `term` carried by a pod in namespace `ns`.
+    fn term_clause(&mut self, term: &'a PodAffinityTerm, ns: &'a str) -> u32 {
+        if let Some(id) = self.term_clauses.get(&(term, ns)) {
+            return *id;
         }
+        let id = self.clause(Clause::of_term(term, ns));
+        self.term_clauses.insert((term, ns), id);
+        id
+    }
+
+    /// Interns `clause`, finding its members on first sight.
+    fn clause(&mut self, clause: Clause) -> u32 {
+        if let Some(id) = self.clause_ids.get(&clause) {
+            return *id;
+        }
+        let members = self.members(&clause);
+        let id = self.clause_members.len() as u32;
+        self.clause_members.push(members);
+        self.clause_ids.insert(clause, id);
+        id
+    }
+
+    /// Non-terminal pods matching `clause`.
+    fn members(&self, clause: &Clause) -> Vec<u32> {
         let snap = self.snap;
         let all: Vec<u32>;
         // Candidates: a matchLabels posting list, else the listed namespaces, else all pods.
@@ -261,7 +300,6 @@ impl<'a> Builder<'a> {
             })
             .collect();
         members.sort_unstable();
-        self.clause_members.insert(clause.clone(), members.clone());
         members
     }
 
@@ -270,7 +308,7 @@ impl<'a> Builder<'a> {
     /// the pods it selects).
     fn counter(
         &mut self,
-        clauses: Vec<Clause>,
+        clauses: Vec<u32>,
         key: usize,
         spread: Option<usize>,
         kind: u8,
@@ -284,10 +322,10 @@ impl<'a> Builder<'a> {
             Some(o) => o,
             None => {
                 let mut members: Option<Vec<u32>> = None;
-                for clause in &id_key.0 {
-                    let m = self.members(clause);
+                for &clause in &id_key.0 {
+                    let m = &self.clause_members[clause as usize];
                     members = Some(match members {
-                        None => m,
+                        None => m.clone(),
                         Some(prev) => prev
                             .into_iter()
                             .filter(|q| m.binary_search(q).is_ok())
@@ -311,17 +349,11 @@ impl<'a> Builder<'a> {
     }
 
     /// The eligibility class of `pod`'s spread constraint `c`.
-    fn class(&mut self, pod: &PodSpec, c: &TopologySpreadConstraint, keys: &[usize]) -> usize {
-        let affinity = if c.node_affinity_policy == NodeInclusionPolicy::Honor {
-            format!("{:?}{:?}", pod.node_selector, pod.required_node_affinity)
-        } else {
-            String::new()
-        };
-        let taints = if c.node_taints_policy == NodeInclusionPolicy::Honor {
-            format!("{:?}", pod.tolerations)
-        } else {
-            String::new()
-        };
+    fn class(&mut self, pod: &'a PodSpec, c: &TopologySpreadConstraint, keys: &[usize]) -> usize {
+        let affinity = (c.node_affinity_policy == NodeInclusionPolicy::Honor)
+            .then_some((&pod.node_selector, pod.required_node_affinity.as_slice()));
+        let taints =
+            (c.node_taints_policy == NodeInclusionPolicy::Honor).then_some(pod.tolerations.as_slice());
         let id_key = (keys.to_vec(), affinity, taints);
         if let Some(c) = self.class_ids.get(&id_key) {
             return *c;
@@ -394,53 +426,76 @@ impl Index {
         if !pods.iter().any(|p| any_rules(&p.spec)) {
             return ix;
         }
-        let mut by_namespace: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-        let mut by_label: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+        // Label keys worth indexing: those some term or spread constraint matches on.
+        let mut keys: std::collections::BTreeSet<&str> = Default::default();
+        for pod in pods {
+            let s = &pod.spec;
+            let selectors = s
+                .pod_affinity
+                .iter()
+                .chain(&s.pod_anti_affinity)
+                .chain(s.preferred_pod_affinity.iter().map(|w| &w.pod_affinity_term))
+                .chain(
+                    s.preferred_pod_anti_affinity
+                        .iter()
+                        .map(|w| &w.pod_affinity_term),
+                )
+                .filter_map(|t| t.label_selector.as_ref())
+                .chain(
+                    s.topology_spread_constraints
+                        .iter()
+                        .filter_map(|c| c.label_selector.as_ref()),
+                );
+            for sel in selectors {
+                keys.extend(sel.match_labels.keys().map(String::as_str));
+            }
+        }
+        let mut by_namespace: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut by_label: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
         for (q, pod) in pods.iter().enumerate() {
             by_namespace
                 .entry(pod.spec.namespace.as_str())
                 .or_default()
                 .push(q as u32);
-            for (k, v) in &pod.spec.labels {
-                by_label
-                    .entry((k.as_str(), v.as_str()))
-                    .or_default()
-                    .push(q as u32);
+            for &k in &keys {
+                if let Some((k, v)) = pod.spec.labels.get_key_value(k) {
+                    by_label
+                        .entry((k.as_str(), v.as_str()))
+                        .or_default()
+                        .push(q as u32);
+                }
             }
         }
         let mut b = Builder {
             snap,
             ix,
             key_ids: BTreeMap::new(),
-            clause_members: BTreeMap::new(),
+            clause_ids: BTreeMap::new(),
+            clause_members: Vec::new(),
+            term_clauses: HashMap::new(),
             counter_ids: BTreeMap::new(),
-            class_ids: BTreeMap::new(),
+            class_ids: HashMap::new(),
             by_namespace,
             by_label,
         };
         // Existing pods' anti-affinity: per distinct (clause, key), the owners.
         if has_anti {
-            let mut owners: BTreeMap<(Clause, String), Vec<u32>> = BTreeMap::new();
+            let mut owners: BTreeMap<(u32, usize), Vec<u32>> = BTreeMap::new();
             for (q, pod) in pods.iter().enumerate() {
                 if pod.spec.phase.is_terminal() {
                     continue;
                 }
                 for t in &pod.spec.pod_anti_affinity {
-                    owners
-                        .entry((
-                            Clause::of_term(t, &pod.spec.namespace),
-                            t.topology_key.clone(),
-                        ))
-                        .or_default()
-                        .push(q as u32);
+                    let clause = b.term_clause(t, &pod.spec.namespace);
+                    let k = b.key(&t.topology_key);
+                    owners.entry((clause, k)).or_default().push(q as u32);
                 }
             }
-            for ((clause, key), mut who) in owners {
+            for ((clause, k), mut who) in owners {
                 who.dedup();
-                let k = b.key(&key);
-                let targets = b.members(&clause);
                 let c = b.counter(vec![clause], k, None, OWNERS, Some(who));
-                for q in targets {
+                for i in 0..b.clause_members[clause as usize].len() {
+                    let q = b.clause_members[clause as usize][i];
                     b.ix.targeted_by[q as usize].push(c);
                 }
             }
@@ -452,12 +507,15 @@ impl Index {
             }
             let mut rules = Rules::default();
             if !s.pod_affinity.is_empty() {
-                let clauses: Vec<Clause> = s
+                let clauses: Vec<u32> = s
                     .pod_affinity
                     .iter()
-                    .map(|t| Clause::of_term(t, &s.namespace))
+                    .map(|t| b.term_clause(t, &s.namespace))
                     .collect();
-                rules.self_affinity = clauses.iter().all(|c| c.matches(snap, s));
+                rules.self_affinity = s
+                    .pod_affinity
+                    .iter()
+                    .all(|t| Clause::of_term(t, &s.namespace).matches(snap, s));
                 for t in &s.pod_affinity {
                     let k = b.key(&t.topology_key);
                     let c = b.counter(clauses.clone(), k, None, AFFINITY, None);
@@ -468,13 +526,8 @@ impl Index {
             }
             for t in &s.pod_anti_affinity {
                 let k = b.key(&t.topology_key);
-                let c = b.counter(
-                    vec![Clause::of_term(t, &s.namespace)],
-                    k,
-                    None,
-                    SELECTED,
-                    None,
-                );
+                let clause = b.term_clause(t, &s.namespace);
+                let c = b.counter(vec![clause], k, None, SELECTED, None);
                 rules.anti.push(c);
             }
             for (list, sign) in [
@@ -484,13 +537,8 @@ impl Index {
                 for w in list {
                     let t = &w.pod_affinity_term;
                     let k = b.key(&t.topology_key);
-                    let c = b.counter(
-                        vec![Clause::of_term(t, &s.namespace)],
-                        k,
-                        None,
-                        SELECTED,
-                        None,
-                    );
+                    let clause = b.term_clause(t, &s.namespace);
+                    let c = b.counter(vec![clause], k, None, SELECTED, None);
                     rules.preferred.push((c, sign * i64::from(w.weight)));
                 }
             }
@@ -509,6 +557,7 @@ impl Index {
                     let class = b.class(s, c, &keys);
                     let clause = spread_clause(c, s);
                     let self_match = clause.matches(snap, s);
+                    let clause = b.clause(clause);
                     let id = b.counter(vec![clause], k, Some(class), SPREAD, None);
                     rules
                         .spread
@@ -532,6 +581,16 @@ impl Index {
             .as_ref()
             .is_some_and(|r| !r.preferred.is_empty())
     }
+}
+
+/// A failed rule, cheap to produce; [`State::allows`] turns it into words.
+#[derive(Debug, Clone, Copy)]
+enum Failure<'a> {
+    MissingLabel(usize),
+    Spread { c: u32, skew: u32, max_skew: u32 },
+    Affinity { c: u32, selector: &'a str },
+    Anti(u32),
+    Existing(u32),
 }
 
 /// Where pods are, and the counts that follow from it.
@@ -682,16 +741,54 @@ impl<'a> State<'a> {
     /// O(t) hash lookups for the t terms involved (plus a walk of one counter's members to
     /// name a pod when the answer is no).
     pub fn allows(&self, p: usize, n: usize) -> Result<(), Violation> {
-        if let Some(r) = &self.ix.rules[p] {
+        match self.failure(p, n) {
+            None => Ok(()),
+            Some(f) => Err(self.violation(f, n)),
+        }
+    }
+
+    /// [`State::allows`] as a yes/no answer, without building the violation's words.
+    pub fn admits(&self, p: usize, n: usize) -> bool {
+        self.failure(p, n).is_none()
+    }
+
+    /// The words of failure `f` on node `n`.
+    fn violation(&self, f: Failure, n: usize) -> Violation {
+        match f {
+            Failure::MissingLabel(k) => {
+                Violation::MissingTopologyLabel(self.ix.keys[k].name.clone())
+            }
+            Failure::Spread { c, skew, max_skew } => Violation::TopologySpread {
+                topology: self.topology(c, n),
+                skew,
+                max_skew,
+            },
+            Failure::Affinity { c, selector } => Violation::PodAffinity {
+                selector: selector.to_owned(),
+                topology: self.topology(c, n),
+            },
+            Failure::Anti(c) => Violation::AntiAffinity {
+                pod: self.member_in(c, n),
+                topology: self.topology(c, n),
+            },
+            Failure::Existing(c) => Violation::ExistingAntiAffinity {
+                pod: self.member_in(c, n),
+                topology: self.topology(c, n),
+            },
+        }
+    }
+
+    /// The first failed inter-pod rule of pod `p` on node `n`, if any.
+    fn failure(&self, p: usize, n: usize) -> Option<Failure<'a>> {
+        let ix: &'a Index = self.ix;
+        if let Some(r) = &ix.rules[p] {
             for &k in &r.spread_keys {
-                if self.ix.keys[k].domain_of[n] == NONE {
-                    return Err(Violation::MissingTopologyLabel(
-                        self.ix.keys[k].name.clone(),
-                    ));
+                if ix.keys[k].domain_of[n] == NONE {
+                    return Some(Failure::MissingLabel(k));
                 }
             }
             for &(c, max_skew, min_domains, self_match) in &r.spread {
-                let def = &self.ix.counters[c as usize];
+                let def = &ix.counters[c as usize];
                 let Some(spread) = &def.spread else { continue };
                 let dom = self.domain(c, n);
                 // A node outside the class (its node affinity / taints) is filtered by the
@@ -699,7 +796,7 @@ impl<'a> State<'a> {
                 if dom == NONE {
                     continue;
                 }
-                let domains = self.ix.classes[spread.class].1[&def.key];
+                let domains = ix.classes[spread.class].1[&def.key];
                 let ci = c as usize;
                 let min = if domains < min_domains || self.nonzero_domains[ci] < domains {
                     0
@@ -708,11 +805,7 @@ impl<'a> State<'a> {
                 };
                 let skew = (self.count(c, dom) + u32::from(self_match)).saturating_sub(min);
                 if skew > max_skew {
-                    return Err(Violation::TopologySpread {
-                        topology: self.topology(c, n),
-                        skew,
-                        max_skew,
-                    });
+                    return Some(Failure::Spread { c, skew, max_skew });
                 }
             }
             if !r.affinity.is_empty() {
@@ -720,47 +813,126 @@ impl<'a> State<'a> {
                 for (c, selector) in &r.affinity {
                     let dom = self.domain(*c, n);
                     if dom == NONE {
-                        return Err(Violation::MissingTopologyLabel(
-                            self.ix.keys[self.ix.counters[*c as usize].key].name.clone(),
-                        ));
+                        return Some(Failure::MissingLabel(ix.counters[*c as usize].key));
                     }
                     if missing.is_none() && self.count(*c, dom) == 0 {
-                        missing = Some((*c, selector));
+                        missing = Some(Failure::Affinity {
+                            c: *c,
+                            selector: selector.as_str(),
+                        });
                     }
                 }
-                if let Some((c, selector)) = missing {
-                    let nobody = r
-                        .affinity
-                        .iter()
-                        .all(|(c, _)| self.totals[*c as usize] == 0);
+                if missing.is_some() {
+                    let nobody = r.affinity.iter().all(|(c, _)| self.totals[*c as usize] == 0);
                     if !(nobody && r.self_affinity) {
-                        return Err(Violation::PodAffinity {
-                            selector: selector.clone(),
-                            topology: self.topology(c, n),
-                        });
+                        return missing;
                     }
                 }
             }
             for &c in &r.anti {
                 let dom = self.domain(c, n);
                 if dom != NONE && self.count(c, dom) > 0 {
-                    return Err(Violation::AntiAffinity {
-                        pod: self.member_in(c, n),
-                        topology: self.topology(c, n),
-                    });
+                    return Some(Failure::Anti(c));
                 }
             }
         }
-        for &c in &self.ix.targeted_by[p] {
+        for &c in &ix.targeted_by[p] {
             let dom = self.domain(c, n);
             if dom != NONE && self.count(c, dom) > 0 {
-                return Err(Violation::ExistingAntiAffinity {
-                    pod: self.member_in(c, n),
-                    topology: self.topology(c, n),
-                });
+                return Some(Failure::Existing(c));
             }
         }
-        Ok(())
+        None
+    }
+
+    /// A constraint of pod `p` that no node can pass, judged per domain of the keys with at
+    /// most [`FEW_DOMAINS`] domains (zones, regions, racks): when every domain of such a key
+    /// fails some rule of the pod keyed on it, no node passes [`State::allows`] — so the
+    /// packer can stop at once instead of rejecting every node with room one by one.
+    /// `None` means "maybe": nodes must still be checked.
+    ///
+    /// Sound because each rule keyed on K depends on the node only through its K domain (a
+    /// node outside a spread constraint's eligible class fails the pod's static constraints
+    /// or lacks the label, so it cannot pass either).
+    ///
+    /// # Complexity
+    /// O(t · D) for t rules over keys of D ≤ [`FEW_DOMAINS`] domains.
+    pub fn impossible(&self, p: usize) -> Option<Violation> {
+        let rules = self.ix.rules[p].as_ref();
+        if rules.is_none() && self.ix.targeted_by[p].is_empty() {
+            return None;
+        }
+        // (counter, kind): 0 affinity, 1 anti / existing anti, 2 spread (max, min_domains, self).
+        let mut checks: Vec<(u32, u8, u32, u32, bool)> = Vec::new();
+        if let Some(r) = rules {
+            let nobody = r.affinity.iter().all(|(c, _)| self.totals[*c as usize] == 0);
+            if !(nobody && r.self_affinity) {
+                checks.extend(r.affinity.iter().map(|(c, _)| (*c, 0, 0, 0, false)));
+            }
+            checks.extend(r.anti.iter().map(|c| (*c, 1, 0, 0, false)));
+            checks.extend(r.spread.iter().map(|&(c, m, d, s)| (c, 2, m, d, s)));
+        }
+        checks.extend(self.ix.targeted_by[p].iter().map(|c| (*c, 1, 0, 0, false)));
+        let mut keys: Vec<usize> = checks
+            .iter()
+            .map(|x| self.ix.counters[x.0 as usize].key)
+            .filter(|&k| self.ix.keys[k].values.len() <= FEW_DOMAINS)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        'keys: for k in keys {
+            // Nodes without the label pass anti-affinity: only a rule that needs the label
+            // (affinity, spread) rules them out.
+            let needs_label = checks
+                .iter()
+                .any(|x| x.1 != 1 && self.ix.counters[x.0 as usize].key == k);
+            if !needs_label && self.ix.keys[k].domain_of.contains(&NONE) {
+                continue;
+            }
+            let mut first: Option<(u32, u32)> = None;
+            for dom in 0..self.ix.keys[k].values.len() as u32 {
+                let mut fails = None;
+                for &(c, kind, max_skew, min_domains, self_match) in &checks {
+                    let def = &self.ix.counters[c as usize];
+                    if def.key != k {
+                        continue;
+                    }
+                    let count = self.count(c, dom);
+                    let bad = match kind {
+                        0 => count == 0,
+                        1 => count > 0,
+                        _ => {
+                            let Some(spread) = &def.spread else { continue };
+                            let domains = self.ix.classes[spread.class].1[&def.key];
+                            let ci = c as usize;
+                            let min = if domains < min_domains
+                                || self.nonzero_domains[ci] < domains
+                            {
+                                0
+                            } else {
+                                self.nonzero[ci].keys().next().copied().unwrap_or(0)
+                            };
+                            (count + u32::from(self_match)).saturating_sub(min) > max_skew
+                        }
+                    };
+                    if bad {
+                        fails = Some(c);
+                        break;
+                    }
+                }
+                match fails {
+                    None => continue 'keys,
+                    Some(c) => {
+                        first.get_or_insert((c, dom));
+                    }
+                }
+            }
+            // Every domain of k fails: name the first failure, on a node of that domain.
+            let (_, dom) = first?;
+            let node = self.ix.keys[k].domain_of.iter().position(|d| *d == dom)?;
+            return self.allows(p, node).err();
+        }
+        None
     }
 
     /// InterPodAffinity's raw score of node `n` for pod `p`: the weights of the preferred

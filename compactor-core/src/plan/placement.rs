@@ -27,7 +27,8 @@
 //!   the constraint excluding the most of them is named.
 
 use crate::constraints::{
-    Violation, has_static_constraints, host_ports_free, node_allows, port_taken, ports_conflict,
+    Violation, has_static_constraints, host_ports_free, node_admits, node_allows, port_taken,
+    ports_conflict,
 };
 use crate::model::HostPort;
 use crate::packing::{Bins, Strategy, weighted_size};
@@ -65,6 +66,9 @@ pub(crate) struct Packer<'a> {
 pub(crate) const MAX_VIEWS: usize = 32;
 /// Rejections searched at most to explain a pod that fits no allowed node.
 pub(crate) const REASON_SCAN: usize = 8;
+/// Nodes rejected at most by a pod's constraints before the pod counts as not fitting (a
+/// conservative cut: the candidate is kept, never wrongly drained).
+pub(crate) const MAX_REJECTIONS: usize = 256;
 
 /// Where a group of pods is packed.
 #[derive(Debug, Clone, Copy)]
@@ -112,8 +116,15 @@ impl<'a> Packer<'a> {
                 ports[i].extend(pod.spec.host_ports.iter().map(|h| (p, h.clone())));
             }
         }
-        // Group pods by their static constraints (group 0: none at all).
-        let mut groups: std::collections::BTreeMap<String, usize> = Default::default();
+        // Group pods by their static constraints (group 0: none at all). Ids are given in
+        // pod order, so the map is only looked up, never iterated.
+        type GroupKey<'s> = (
+            &'s [crate::model::Toleration],
+            &'s std::collections::BTreeMap<String, String>,
+            &'s [crate::model::NodeSelectorTerm],
+            Vec<&'s [crate::model::NodeSelectorTerm]>,
+        );
+        let mut groups: std::collections::HashMap<GroupKey<'_>, usize> = Default::default();
         let group = snap
             .pods()
             .iter()
@@ -122,19 +133,21 @@ impl<'a> Packer<'a> {
                 if !has_static_constraints(s) {
                     return 0;
                 }
-                let volumes: Vec<_> = s
+                let volumes: Vec<&[crate::model::NodeSelectorTerm]> = s
                     .volumes
                     .iter()
                     .filter_map(|v| match &v.source {
                         crate::model::VolumeSource::PersistentVolumeClaim {
                             node_affinity, ..
-                        } if !node_affinity.is_empty() => Some(node_affinity),
+                        } if !node_affinity.is_empty() => Some(node_affinity.as_slice()),
                         _ => None,
                     })
                     .collect();
-                let key = format!(
-                    "{:?}{:?}{:?}{volumes:?}",
-                    s.tolerations, s.node_selector, s.required_node_affinity
+                let key = (
+                    s.tolerations.as_slice(),
+                    &s.node_selector,
+                    s.required_node_affinity.as_slice(),
+                    volumes,
                 );
                 let next = groups.len() + 1;
                 *groups.entry(key).or_insert(next)
@@ -166,7 +179,7 @@ impl<'a> Packer<'a> {
         }
         let spec = &self.snap.pods()[p].spec;
         let allowed: Vec<usize> = (0..self.snap.nodes().len())
-            .filter(|&i| node_allows(spec, &self.snap.nodes()[i].spec).is_ok())
+            .filter(|&i| node_admits(spec, &self.snap.nodes()[i].spec))
             .collect();
         let t = if allowed.len() == self.snap.nodes().len() {
             Target::Main {
@@ -223,42 +236,47 @@ impl<'a> Packer<'a> {
     }
 
     /// Asks the strategy for a bin of `bins` for pod `p`, closing and retrying the bins
-    /// `check` rejects (at most `limit` of them), then reopening them. Returns the bin (local
-    /// index) and the violations met, with whether the limit stopped the search.
+    /// `admit` rejects (at most `limit` of them), then reopening them. Returns the bin (local
+    /// index); when there is none, the violations `explain` gives for the rejected bins
+    /// (words are built only then), with whether the limit stopped the search.
     fn select_in(
         strategy: &dyn Strategy,
         bins: &mut Bins,
         request: &[u64],
         limit: usize,
-        mut check: impl FnMut(usize) -> Result<(), Violation>,
-    ) -> (Option<usize>, Rejections) {
-        let mut rejected: Vec<(usize, Vec<i128>, Violation)> = Vec::new();
+        mut admit: impl FnMut(usize) -> bool,
+        mut explain: impl FnMut(usize) -> Option<Violation>,
+    ) -> Result<usize, Rejections> {
+        let mut rejected: Vec<(usize, Vec<i128>)> = Vec::new();
         let mut truncated = false;
         let chosen = loop {
             let Some(b) = strategy.select(bins, request) else {
                 break None;
             };
-            match check(b) {
-                Ok(()) => break Some(b),
-                Err(_) if rejected.len() == limit => {
-                    truncated = true;
-                    break None;
-                }
-                Err(v) => {
-                    rejected.push((b, bins.residual(b).to_vec(), v));
-                    bins.close(b);
-                }
+            if admit(b) {
+                break Some(b);
             }
+            if rejected.len() == limit {
+                truncated = true;
+                break None;
+            }
+            rejected.push((b, bins.residual(b).to_vec()));
+            bins.close(b);
         };
         let mut counts: Vec<(Violation, usize)> = Vec::new();
-        for (b, residual, v) in rejected.into_iter().rev() {
+        for (b, residual) in rejected.into_iter().rev() {
             bins.open(b, &residual);
-            match counts.iter_mut().find(|(w, _)| *w == v) {
-                Some(c) => c.1 += 1,
-                None => counts.push((v, 1)),
+            if chosen.is_some() {
+                continue;
+            }
+            if let Some(v) = explain(b) {
+                match counts.iter_mut().find(|(w, _)| *w == v) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((v, 1)),
+                }
             }
         }
-        (chosen, (counts, truncated))
+        chosen.ok_or((counts, truncated))
     }
 
     /// The strategy's choice for pod `p` among the open bins that allow it; on `None`, the
@@ -267,63 +285,67 @@ impl<'a> Packer<'a> {
         let snap = self.snap;
         let request = &snap.pods()[p].request;
         let target = self.target_of(p);
+        let dynamic = self.interpod.constrained(p);
+        if dynamic && let Some(v) = self.inter.impossible(p) {
+            return Err((vec![(v, 0)], false));
+        }
+        let spec = &snap.pods()[p].spec;
+        let ports = &self.ports;
+        let inter = &self.inter;
+        let explain = |b: usize| {
+            node_allows(spec, &snap.nodes()[b].spec)
+                .and_then(|()| free(snap, ports, p, b))
+                .and_then(|()| inter.allows(p, b))
+                .err()
+        };
         let chosen = match target {
             Target::Main { check_static } => {
-                let ports = &self.ports;
-                let inter = &self.inter;
-                let dynamic = self.interpod.constrained(p);
-                let check = |b: usize| {
-                    if check_static {
-                        node_allows(&snap.pods()[p].spec, &snap.nodes()[b].spec)?;
-                    }
-                    free(snap, ports, p, b)?;
-                    if dynamic { inter.allows(p, b) } else { Ok(()) }
+                let admit = |b: usize| {
+                    (!check_static || node_admits(spec, &snap.nodes()[b].spec))
+                        && free(snap, ports, p, b).is_ok()
+                        && (!dynamic || inter.admits(p, b))
                 };
                 // On the main bins the rejections met are already every excluded node with room.
-                return match Self::select_in(
+                return Self::select_in(
                     self.strategy,
                     &mut self.bins,
                     request,
-                    usize::MAX,
-                    check,
-                ) {
-                    (Some(b), _) => Ok(b),
-                    (None, rejections) => Err(rejections),
-                };
+                    MAX_REJECTIONS,
+                    admit,
+                    explain,
+                );
             }
             Target::View(v) => {
-                let ports = &self.ports;
-                let inter = &self.inter;
-                let dynamic = self.interpod.constrained(p);
                 let (bins, nodes) = &mut self.views[v];
                 let nodes: &[usize] = nodes;
-                let check = |b: usize| {
-                    free(snap, ports, p, nodes[b])?;
-                    if dynamic {
-                        inter.allows(p, nodes[b])
-                    } else {
-                        Ok(())
-                    }
+                let admit = |b: usize| {
+                    free(snap, ports, p, nodes[b]).is_ok() && (!dynamic || inter.admits(p, nodes[b]))
                 };
-                Self::select_in(self.strategy, bins, request, usize::MAX, check)
-                    .0
-                    .map(|b| nodes[b])
+                Self::select_in(
+                    self.strategy,
+                    bins,
+                    request,
+                    MAX_REJECTIONS,
+                    admit,
+                    |_| None,
+                )
+                .ok()
+                .map(|b| nodes[b])
             }
         };
         if let Some(b) = chosen {
             return Ok(b);
         }
         // Explain: nodes with room that the constraints exclude.
-        let ports = &self.ports;
-        let inter = &self.inter;
-        let check = |b: usize| {
-            node_allows(&snap.pods()[p].spec, &snap.nodes()[b].spec)?;
-            free(snap, ports, p, b)?;
-            inter.allows(p, b)
-        };
-        let (_, rejections) =
-            Self::select_in(self.strategy, &mut self.bins, request, REASON_SCAN, check);
-        Err(rejections)
+        let admit = |b: usize| explain(b).is_none();
+        Self::select_in(
+            self.strategy,
+            &mut self.bins,
+            request,
+            REASON_SCAN,
+            admit,
+            explain,
+        )
     }
 
     fn add_ports(&mut self, p: usize, b: usize) {
@@ -408,16 +430,29 @@ impl<'a> Packer<'a> {
         rejected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let (worst, count) = &rejected[0];
         let mut message = worst.no_node_message(&key);
+        if *count == 0 {
+            // From the per-domain check: every domain fails, whatever the room.
+            message.push_str(" (in every topology domain)");
+            return Reason {
+                code: ReasonCode::NoFit,
+                message,
+            };
+        }
         message.push_str(&format!(
             " ({count} of the {}{total} kept node{} with room",
             if truncated { "first " } else { "" },
             if total == 1 { "" } else { "s" }
         ));
         if rejected.len() > 1 {
-            let others: Vec<String> = rejected[1..]
+            const LISTED: usize = 4;
+            let mut others: Vec<String> = rejected[1..]
                 .iter()
+                .take(LISTED)
                 .map(|(v, c)| format!("{} ({c})", v.describe()))
                 .collect();
+            if rejected.len() > LISTED + 1 {
+                others.push(format!("{} more", rejected.len() - LISTED - 1));
+            }
             message.push_str(&format!("; also excluded by {}", others.join(", ")));
         }
         message.push(')');
