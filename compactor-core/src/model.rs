@@ -444,7 +444,7 @@ pub struct PodSpec {
 
 /// A preferred node affinity term: `weight` (1–100) is added to the score of nodes that
 /// match `preference`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreferredSchedulingTerm {
     /// Weight, 1–100.
@@ -478,7 +478,7 @@ pub struct PodAffinityTerm {
 }
 
 /// A preferred inter-pod (anti-)affinity term with its weight (1–100).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WeightedPodAffinityTerm {
     /// Weight, 1–100.

@@ -173,7 +173,9 @@ pub(crate) struct Index {
     /// Per pod: existing-anti-affinity counters (members: owners of the term) whose clause
     /// matches the pod.
     targeted_by: Vec<Vec<u32>>,
-    rules: Vec<Option<Rules>>,
+    /// Per pod, its rule set in `rule_sets` (pods of one workload share one).
+    rules: Vec<Option<u32>>,
+    rule_sets: Vec<Rules>,
     /// Eligibility classes for spread: per class, eligible nodes and the number of eligible
     /// domains per key (by key id).
     classes: Vec<(Vec<bool>, BTreeMap<usize, u32>)>,
@@ -500,9 +502,30 @@ impl Index {
                 }
             }
         }
+        // Rule sets by signature (lookups only, never iterated).
+        let mut seen: HashMap<_, u32> = HashMap::new();
         for (p, pod) in pods.iter().enumerate() {
             let s = &pod.spec;
             if !wanted(p) || s.phase.is_terminal() || !any_rules(s) {
+                continue;
+            }
+            // Everything the rules depend on; replicas of a workload share it.
+            let signature = (
+                s.namespace.as_str(),
+                &s.labels,
+                s.pod_affinity.as_slice(),
+                s.pod_anti_affinity.as_slice(),
+                s.preferred_pod_affinity.as_slice(),
+                s.preferred_pod_anti_affinity.as_slice(),
+                s.topology_spread_constraints.as_slice(),
+                (
+                    &s.node_selector,
+                    s.required_node_affinity.as_slice(),
+                    s.tolerations.as_slice(),
+                ),
+            );
+            if let Some(&id) = seen.get(&signature) {
+                b.ix.rules[p] = Some(id);
                 continue;
             }
             let mut rules = Rules::default();
@@ -564,9 +587,17 @@ impl Index {
                         .push((id, c.max_skew, c.min_domains.unwrap_or(1), self_match));
                 }
             }
-            b.ix.rules[p] = Some(rules);
+            let id = b.ix.rule_sets.len() as u32;
+            b.ix.rule_sets.push(rules);
+            b.ix.rules[p] = Some(id);
+            seen.insert(signature, id);
         }
         b.ix
+    }
+
+    /// Pod `p`'s rules, if it has any.
+    fn rule_set(&self, p: usize) -> Option<&Rules> {
+        self.rules[p].map(|id| &self.rule_sets[id as usize])
     }
 
     /// Whether pod `p` is constrained by anything here (its own rules or another pod's
@@ -577,8 +608,7 @@ impl Index {
 
     /// Whether pod `p` has preferred inter-pod terms to score.
     pub fn has_preferences(&self, p: usize) -> bool {
-        self.rules[p]
-            .as_ref()
+        self.rule_set(p)
             .is_some_and(|r| !r.preferred.is_empty())
     }
 }
@@ -781,7 +811,7 @@ impl<'a> State<'a> {
     /// The first failed inter-pod rule of pod `p` on node `n`, if any.
     fn failure(&self, p: usize, n: usize) -> Option<Failure<'a>> {
         let ix: &'a Index = self.ix;
-        if let Some(r) = &ix.rules[p] {
+        if let Some(r) = ix.rule_set(p) {
             for &k in &r.spread_keys {
                 if ix.keys[k].domain_of[n] == NONE {
                     return Some(Failure::MissingLabel(k));
@@ -858,7 +888,7 @@ impl<'a> State<'a> {
     /// # Complexity
     /// O(t · D) for t rules over keys of D ≤ [`FEW_DOMAINS`] domains.
     pub fn impossible(&self, p: usize) -> Option<Violation> {
-        let rules = self.ix.rules[p].as_ref();
+        let rules = self.ix.rule_set(p);
         if rules.is_none() && self.ix.targeted_by[p].is_empty() {
             return None;
         }
@@ -939,7 +969,7 @@ impl<'a> State<'a> {
     /// affinity terms that find a matching pod in `n`'s domain, minus those of the
     /// preferred anti-affinity terms that do.
     pub fn preference(&self, p: usize, n: usize) -> i64 {
-        let Some(r) = &self.ix.rules[p] else {
+        let Some(r) = self.ix.rule_set(p) else {
             return 0;
         };
         r.preferred
