@@ -68,9 +68,7 @@ fn main() -> anyhow::Result<()> {
     );
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     for k in &p.kept {
-        *reasons
-            .entry(format!("{:?}", k.reason.code))
-            .or_default() += 1;
+        *reasons.entry(format!("{:?}", k.reason.code)).or_default() += 1;
     }
     println!("kept nodes by reason: {reasons:?}");
     if let Some(k) = p

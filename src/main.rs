@@ -11,13 +11,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use compactor_core::model::SnapshotSpec;
 use compactor_core::packing::StrategyKind;
 use compactor_core::plan::{Plan, PlanOptions, plan};
 use compactor_core::safety::SafetyLevel;
-use compactor_core::{Snapshot, verify::verify};
+use compactor_core::{CoreError, Snapshot, verify::verify};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,6 +64,14 @@ struct PlanArgs {
     /// type to dollars per hour.
     #[arg(long, value_name = "FILE")]
     pricing: Option<PathBuf>,
+    /// Traffic between pods or workloads, bytes per second (JSON, see
+    /// docs/traffic-format.md): the network-aware strategy packs by it, and the plan reports
+    /// cross-node traffic before and after.
+    #[arg(long, value_name = "FILE")]
+    traffic: Option<PathBuf>,
+    /// Edges below this many bytes per second do not join pods into traffic groups.
+    #[arg(long, value_name = "BYTES_PER_SECOND", default_value_t = 0.0)]
+    traffic_threshold: f64,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -75,6 +82,8 @@ enum StrategyArg {
     FirstFit,
     BestFit,
     Search,
+    NetworkAware,
+    AffinityBased,
 }
 
 impl From<StrategyArg> for StrategyKind {
@@ -83,6 +92,8 @@ impl From<StrategyArg> for StrategyKind {
             StrategyArg::FirstFit => StrategyKind::FirstFit,
             StrategyArg::BestFit => StrategyKind::BestFit,
             StrategyArg::Search => StrategyKind::Search,
+            StrategyArg::NetworkAware => StrategyKind::NetworkAware,
+            StrategyArg::AffinityBased => StrategyKind::AffinityBased,
         }
     }
 }
@@ -148,13 +159,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(path) => analyze::load_pricing(path)?,
                 None => Default::default(),
             };
+            let traffic = match &args.traffic {
+                Some(path) => Some(serde_json::from_str(&read(path)?).map_err(|e| {
+                    InputError(format!("{}: not a traffic file: {e}", path.display()))
+                })?),
+                None => None,
+            };
             let options = PlanOptions {
                 strategy: args.strategy.into(),
                 safety: args.safety.into(),
                 pricing,
+                traffic,
+                traffic_threshold: args.traffic_threshold,
                 ..PlanOptions::default()
             };
-            let plan = plan(&snapshot, &options).context("planning failed")?;
+            let plan = plan(&snapshot, &options).map_err(|e| match e {
+                e @ (CoreError::UnknownTrafficPod { .. }
+                | CoreError::UnknownTrafficWorkload { .. }
+                | CoreError::InvalidTrafficRate { .. }
+                | CoreError::InvalidTrafficEdge { .. }) => {
+                    let source = args
+                        .traffic
+                        .as_deref()
+                        .map_or_else(String::new, |p| p.display().to_string());
+                    anyhow::Error::new(InputError(format!("{source}: {e}")))
+                }
+                e @ CoreError::InvalidOption { .. } => {
+                    anyhow::Error::new(InputError(e.to_string()))
+                }
+                e => anyhow::Error::new(e).context("planning failed"),
+            })?;
             match args.output {
                 Output::Table => table::render(
                     &mut out,

@@ -201,5 +201,42 @@ pub fn render(
         plan.drain.len(),
         s.nodes
     )?;
+    if let Some(t) = &plan.traffic {
+        let line = |r: &compactor_core::traffic::TrafficReport| {
+            format!(
+                "{}/s cross-node ({:.1} % of {}/s)",
+                human_bytes(r.cross_node_bytes_per_second),
+                r.cross_node_share * 100.0,
+                human_bytes(r.total_bytes_per_second)
+            )
+        };
+        writeln!(
+            out,
+            "Traffic ({} group(s)): before {}; after {} as kube-scheduler is predicted to place pods; {} as the strategy packed them.",
+            t.groups,
+            line(&t.before),
+            line(&t.after),
+            line(&t.packed)
+        )?;
+    }
+    for note in &plan.notes {
+        writeln!(out, "Note: {note}")?;
+    }
     Ok(())
+}
+
+/// Bytes (per second) in binary units: `512 B`, `1.5 MiB`.
+fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} {}", UNITS[0])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

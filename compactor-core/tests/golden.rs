@@ -1426,3 +1426,148 @@ mod interpod {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Strategies that follow traffic and affinity.
+//
+// Nodes a, b, c (4000m / 16 GiB, conservative cap 2800m). `a` holds the movable pod shop/x
+// (500m). `b` and `c` hold bare pods (never drained): `b` 1000m, `c` 100m. Best fit packs x
+// onto `b` (the tightest node with room); kube-scheduler places it on `c` (the emptiest).
+// ---------------------------------------------------------------------------------------
+
+mod strategies {
+    use super::*;
+    use compactor_core::model::{LabelSelector, PodAffinityTerm, WeightedPodAffinityTerm};
+    use compactor_core::packing::StrategyKind;
+    use compactor_core::testing::MI;
+    use compactor_core::traffic::{Endpoint, TrafficEdgeSpec, TrafficSpec};
+
+    fn spec(extra: Vec<PodSpec>) -> SnapshotSpec {
+        let mut pods = vec![
+            with_app(pod("shop", "x", "a", "web", 500, GI), "web"),
+            pod("ops", "pin-b", "b", "", 1000, 64 * MI),
+            pod("ops", "pin-c", "c", "", 100, 64 * MI),
+        ];
+        pods.extend(extra);
+        SnapshotSpec {
+            nodes: nodes3(),
+            pods,
+            ..Default::default()
+        }
+    }
+
+    fn chat(from: &str, to: &str, rate: f64) -> TrafficEdgeSpec {
+        TrafficEdgeSpec {
+            from: Endpoint::Pod(from.into()),
+            to: Endpoint::Pod(to.into()),
+            bytes_per_second: rate,
+        }
+    }
+
+    fn plan_with(strategy: StrategyKind, traffic: Option<TrafficSpec>) -> Plan {
+        let snap = Snapshot::new(spec(vec![])).expect("valid");
+        let opts = PlanOptions {
+            strategy,
+            safety: SafetyLevel::Conservative,
+            traffic,
+            ..PlanOptions::default()
+        };
+        let p = plan(&snap, &opts).expect("plan");
+        assert!(verify(&snap, &p, &opts).is_empty());
+        p
+    }
+
+    /// x talks with pin-c (1 MB/s both ways) and, lightly, with pin-b (10 kB/s). The
+    /// network-aware packing puts x next to pin-c; best fit puts it on b, splitting the pair.
+    /// kube-scheduler is predicted to put it on c either way.
+    #[test]
+    fn network_aware_packs_a_chatty_pair_together() {
+        let traffic = TrafficSpec {
+            edges: vec![
+                chat("shop/x", "ops/pin-c", 600_000.0),
+                chat("ops/pin-c", "shop/x", 400_000.0),
+                chat("shop/x", "ops/pin-b", 10_000.0),
+            ],
+        };
+        let aware = plan_with(StrategyKind::NetworkAware, Some(traffic.clone()));
+        assert_eq!(moves(&aware), vec![("x".into(), "a", "c", 1)]);
+        let t = aware.traffic.expect("traffic report");
+        assert_eq!(t.groups, 1);
+        assert_eq!(t.before.total_bytes_per_second, 1_010_000.0);
+        assert_eq!(t.before.cross_node_bytes_per_second, 1_010_000.0);
+        assert_eq!(t.after.cross_node_bytes_per_second, 10_000.0);
+        assert_eq!(t.packed.cross_node_bytes_per_second, 10_000.0);
+        assert!(aware.notes.is_empty());
+
+        let best = plan_with(StrategyKind::BestFit, Some(traffic));
+        let t = best.traffic.expect("traffic report");
+        assert_eq!(t.after.cross_node_bytes_per_second, 10_000.0);
+        assert_eq!(t.packed.cross_node_bytes_per_second, 1_000_000.0);
+    }
+
+    /// A threshold above every edge leaves no group: the strategy says it fell back.
+    #[test]
+    fn network_aware_without_traffic_falls_back_to_best_fit() {
+        let p = plan_with(StrategyKind::NetworkAware, None);
+        assert_eq!(
+            p.notes,
+            vec!["network-aware: no traffic data given (--traffic); planned with best-fit"]
+        );
+        assert!(p.traffic.is_none());
+        assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)]);
+    }
+
+    #[test]
+    fn unknown_pod_in_traffic_is_an_error() {
+        let snap = Snapshot::new(spec(vec![])).expect("valid");
+        let opts = PlanOptions {
+            strategy: StrategyKind::NetworkAware,
+            traffic: Some(TrafficSpec {
+                edges: vec![chat("shop/x", "shop/nope", 1.0)],
+            }),
+            ..PlanOptions::default()
+        };
+        assert_eq!(
+            plan(&snap, &opts).unwrap_err().to_string(),
+            "traffic edge 0: to names pod shop/nope, which is not in the snapshot"
+        );
+    }
+
+    /// x prefers (weight 80) the node of a cache pod on c. The affinity-based packing follows
+    /// it (see the packer's unit tests); kube-scheduler's InterPodAffinity score does too, so
+    /// every strategy predicts c.
+    #[test]
+    fn affinity_based_follows_preferred_affinity() {
+        let mut x = with_app(pod("shop", "x", "a", "web", 500, GI), "web");
+        x.preferred_pod_affinity = vec![WeightedPodAffinityTerm {
+            weight: 80,
+            pod_affinity_term: PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: [("app".to_owned(), "cache".to_owned())].into(),
+                    ..Default::default()
+                }),
+                topology_key: "kubernetes.io/hostname".into(),
+                ..Default::default()
+            },
+        }];
+        let mut cache = pod("shop", "cache-0", "c", "", 100, 64 * MI);
+        cache.labels.insert("app".into(), "cache".into());
+        let s = SnapshotSpec {
+            nodes: nodes3(),
+            pods: vec![x, pod("ops", "pin-b", "b", "", 1000, 64 * MI), cache],
+            ..Default::default()
+        };
+        let snap = Snapshot::new(s).expect("valid");
+        for strategy in [StrategyKind::AffinityBased, StrategyKind::BestFit] {
+            let opts = PlanOptions {
+                strategy,
+                safety: SafetyLevel::Conservative,
+                ..PlanOptions::default()
+            };
+            let p = plan(&snap, &opts).expect("plan");
+            assert!(verify(&snap, &p, &opts).is_empty());
+            // kube-scheduler scores the preferred term too (InterPodAffinity): c.
+            assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)], "{strategy:?}");
+        }
+    }
+}

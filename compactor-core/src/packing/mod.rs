@@ -44,21 +44,35 @@ pub enum StrategyKind {
     /// Best-fit decreasing, then a consistent-neighbourhood search that repacks moved pods
     /// to empty further nodes ([`pack_search`] for identical bins).
     Search,
+    /// Best fit that keeps pods with traffic between them together: a pod goes to the node
+    /// (with room, allowed by its constraints) holding the most traffic with it, otherwise
+    /// to its best fit ([`crate::traffic`]; without traffic data, plain best fit).
+    NetworkAware,
+    /// Best fit that follows inter-pod affinity: a pod goes to the node where its preferred
+    /// (and required) pod affinity terms find the most weight, otherwise to its best fit;
+    /// required anti-affinity is a conflict in every strategy.
+    AffinityBased,
 }
 
 impl StrategyKind {
     /// All strategies, in a stable order.
-    pub const ALL: [StrategyKind; 3] = [
+    pub const ALL: [StrategyKind; 5] = [
         StrategyKind::FirstFit,
         StrategyKind::BestFit,
         StrategyKind::Search,
+        StrategyKind::NetworkAware,
+        StrategyKind::AffinityBased,
     ];
 
-    /// The per-item rule of this strategy (`search` places items by best fit first).
+    /// The per-item rule of this strategy (`search`, `network-aware` and `affinity-based`
+    /// fall back to best fit when they have nothing better).
     pub fn strategy(self) -> &'static dyn Strategy {
         match self {
             StrategyKind::FirstFit => &FirstFitDecreasing,
-            StrategyKind::BestFit | StrategyKind::Search => &BestFitDecreasing,
+            StrategyKind::BestFit
+            | StrategyKind::Search
+            | StrategyKind::NetworkAware
+            | StrategyKind::AffinityBased => &BestFitDecreasing,
         }
     }
 
@@ -68,6 +82,8 @@ impl StrategyKind {
             StrategyKind::FirstFit => "first-fit",
             StrategyKind::BestFit => "best-fit",
             StrategyKind::Search => "search",
+            StrategyKind::NetworkAware => "network-aware",
+            StrategyKind::AffinityBased => "affinity-based",
         }
     }
 }

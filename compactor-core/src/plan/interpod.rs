@@ -41,8 +41,7 @@ use crate::constraints::tolerates;
 use crate::constraints::{Violation, matches_node_affinity, matches_node_selector, selector_text};
 use crate::model::{
     LabelSelector, NodeInclusionPolicy, NodeSelectorTerm, PodAffinityTerm, PodSpec,
-    SelectorOperator, Toleration,
-    TopologySpreadConstraint, WhenUnsatisfiable,
+    SelectorOperator, Toleration, TopologySpreadConstraint, WhenUnsatisfiable,
 };
 use crate::snapshot::Snapshot;
 
@@ -354,8 +353,8 @@ impl<'a> Builder<'a> {
     fn class(&mut self, pod: &'a PodSpec, c: &TopologySpreadConstraint, keys: &[usize]) -> usize {
         let affinity = (c.node_affinity_policy == NodeInclusionPolicy::Honor)
             .then_some((&pod.node_selector, pod.required_node_affinity.as_slice()));
-        let taints =
-            (c.node_taints_policy == NodeInclusionPolicy::Honor).then_some(pod.tolerations.as_slice());
+        let taints = (c.node_taints_policy == NodeInclusionPolicy::Honor)
+            .then_some(pod.tolerations.as_slice());
         let id_key = (keys.to_vec(), affinity, taints);
         if let Some(c) = self.class_ids.get(&id_key) {
             return *c;
@@ -436,7 +435,11 @@ impl Index {
                 .pod_affinity
                 .iter()
                 .chain(&s.pod_anti_affinity)
-                .chain(s.preferred_pod_affinity.iter().map(|w| &w.pod_affinity_term))
+                .chain(
+                    s.preferred_pod_affinity
+                        .iter()
+                        .map(|w| &w.pod_affinity_term),
+                )
                 .chain(
                     s.preferred_pod_anti_affinity
                         .iter()
@@ -608,8 +611,7 @@ impl Index {
 
     /// Whether pod `p` has preferred inter-pod terms to score.
     pub fn has_preferences(&self, p: usize) -> bool {
-        self.rule_set(p)
-            .is_some_and(|r| !r.preferred.is_empty())
+        self.rule_set(p).is_some_and(|r| !r.preferred.is_empty())
     }
 }
 
@@ -654,9 +656,6 @@ impl<'a> State<'a> {
             nonzero: vec![BTreeMap::new(); ix.counters.len()],
             nonzero_domains: vec![0; ix.counters.len()],
         };
-        if ix.counters.is_empty() {
-            return st;
-        }
         for (p, pod) in snap.pods().iter().enumerate() {
             if let (Some(n), false) = (pod.node, pod.spec.phase.is_terminal()) {
                 st.place(p, n);
@@ -853,7 +852,10 @@ impl<'a> State<'a> {
                     }
                 }
                 if missing.is_some() {
-                    let nobody = r.affinity.iter().all(|(c, _)| self.totals[*c as usize] == 0);
+                    let nobody = r
+                        .affinity
+                        .iter()
+                        .all(|(c, _)| self.totals[*c as usize] == 0);
                     if !(nobody && r.self_affinity) {
                         return missing;
                     }
@@ -895,7 +897,10 @@ impl<'a> State<'a> {
         // (counter, kind): 0 affinity, 1 anti / existing anti, 2 spread (max, min_domains, self).
         let mut checks: Vec<(u32, u8, u32, u32, bool)> = Vec::new();
         if let Some(r) = rules {
-            let nobody = r.affinity.iter().all(|(c, _)| self.totals[*c as usize] == 0);
+            let nobody = r
+                .affinity
+                .iter()
+                .all(|(c, _)| self.totals[*c as usize] == 0);
             if !(nobody && r.self_affinity) {
                 checks.extend(r.affinity.iter().map(|(c, _)| (*c, 0, 0, 0, false)));
             }
@@ -935,8 +940,7 @@ impl<'a> State<'a> {
                             let Some(spread) = &def.spread else { continue };
                             let domains = self.ix.classes[spread.class].1[&def.key];
                             let ci = c as usize;
-                            let min = if domains < min_domains
-                                || self.nonzero_domains[ci] < domains
+                            let min = if domains < min_domains || self.nonzero_domains[ci] < domains
                             {
                                 0
                             } else {
@@ -963,6 +967,51 @@ impl<'a> State<'a> {
             return self.allows(p, node).err();
         }
         None
+    }
+
+    /// The node pod `p` is on now (in this state), if placed.
+    pub fn location(&self, p: usize) -> Option<usize> {
+        let n = self.loc[p];
+        (n != NONE).then_some(n as usize)
+    }
+
+    /// Nodes where pod `p`'s affinity partners are: the pods its required affinity and its
+    /// positive preferred affinity terms select (at most 64 per term), deduplicated, by
+    /// node index.
+    pub fn affinity_nodes(&self, p: usize) -> Vec<usize> {
+        let Some(r) = self.ix.rule_set(p) else {
+            return Vec::new();
+        };
+        let counters = r
+            .affinity
+            .iter()
+            .map(|(c, _)| *c)
+            .chain(r.preferred.iter().filter(|(_, w)| *w > 0).map(|(c, _)| *c));
+        let mut nodes: Vec<usize> = counters
+            .flat_map(|c| self.ix.counters[c as usize].members.iter().take(64))
+            .filter_map(|&q| self.location(q as usize))
+            .collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        nodes
+    }
+
+    /// The affinity-based strategy's score of node `n` for pod `p`: its preferred terms'
+    /// weights ([`State::preference`]) plus 100 for each required affinity term that finds a
+    /// pod in `n`'s domain.
+    pub fn affinity_score(&self, p: usize, n: usize) -> i64 {
+        let Some(r) = self.ix.rule_set(p) else {
+            return 0;
+        };
+        let required = r
+            .affinity
+            .iter()
+            .filter(|(c, _)| {
+                let dom = self.domain(*c, n);
+                dom != NONE && self.count(*c, dom) > 0
+            })
+            .count() as i64;
+        self.preference(p, n) + 100 * required
     }
 
     /// InterPodAffinity's raw score of node `n` for pod `p`: the weights of the preferred

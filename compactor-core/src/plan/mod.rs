@@ -47,6 +47,18 @@ pub struct PlanOptions {
     /// Seed of the `search` strategy's random choices.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Traffic between pods (bytes per second): the `network-aware` strategy packs by it,
+    /// and every plan reports cross-node traffic before and after when it is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<crate::traffic::TrafficSpec>,
+    /// Edges below this rate (bytes per second) do not join pods into groups (they still
+    /// count in the traffic figures). Default 0: every edge counts.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub traffic_threshold: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn default_seed() -> u64 {
@@ -68,6 +80,8 @@ impl Default for PlanOptions {
             excluded_namespaces: default_excluded(),
             pricing: Pricing::default(),
             seed: default_seed(),
+            traffic: None,
+            traffic_threshold: 0.0,
         }
     }
 }
@@ -299,4 +313,27 @@ pub struct Plan {
     pub lower_bound: LowerBound,
     /// Money saved.
     pub savings: Savings,
+    /// Cross-node traffic before and after the plan, when traffic data was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficSummary>,
+    /// Things the reader should know about how the plan was made (e.g. a strategy that fell
+    /// back to best fit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Cross-node traffic of the cluster as it is, after the plan as kube-scheduler is predicted
+/// to place the evicted pods, and as the strategy's packing placed them (the placement the
+/// drain decision rests on; kube-scheduler, not the plan, decides where pods land).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrafficSummary {
+    /// Now.
+    pub before: crate::traffic::TrafficReport,
+    /// After the plan, at the predicted landing nodes (`toNode`).
+    pub after: crate::traffic::TrafficReport,
+    /// After the plan, at the nodes the strategy's packing chose.
+    pub packed: crate::traffic::TrafficReport,
+    /// Traffic groups (pods joined by edges at or above the threshold).
+    pub groups: usize,
 }

@@ -60,7 +60,35 @@ pub(crate) struct Packer<'a> {
     /// Inter-pod constraints: where the packing has every pod.
     inter: State<'a>,
     interpod: &'a Index,
+    /// What the strategy prefers beyond fit.
+    preference: Preference,
 }
+
+/// What a strategy prefers beyond fit: the node of a pod's partners.
+pub(crate) enum Preference {
+    /// Nothing: the strategy's rule alone.
+    None,
+    /// Traffic partners: per pod, `(partner, bytes per second)` both ways summed
+    /// (network-aware).
+    Traffic(Vec<Vec<(u32, f64)>>),
+    /// Inter-pod affinity partners (affinity-based).
+    Affinity,
+}
+
+/// Where evicted pods may go: the receiving nodes, their per-dimension limits under the
+/// safety cap (node-major), and the cap in percent (for messages).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Room<'r> {
+    /// Nodes that can receive pods.
+    pub receiver: &'r [bool],
+    /// Limit per node and dimension.
+    pub limit: &'r [u64],
+    /// The cap, percent.
+    pub cap: u8,
+}
+
+/// Partner nodes looked at, at most, before the strategy's own rule.
+const PARTNER_NODES: usize = 16;
 
 /// Views kept at most (each costs N bins and slows every update of its nodes).
 pub(crate) const MAX_VIEWS: usize = 32;
@@ -91,13 +119,17 @@ impl<'a> Packer<'a> {
     /// O(N · d · log N).
     pub fn new(
         snap: &'a Snapshot,
-        receiver: &[bool],
-        limit: &[u64],
+        room: Room<'_>,
         weights: &'a [f64],
         strategy: &'static dyn Strategy,
-        cap: u8,
         interpod: &'a Index,
+        preference: Preference,
     ) -> Self {
+        let Room {
+            receiver,
+            limit,
+            cap,
+        } = room;
         let n = snap.nodes().len();
         let d = snap.dims().len();
         let mut bins = Bins::new(d, n, weights.to_vec());
@@ -168,7 +200,66 @@ impl<'a> Packer<'a> {
             target: vec![None; groups.len() + 1],
             inter: State::new(interpod, snap),
             interpod,
+            preference,
         }
+    }
+
+    /// Where the packing has pod `p` now.
+    pub fn location(&self, p: usize) -> Option<usize> {
+        self.inter.location(p)
+    }
+
+    /// The node with room that the strategy's preference picks for pod `p`: among the nodes
+    /// of its partners (at most [`PARTNER_NODES`], highest score first, then by index), the
+    /// first that is open, has room and passes every constraint.
+    ///
+    /// # Complexity
+    /// O(k log k + PARTNER_NODES · (d + t)) for k partners.
+    fn preferred(&self, p: usize) -> Option<usize> {
+        let mut scored: Vec<(f64, usize)> = match &self.preference {
+            Preference::None => return None,
+            Preference::Traffic(adjacency) => {
+                let mut by_node: Vec<(usize, f64)> = adjacency[p]
+                    .iter()
+                    .filter_map(|&(q, w)| self.inter.location(q as usize).map(|n| (n, w)))
+                    .collect();
+                by_node.sort_by_key(|x| x.0);
+                let mut merged: Vec<(f64, usize)> = Vec::new();
+                for (n, w) in by_node {
+                    match merged.last_mut() {
+                        Some(last) if last.1 == n => last.0 += w,
+                        _ => merged.push((w, n)),
+                    }
+                }
+                merged
+            }
+            Preference::Affinity => self
+                .inter
+                .affinity_nodes(p)
+                .into_iter()
+                .map(|n| (self.inter.affinity_score(p, n) as f64, n))
+                .collect(),
+        };
+        scored.retain(|(w, _)| *w > 0.0);
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let snap = self.snap;
+        let pod = &snap.pods()[p];
+        scored
+            .into_iter()
+            .take(PARTNER_NODES)
+            .map(|(_, n)| n)
+            .find(|&n| {
+                self.bins.is_active(n)
+                    && self
+                        .bins
+                        .residual(n)
+                        .iter()
+                        .zip(&pod.request)
+                        .all(|(r, x)| i128::from(*x) <= *r)
+                    && node_admits(&pod.spec, &snap.nodes()[n].spec)
+                    && free(snap, &self.ports, p, n).is_ok()
+                    && self.inter.admits(p, n)
+            })
     }
 
     /// Where pod `p`'s group is packed, creating its view on first use.
@@ -289,6 +380,9 @@ impl<'a> Packer<'a> {
         if dynamic && let Some(v) = self.inter.impossible(p) {
             return Err((vec![(v, 0)], false));
         }
+        if let Some(b) = self.preferred(p) {
+            return Ok(b);
+        }
         let spec = &snap.pods()[p].spec;
         let ports = &self.ports;
         let inter = &self.inter;
@@ -319,16 +413,12 @@ impl<'a> Packer<'a> {
                 let (bins, nodes) = &mut self.views[v];
                 let nodes: &[usize] = nodes;
                 let admit = |b: usize| {
-                    free(snap, ports, p, nodes[b]).is_ok() && (!dynamic || inter.admits(p, nodes[b]))
+                    free(snap, ports, p, nodes[b]).is_ok()
+                        && (!dynamic || inter.admits(p, nodes[b]))
                 };
-                Self::select_in(
-                    self.strategy,
-                    bins,
-                    request,
-                    MAX_REJECTIONS,
-                    admit,
-                    |_| None,
-                )
+                Self::select_in(self.strategy, bins, request, MAX_REJECTIONS, admit, |_| {
+                    None
+                })
                 .ok()
                 .map(|b| nodes[b])
             }
@@ -719,5 +809,90 @@ fn free(
     {
         Some(w) => Err(port_taken(w)),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SnapshotSpec;
+    use crate::packing::weights_for;
+
+    /// a holds x (500m); b holds 1000m, c 100m (bare pods). x prefers the node of cache-0
+    /// (on c) with weight 80 and talks with pin-c.
+    fn snapshot() -> Snapshot {
+        let spec: SnapshotSpec = serde_json::from_str(
+            r#"{
+              "nodes": [
+                {"name": "a", "allocatable": {"cpu": "4", "memory": "16Gi"}},
+                {"name": "b", "allocatable": {"cpu": "4", "memory": "16Gi"}},
+                {"name": "c", "allocatable": {"cpu": "4", "memory": "16Gi"}}],
+              "pods": [
+                {"namespace": "shop", "name": "x", "nodeName": "a", "labels": {"app": "web"},
+                 "owner": {"kind": "Deployment", "name": "web"},
+                 "containers": [{"name": "app", "requests": {"cpu": "500m", "memory": "1Gi"}}],
+                 "preferredPodAffinity": [{"weight": 80, "podAffinityTerm": {
+                   "labelSelector": {"matchLabels": {"app": "cache"}},
+                   "topologyKey": "kubernetes.io/hostname"}}]},
+                {"namespace": "ops", "name": "pin-b", "nodeName": "b",
+                 "containers": [{"name": "app", "requests": {"cpu": "1", "memory": "64Mi"}}]},
+                {"namespace": "shop", "name": "cache-0", "nodeName": "c", "labels": {"app": "cache"},
+                 "containers": [{"name": "app", "requests": {"cpu": "100m", "memory": "64Mi"}}]}]
+            }"#,
+        )
+        .expect("spec");
+        Snapshot::new(spec).expect("valid")
+    }
+
+    fn packed_at(snap: &Snapshot, preference: Preference) -> Option<usize> {
+        let d = snap.dims().len();
+        let mut limit = Vec::new();
+        for node in snap.nodes() {
+            limit.extend(node.allocatable.iter().map(|a| a * 7 / 10));
+        }
+        let weights = weights_for(&snap.nodes()[0].allocatable);
+        let ix = Index::new(snap, |_| true);
+        let mut packer = Packer::new(
+            snap,
+            Room {
+                receiver: &[true; 3],
+                limit: &limit,
+                cap: 70,
+            },
+            &weights,
+            crate::packing::StrategyKind::BestFit.strategy(),
+            &ix,
+            preference,
+        );
+        assert_eq!(limit.len(), 3 * d);
+        let x = snap.pod_index("shop", "x").expect("x");
+        packer.try_drain(0, &[x]).expect("a drains");
+        packer.location(x)
+    }
+
+    #[test]
+    fn best_fit_takes_the_tightest_node() {
+        assert_eq!(packed_at(&snapshot(), Preference::None), Some(1));
+    }
+
+    #[test]
+    fn affinity_based_follows_preferred_affinity() {
+        assert_eq!(packed_at(&snapshot(), Preference::Affinity), Some(2));
+    }
+
+    #[test]
+    fn network_aware_follows_traffic() {
+        let snap = snapshot();
+        let pin_b = snap.pod_index("ops", "pin-b").expect("pin-b") as u32;
+        let x = snap.pod_index("shop", "x").expect("x");
+        let mut adjacency = vec![Vec::new(); snap.pods().len()];
+        adjacency[x].push((pin_b, 5.0));
+        // Best fit's b is also the partner's node: b.
+        assert_eq!(packed_at(&snap, Preference::Traffic(adjacency)), Some(1));
+        let cache = snap.pod_index("shop", "cache-0").expect("cache") as u32;
+        let mut adjacency = vec![Vec::new(); snap.pods().len()];
+        adjacency[x].push((cache, 5.0));
+        adjacency[x].push((pin_b, 1.0));
+        assert_eq!(packed_at(&snap, Preference::Traffic(adjacency)), Some(2));
     }
 }

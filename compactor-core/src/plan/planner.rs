@@ -9,16 +9,18 @@ use crate::model::{EXCLUDE_ANNOTATION, VolumeSource};
 use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
 use crate::plan::interpod::Index;
-use crate::plan::placement::Packer;
+use crate::plan::placement::{Packer, Preference, Room};
 use crate::plan::scheduler::SchedulerSim;
 use crate::plan::waves::assign_waves;
 use crate::plan::{
     BlockingPod, DrainedNode, KeptNode, Move, Plan, PlanOptions, Reason, ReasonCode, Savings,
-    Summary, Wave, WorkloadRef,
+    Summary, TrafficSummary, Wave, WorkloadRef,
 };
 use crate::resources::Dimensions;
 use crate::risk::{Risk, RiskFactor};
 use crate::snapshot::Snapshot;
+use crate::traffic::TrafficGraph;
+use petgraph::visit::EdgeRef;
 
 /// Plans a consolidation of `snapshot`.
 ///
@@ -166,15 +168,59 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     }
     let interpod = Index::new(snapshot, |p| may_move[p]);
 
+    // Traffic: the network-aware strategy's partners, and the report.
+    let traffic = match &options.traffic {
+        Some(spec) => Some(TrafficGraph::build(
+            snapshot,
+            spec,
+            options.traffic_threshold,
+        )?),
+        None => None,
+    };
+    let mut notes = Vec::new();
+    let preference = match options.strategy {
+        StrategyKind::NetworkAware => match &traffic {
+            Some(g) if g.graph().edge_count() > 0 => {
+                let mut adjacency: Vec<Vec<(u32, f64)>> = vec![Vec::new(); snapshot.pods().len()];
+                for e in g.graph().edge_references() {
+                    let (a, b) = (e.source().index(), e.target().index());
+                    adjacency[a].push((b as u32, *e.weight()));
+                    adjacency[b].push((a as u32, *e.weight()));
+                }
+                Preference::Traffic(adjacency)
+            }
+            Some(_) => {
+                notes.push(format!(
+                    "network-aware: no traffic edge reaches the {} B/s threshold; planned with best-fit",
+                    options.traffic_threshold
+                ));
+                Preference::None
+            }
+            None => {
+                notes.push(
+                    "network-aware: no traffic data given (--traffic); planned with best-fit"
+                        .to_owned(),
+                );
+                Preference::None
+            }
+        },
+        StrategyKind::AffinityBased => Preference::Affinity,
+        _ => Preference::None,
+    };
+
     // Phase 1: the strategy's packing chooses the drain set.
+    let room = Room {
+        receiver: &receiver,
+        limit: &limit,
+        cap,
+    };
     let mut packer = Packer::new(
         snapshot,
-        &receiver,
-        &limit,
+        room,
         &weights,
         options.strategy.strategy(),
-        cap,
         &interpod,
+        preference,
     );
     let mut chosen: Vec<usize> = Vec::new();
     let mut searches = 0;
@@ -211,17 +257,15 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         }
     }
 
+    // Where the packing put every pod (for the traffic report).
+    let packed_at: Vec<Option<usize>> = (0..snapshot.pods().len())
+        .map(|p| packer.location(p))
+        .collect();
+    drop(packer);
+
     // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
-    let (drain_order, placed) = validate(
-        snapshot,
-        chosen,
-        &movable,
-        &receiver,
-        &limit,
-        cap,
-        &interpod,
-        &mut fit_reason,
-    );
+    let (drain_order, placed) =
+        validate(snapshot, chosen, &movable, room, &interpod, &mut fit_reason);
     let mut drained = vec![false; n];
     for &x in &drain_order {
         drained[x] = true;
@@ -361,6 +405,27 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         hourly_cost: prices.iter().map(|p| p.0).sum(),
     };
 
+    let traffic = traffic.map(|g| {
+        let before: Vec<Option<usize>> = snapshot.pods().iter().map(|p| p.node).collect();
+        let mut after = before.clone();
+        for (p, to) in &placed {
+            after[*p] = Some(*to);
+        }
+        // The packing's placement counts only for the nodes the plan drains.
+        let packed: Vec<Option<usize>> = (0..before.len())
+            .map(|p| match before[p] {
+                Some(n) if drained[n] && after[p] != before[p] => packed_at[p],
+                _ => after[p],
+            })
+            .collect();
+        TrafficSummary {
+            before: g.cross_node(&before),
+            after: g.cross_node(&after),
+            packed: g.cross_node(&packed),
+            groups: g.groups().len(),
+        }
+    });
+
     Ok(Plan {
         strategy: options.strategy,
         thresholds,
@@ -371,6 +436,8 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         kept,
         lower_bound,
         savings,
+        traffic,
+        notes,
     })
 }
 
@@ -396,12 +463,15 @@ fn validate(
     snapshot: &Snapshot,
     mut drain: Vec<usize>,
     movable: &[Vec<usize>],
-    receiver: &[bool],
-    limit: &[u64],
-    cap: u8,
+    room: Room<'_>,
     interpod: &Index,
     fit_reason: &mut [Option<Reason>],
 ) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let Room {
+        receiver,
+        limit,
+        cap,
+    } = room;
     let mut passes = 0;
     loop {
         passes += 1;
