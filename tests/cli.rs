@@ -158,3 +158,56 @@ fn bad_files_get_one_line_and_exit_code_2() {
         stderr(&o)
     );
 }
+
+#[test]
+fn traffic_file_reports_cross_node_traffic() {
+    let o = run(&[
+        "plan",
+        "--from",
+        "examples/data/snapshot.json",
+        "--traffic",
+        "examples/data/traffic.json",
+        "--strategy",
+        "network-aware",
+        "--output",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(plan["strategy"], "network-aware");
+    let t = &plan["traffic"];
+    // examples/data/traffic.json: 12,391,200 B/s in all, 6,391,200 B/s across nodes now.
+    assert_eq!(t["before"]["totalBytesPerSecond"], 12_391_200.0);
+    assert_eq!(t["before"]["crossNodeBytesPerSecond"], 6_391_200.0);
+    assert!(
+        t["after"]["crossNodeBytesPerSecond"].as_f64().expect("number")
+            < t["before"]["crossNodeBytesPerSecond"].as_f64().expect("number")
+    );
+    assert!(plan.get("notes").is_none());
+
+    let table = run(&["plan", "--strategy", "network-aware"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    assert!(
+        stdout(&table).contains(
+            "Note: network-aware: no traffic data given (--traffic); planned with best-fit"
+        ),
+        "{}",
+        stdout(&table)
+    );
+
+    let bad = temp(
+        "bad-traffic.json",
+        r#"{"edges":[{"from":{"pod":"shop/web-7d4b9c-x2x5z"},"to":{"pod":"shop/nope"},"bytesPerSecond":5}]}"#,
+    );
+    let o = run(&[
+        "plan",
+        "--from",
+        "examples/data/snapshot.json",
+        "--traffic",
+        bad.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("bad-traffic.json: traffic edge 0"), "{err}");
+}
