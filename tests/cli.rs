@@ -180,8 +180,12 @@ fn traffic_file_reports_cross_node_traffic() {
     assert_eq!(t["before"]["totalBytesPerSecond"], 12_391_200.0);
     assert_eq!(t["before"]["crossNodeBytesPerSecond"], 6_391_200.0);
     assert!(
-        t["after"]["crossNodeBytesPerSecond"].as_f64().expect("number")
-            < t["before"]["crossNodeBytesPerSecond"].as_f64().expect("number")
+        t["after"]["crossNodeBytesPerSecond"]
+            .as_f64()
+            .expect("number")
+            < t["before"]["crossNodeBytesPerSecond"]
+                .as_f64()
+                .expect("number")
     );
     assert!(plan.get("notes").is_none());
 
