@@ -1380,6 +1380,44 @@ mod interpod {
     }
 
     #[test]
+    fn a_custom_topology_key_defines_its_own_domains() {
+        // Rack r1 holds a and b, rack r2 holds c; web-2 on b fills r1 for x's anti-affinity.
+        let rack = "example.com/rack";
+        let mut x = x();
+        x.pod_anti_affinity = vec![term(rack, "web")];
+        let racks = |nodes: &mut [NodeSpec]| {
+            for (n, r) in nodes.iter_mut().zip(["r1", "r1", "r2"]) {
+                n.labels.insert(rack.into(), r.into());
+            }
+        };
+        lands_on(
+            &scenario(x.clone(), vec![bare("shop", "web-2", "b", 100, "web")], racks),
+            "c",
+        );
+        // All three racks different: b is its own domain, and c is fine too; b is emptier.
+        lands_on(
+            &scenario(x, vec![bare("shop", "web-2", "c", 100, "web")], |nodes| {
+                for (n, r) in nodes.iter_mut().zip(["r1", "r2", "r3"]) {
+                    n.labels.insert(rack.into(), r.into());
+                }
+            }),
+            "b",
+        );
+    }
+
+    #[test]
+    fn max_pods_is_a_dimension() {
+        // b allows 2 pods and holds 1: x fits. With 1 allowed, b is full and only c remains.
+        let with_slots = |slots: u64| {
+            move |nodes: &mut [NodeSpec]| {
+                nodes[1].allocatable.set("pods", slots);
+            }
+        };
+        lands_on(&scenario(x(), vec![], with_slots(3)), "b");
+        lands_on(&scenario(x(), vec![], with_slots(1)), "c");
+    }
+
+    #[test]
     fn invalid_constraints_are_rejected_with_the_field() {
         let mut x = x();
         x.topology_spread_constraints = vec![spread(0, WhenUnsatisfiable::DoNotSchedule)];
