@@ -1417,6 +1417,32 @@ mod interpod {
         lands_on(&scenario(x(), vec![], with_slots(1)), "c");
     }
 
+    /// Three small web replicas, one per node, each with hostname anti-affinity against the
+    /// others: resources alone need one node, the conflict clique three. Nothing moves.
+    #[test]
+    fn conflict_clique_bound() {
+        let web = |name: &str, on: &str| {
+            let mut p = with_app(pod("shop", name, on, "web", 100, 64 * MI), "web");
+            p.pod_anti_affinity = vec![term(HOST, "web")];
+            p
+        };
+        let p = run(
+            SnapshotSpec {
+                nodes: vec![zoned("a", "z1"), zoned("b", "z1"), zoned("c", "z2")],
+                pods: vec![web("web-1", "a"), web("web-2", "b"), web("web-3", "c")],
+                ..Default::default()
+            },
+            SafetyLevel::Conservative,
+        );
+        assert!(p.drain.is_empty());
+        assert_eq!(p.lower_bound.nodes, 3);
+        assert_eq!(
+            p.lower_bound.method,
+            "conflict clique: 3 pods of shop/web on 3 nodes are pairwise anti-affine on kubernetes.io/hostname"
+        );
+        assert_eq!(p.lower_bound.binding_dimension, "anti-affinity");
+    }
+
     #[test]
     fn invalid_constraints_are_rejected_with_the_field() {
         let mut x = x();

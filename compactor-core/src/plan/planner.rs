@@ -338,7 +338,16 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     let fixed: Vec<bool> = (0..n)
         .map(|i| node_reason[i].is_some() || !blocking[i].is_empty())
         .collect();
-    let lower_bound = bounds::continuous(snapshot, &fixed);
+    let mut lower_bound = bounds::continuous(snapshot, &fixed);
+    if let Some((nodes, method)) = bounds::conflict_clique(snapshot)
+        && nodes as u64 > u64::from(lower_bound.nodes)
+    {
+        lower_bound = crate::plan::LowerBound {
+            nodes: nodes as u32,
+            method,
+            binding_dimension: "anti-affinity".to_owned(),
+        };
+    }
 
     let mut kept = Vec::new();
     for i in 0..n {
