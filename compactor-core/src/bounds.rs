@@ -146,31 +146,6 @@ pub fn martello_toth_l2(items: &[Vec<u64>], capacity: &[u64]) -> usize {
     best.max(continuous_identical(items, capacity))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn l2_on_textbook_cases() {
-        let one = |v: &[u64]| v.iter().map(|x| vec![*x]).collect::<Vec<_>>();
-        // Sizes 60, 60, 60, 30, 30, 30 in bins of 100: continuous 3; L2 with K = 30 gives
-        // |J2| = 3 (room 3 × 40 = 120 ≥ 90), so 3.
-        assert_eq!(martello_toth_l2(&one(&[60, 60, 60, 30, 30, 30]), &[100]), 3);
-        // 51 × 4 + 49 × 4 = 400 in bins of 100: continuous 4, L2 with K = 49: |J2| = 4,
-        // room 4 × 49 = 196 ≥ 196 → 4.
-        assert_eq!(
-            martello_toth_l2(&one(&[51, 51, 51, 51, 49, 49, 49, 49]), &[100]),
-            4
-        );
-        // 70 × 3 + 20 × 3: J1 with K = 20 → 3 big items alone; room 30 each fits the 20s → 3.
-        assert_eq!(martello_toth_l2(&one(&[70, 70, 70, 20, 20, 20]), &[100]), 3);
-        // 80 × 2 + 40 × 3 = 280: continuous 3; K = 40: J1 = {80, 80} (> 60), J3 = 40s (120),
-        // no J2 → 2 + ⌈120 / 100⌉ = 4.
-        assert_eq!(martello_toth_l2(&one(&[80, 80, 40, 40, 40]), &[100]), 4);
-        assert_eq!(martello_toth_l2(&[], &[100]), 0);
-    }
-}
-
 /// Conflict-clique bound: pods that share a required anti-affinity term on
 /// `kubernetes.io/hostname` and are selected by it are pairwise in conflict, so no two of
 /// them can end on one node. Pods are never moved onto a node holding one of them, and pods
@@ -239,11 +214,10 @@ pub fn conflict_clique(snapshot: &Snapshot) -> Option<(usize, String)> {
         let clique: Vec<usize> = who.iter().copied().filter(|&q| selects(q)).collect();
         let nodes: BTreeSet<usize> = clique.iter().filter_map(|&q| pods[q].node).collect();
         if nodes.len() >= 2 && best.as_ref().is_none_or(|b| nodes.len() > b.0) {
-            let workload = pods[clique[0]]
-                .spec
-                .owner
-                .as_ref()
-                .map_or_else(|| pods[clique[0]].spec.key(), |o| format!("{ns}/{}", o.name));
+            let workload = pods[clique[0]].spec.owner.as_ref().map_or_else(
+                || pods[clique[0]].spec.key(),
+                |o| format!("{ns}/{}", o.name),
+            );
             best = Some((
                 nodes.len(),
                 format!(
@@ -256,4 +230,29 @@ pub fn conflict_clique(snapshot: &Snapshot) -> Option<(usize, String)> {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l2_on_textbook_cases() {
+        let one = |v: &[u64]| v.iter().map(|x| vec![*x]).collect::<Vec<_>>();
+        // Sizes 60, 60, 60, 30, 30, 30 in bins of 100: continuous 3; L2 with K = 30 gives
+        // |J2| = 3 (room 3 × 40 = 120 ≥ 90), so 3.
+        assert_eq!(martello_toth_l2(&one(&[60, 60, 60, 30, 30, 30]), &[100]), 3);
+        // 51 × 4 + 49 × 4 = 400 in bins of 100: continuous 4, L2 with K = 49: |J2| = 4,
+        // room 4 × 49 = 196 ≥ 196 → 4.
+        assert_eq!(
+            martello_toth_l2(&one(&[51, 51, 51, 51, 49, 49, 49, 49]), &[100]),
+            4
+        );
+        // 70 × 3 + 20 × 3: J1 with K = 20 → 3 big items alone; room 30 each fits the 20s → 3.
+        assert_eq!(martello_toth_l2(&one(&[70, 70, 70, 20, 20, 20]), &[100]), 3);
+        // 80 × 2 + 40 × 3 = 280: continuous 3; K = 40: J1 = {80, 80} (> 60), J3 = 40s (120),
+        // no J2 → 2 + ⌈120 / 100⌉ = 4.
+        assert_eq!(martello_toth_l2(&one(&[80, 80, 40, 40, 40]), &[100]), 4);
+        assert_eq!(martello_toth_l2(&[], &[100]), 0);
+    }
 }

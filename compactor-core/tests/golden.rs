@@ -1391,7 +1391,11 @@ mod interpod {
             }
         };
         lands_on(
-            &scenario(x.clone(), vec![bare("shop", "web-2", "b", 100, "web")], racks),
+            &scenario(
+                x.clone(),
+                vec![bare("shop", "web-2", "b", 100, "web")],
+                racks,
+            ),
             "c",
         );
         // All three racks different: b is its own domain, and c is fine too; b is emptier.
