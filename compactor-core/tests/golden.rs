@@ -1043,6 +1043,13 @@ mod interpod {
         )
     }
 
+    /// Shrinks c to 1400m: its 1000m pod already exceeds the 70 % cap, so c takes nothing.
+    fn c_full(nodes: &mut [NodeSpec]) {
+        nodes[2].allocatable = compactor_core::resources::ResourceList::new()
+            .with("cpu", 1400)
+            .with("memory", 16 * GI);
+    }
+
     fn lands_on(p: &Plan, to: &str) {
         assert_eq!(drained(p), vec!["a"], "{:?}", p.kept);
         assert_eq!(moves(p), vec![("x".into(), "a", to, 1)]);
@@ -1064,53 +1071,30 @@ mod interpod {
         lands_on(&scenario(x(), vec![], |_| {}), "b");
     }
 
+    /// x has anti-affinity to app=web on `key`. With web-2 on b, x goes to c; with web-3 on
+    /// c as well, x is stuck with `needle` in its reason.
+    fn replicas_avoided(key: &str, needle: &str) {
+        let mut x = x();
+        x.pod_anti_affinity = vec![term(key, "web")];
+        let web2 = || bare("shop", "web-2", "b", 100, "web");
+        lands_on(&scenario(x.clone(), vec![web2()], |_| {}), "c");
+        let both = vec![web2(), bare("shop", "web-3", "c", 100, "web")];
+        stuck(&scenario(x, both, |_| {}), needle);
+    }
+
     #[test]
     fn hostname_anti_affinity_avoids_the_node_with_a_replica() {
-        let mut x = x();
-        x.pod_anti_affinity = vec![term(HOST, "web")];
-        lands_on(
-            &scenario(
-                x.clone(),
-                vec![bare("shop", "web-2", "b", 100, "web")],
-                |_| {},
-            ),
-            "c",
-        );
-        stuck(
-            &scenario(
-                x,
-                vec![
-                    bare("shop", "web-2", "b", 100, "web"),
-                    bare("shop", "web-3", "c", 100, "web"),
-                ],
-                |_| {},
-            ),
+        replicas_avoided(
+            HOST,
             "anti-affinity with pod shop/web-2 on topology kubernetes.io/hostname=b",
         );
     }
 
+    /// web-2 sits on b, in z1: all of z1 is excluded, so x goes to c in z2.
     #[test]
     fn zone_anti_affinity_avoids_the_zone() {
-        let mut x = x();
-        x.pod_anti_affinity = vec![term(ZONE_LABEL, "web")];
-        // web-2 sits on b, in z1: all of z1 is excluded, so x goes to c in z2.
-        lands_on(
-            &scenario(
-                x.clone(),
-                vec![bare("shop", "web-2", "b", 100, "web")],
-                |_| {},
-            ),
-            "c",
-        );
-        stuck(
-            &scenario(
-                x,
-                vec![
-                    bare("shop", "web-2", "b", 100, "web"),
-                    bare("shop", "web-3", "c", 100, "web"),
-                ],
-                |_| {},
-            ),
+        replicas_avoided(
+            ZONE_LABEL,
             "anti-affinity with pod shop/web-2 on topology topology.kubernetes.io/zone=z1",
         );
     }
@@ -1265,13 +1249,9 @@ mod interpod {
             &scenario(soft, vec![bare("shop", "web-2", "b", 100, "web")], |_| {}),
             "b",
         );
-        // c full (2500m pinned + 500m > 2800m): only b has room, and b breaks the skew.
+        // c full: only b has room, and b breaks the skew.
         stuck(
-            &scenario(x, vec![bare("shop", "web-2", "b", 100, "web")], |nodes| {
-                nodes[2].allocatable = compactor_core::resources::ResourceList::new()
-                    .with("cpu", 1400)
-                    .with("memory", 16 * GI);
-            }),
+            &scenario(x, vec![bare("shop", "web-2", "b", 100, "web")], c_full),
             "topology spread on topology.kubernetes.io/zone=z1 (skew 2 > maxSkew 1)",
         );
     }
@@ -1366,15 +1346,7 @@ mod interpod {
             pod_affinity_term: term(HOST, "web"),
         }];
         lands_on(
-            &scenario(
-                apart,
-                vec![bare("shop", "web-2", "b", 100, "web")],
-                |nodes| {
-                    nodes[2].allocatable = compactor_core::resources::ResourceList::new()
-                        .with("cpu", 1400)
-                        .with("memory", 16 * GI);
-                },
-            ),
+            &scenario(apart, vec![bare("shop", "web-2", "b", 100, "web")], c_full),
             "b",
         );
     }
