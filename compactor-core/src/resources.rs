@@ -192,7 +192,9 @@ impl Dimensions {
         let mut extended = std::collections::BTreeSet::new();
         for list in lists {
             for (name, _) in list.iter() {
-                if ![CPU, MEMORY, EPHEMERAL_STORAGE, PODS].contains(&name) {
+                if ![CPU, MEMORY, EPHEMERAL_STORAGE, PODS].contains(&name)
+                    && !extended.contains(name)
+                {
                     extended.insert(name.to_owned());
                 }
             }
@@ -223,6 +225,24 @@ impl Dimensions {
     /// All names in dimension order.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The dimension of resource `name`, if it is one.
+    ///
+    /// # Complexity
+    /// O(log d).
+    pub(crate) fn index(&self, name: &str) -> Option<usize> {
+        match name {
+            CPU => Some(Self::CPU),
+            MEMORY => Some(Self::MEMORY),
+            EPHEMERAL_STORAGE => Some(Self::EPHEMERAL_STORAGE),
+            PODS => Some(Self::PODS),
+            // Extended resources follow in name order.
+            _ => self.names[Self::PODS + 1..]
+                .binary_search_by(|n| n.as_str().cmp(name))
+                .ok()
+                .map(|i| i + Self::PODS + 1),
+        }
     }
 
     /// Whether the safety threshold's utilisation cap applies to dimension `d` (CPU, memory and
@@ -296,6 +316,10 @@ mod tests {
             ]
         );
         assert_eq!(dims.dense(&a), vec![1, 0, 0, 0, 0, 1]);
+        for (i, name) in dims.names().iter().enumerate() {
+            assert_eq!(dims.index(name), Some(i));
+        }
+        assert_eq!(dims.index("example.com/foo"), None);
         assert_eq!(dims.sparse(&[1, 0, 0, 0, 0, 1]), a);
         assert!(Dimensions::is_capped(Dimensions::EPHEMERAL_STORAGE));
         assert!(!Dimensions::is_capped(Dimensions::PODS));

@@ -1,6 +1,6 @@
 //! The validated, indexed cluster snapshot.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::CoreError;
 use crate::model::{
@@ -172,9 +172,9 @@ impl Snapshot {
             namespaces: namespace_labels,
         } = spec;
         // Unstable sorts are enough: equal keys are duplicates, which are rejected below.
-        nodes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        pods.sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        pdbs.sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        sort_by_name(&mut nodes, |n| ("", &n.name));
+        sort_by_name(&mut pods, |p| (&p.namespace, &p.name));
+        sort_by_name(&mut pdbs, |p| (&p.namespace, &p.name));
 
         for w in nodes.windows(2) {
             if w[0].name == w[1].name {
@@ -224,42 +224,43 @@ impl Snapshot {
         let dims = Dimensions::from_lists(lists);
 
         let pdb_index = PdbIndex::new(&pdbs);
-        let node_index: BTreeMap<&str, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.name.as_str(), i))
-            .collect();
         let mut built_nodes = Vec::with_capacity(nodes.len());
-        for n in &nodes {
+        for n in nodes {
             for resource in [crate::resources::CPU, crate::resources::MEMORY] {
                 if n.allocatable.get(resource) == 0 {
                     return Err(CoreError::ZeroAllocatable {
-                        node: n.name.clone(),
+                        node: n.name,
                         resource: resource.to_owned(),
                     });
                 }
             }
             if n.allocatable.contains(PODS) && n.allocatable.get(PODS) == 0 {
                 return Err(CoreError::ZeroAllocatable {
-                    node: n.name.clone(),
+                    node: n.name,
                     resource: PODS.to_owned(),
                 });
             }
-            let mut spec = n.clone();
+            let mut spec = n;
             // The kubelet always sets the hostname label; hand-written snapshots may not.
             if !spec.labels.contains_key(HOSTNAME_LABEL) {
                 spec.labels
                     .insert(HOSTNAME_LABEL.to_owned(), spec.name.clone());
             }
-            let mut allocatable = dims.dense(&n.allocatable);
-            if !n.allocatable.contains(PODS) {
+            let mut allocatable = dims.dense(&spec.allocatable);
+            if !spec.allocatable.contains(PODS) {
                 allocatable[Dimensions::PODS] = DEFAULT_MAX_PODS;
             }
             built_nodes.push(Node { spec, allocatable });
         }
+        // Looked up only, never iterated: its order cannot reach the output.
+        let node_index: HashMap<&str, usize> = built_nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.spec.name.as_str(), i))
+            .collect();
 
         let d = dims.len();
-        let mut node_requested = vec![0u64; nodes.len() * d];
+        let mut node_requested = vec![0u64; built_nodes.len() * d];
         let mut built_pods = Vec::with_capacity(pods.len());
         let mut namespaces = namespace_labels;
         for (name, labels) in &mut namespaces {
@@ -267,6 +268,8 @@ impl Snapshot {
                 .entry(NAMESPACE_NAME_LABEL.to_owned())
                 .or_insert_with(|| name.clone());
         }
+        let mut scratch = Scratch::new(d);
+        let mut scoring = vec![0u64; d];
         for p in pods {
             validate_scheduling(&p)?;
             if !namespaces.contains_key(&p.namespace) {
@@ -285,13 +288,14 @@ impl Snapshot {
                         }
                     })?),
                 };
-            let request = effective_requests(&p, &dims)?;
-            let scoring = scoring_requests(&p, &dims)?;
+            let mut request = vec![0u64; d];
+            requests(&p, &dims, false, &mut scratch, &mut request)?;
+            requests(&p, &dims, true, &mut scratch, &mut scoring)?;
             if let (Some(ni), false) = (node, p.phase.is_terminal()) {
                 let row = &mut node_requested[ni * d..(ni + 1) * d];
                 for (dim, (total, r)) in row.iter_mut().zip(&request).enumerate() {
                     *total = total.checked_add(*r).ok_or_else(|| CoreError::Overflow {
-                        object: format!("node {}", nodes[ni].name),
+                        object: format!("node {}", built_nodes[ni].spec.name),
                         field: format!("sum of pod requests of {}", dims.name(dim)),
                     })?;
                 }
@@ -302,7 +306,7 @@ impl Snapshot {
                 request,
                 node,
                 pdbs: covering,
-                scoring,
+                scoring: [scoring[Dimensions::CPU], scoring[Dimensions::MEMORY]],
             });
         }
 
@@ -385,6 +389,61 @@ impl Snapshot {
     }
 }
 
+/// Sorts `items` by `(namespace, name)`, ties (duplicates) in no particular order.
+///
+/// Comparing the strings of large objects scattered in memory was most of
+/// [`Snapshot::new`]'s time, so already sorted input (as `kubectl` lists objects) is only
+/// checked, and otherwise a compact key is sorted: the namespace's rank among the distinct
+/// namespaces and the name's first 16 bytes (zero-padded: a shorter key sorts first, as
+/// strings do), the full names only when those are equal. Each item is then moved once.
+///
+/// # Complexity
+/// O(n log n) comparisons, O(n) moves.
+fn sort_by_name<T>(items: &mut [T], key: impl Fn(&T) -> (&str, &str)) {
+    if items.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+        return;
+    }
+    let order = {
+        let mut ranks: BTreeMap<&str, u32> = items.iter().map(|i| (key(i).0, 0)).collect();
+        for (rank, r) in ranks.values_mut().enumerate() {
+            *r = u32::try_from(rank).unwrap_or(u32::MAX);
+        }
+        let prefix = |name: &str| {
+            let mut bytes = [0u8; 16];
+            for (b, c) in bytes.iter_mut().zip(name.as_bytes()) {
+                *b = *c;
+            }
+            u128::from_be_bytes(bytes)
+        };
+        let mut keyed: Vec<(u32, u128, usize)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let (ns, name) = key(item);
+                (ranks.get(ns).copied().unwrap_or(0), prefix(name), i)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then_with(|| key(&items[a.2]).1.cmp(key(&items[b.2]).1))
+        });
+        keyed
+    };
+    // dest[i]: where the item now at position i belongs.
+    let mut dest = vec![0; order.len()];
+    for (to, (_, _, from)) in order.into_iter().enumerate() {
+        dest[from] = to;
+    }
+    for i in 0..items.len() {
+        while dest[i] != i {
+            let j = dest[i];
+            items.swap(i, j);
+            dest.swap(i, j);
+        }
+    }
+}
+
 /// PodDisruptionBudgets indexed by namespace and by one of their `matchLabels` pairs, so that
 /// finding the PDBs of a pod does not scan every PDB.
 struct PdbIndex<'a> {
@@ -448,7 +507,9 @@ impl<'a> PdbIndex<'a> {
 /// # Complexity
 /// O((containers + init containers) · d).
 pub fn effective_requests(pod: &PodSpec, dims: &Dimensions) -> Result<Vec<u64>, CoreError> {
-    requests(pod, dims, false)
+    let mut out = vec![0; dims.len()];
+    requests(pod, dims, false, &mut Scratch::new(dims.len()), &mut out)?;
+    Ok(out)
 }
 
 /// kube-scheduler's default CPU request (millicores) for scoring a container that sets none.
@@ -462,65 +523,134 @@ pub const DEFAULT_SCORING_MEMORY: u64 = 200 << 20;
 /// # Errors
 /// [`CoreError::Overflow`] when a sum does not fit in 64 bits.
 pub fn scoring_requests(pod: &PodSpec, dims: &Dimensions) -> Result<[u64; 2], CoreError> {
-    let r = requests(pod, dims, true)?;
-    Ok([r[Dimensions::CPU], r[Dimensions::MEMORY]])
+    let mut out = vec![0; dims.len()];
+    requests(pod, dims, true, &mut Scratch::new(dims.len()), &mut out)?;
+    Ok([out[Dimensions::CPU], out[Dimensions::MEMORY]])
 }
 
+/// Per-dimension work vectors of [`requests`], reused from pod to pod.
+struct Scratch {
+    /// One container's request.
+    one: Vec<u64>,
+    app: Vec<u64>,
+    sidecars: Vec<u64>,
+    init_peak: Vec<u64>,
+    /// The first sum that overflowed, per dimension.
+    failed: Vec<Option<&'static str>>,
+}
+
+impl Scratch {
+    fn new(d: usize) -> Self {
+        Self {
+            one: vec![0; d],
+            app: vec![0; d],
+            sidecars: vec![0; d],
+            init_peak: vec![0; d],
+            failed: vec![None; d],
+        }
+    }
+}
+
+/// `list` as a dense vector into `out`; with `scoring_defaults`, a list without CPU or memory
+/// counts the scoring default for it.
+fn dense_into(list: &ResourceList, dims: &Dimensions, scoring_defaults: bool, out: &mut [u64]) {
+    out.fill(0);
+    let (mut cpu, mut memory) = (false, false);
+    for (name, amount) in list.iter() {
+        if let Some(k) = dims.index(name) {
+            out[k] = amount;
+            cpu |= k == Dimensions::CPU;
+            memory |= k == Dimensions::MEMORY;
+        }
+    }
+    if scoring_defaults {
+        if !cpu {
+            out[Dimensions::CPU] = DEFAULT_SCORING_CPU;
+        }
+        if !memory {
+            out[Dimensions::MEMORY] = DEFAULT_SCORING_MEMORY;
+        }
+    }
+}
+
+/// The request arithmetic of [`effective_requests`] for every dimension at once: each list is
+/// read once (not looked up per dimension). Every dimension's sums run in the same order as a
+/// dimension-by-dimension computation and stop at their first overflow; the error reported is
+/// that of the lowest failing dimension, as one dimension after another would meet it.
 fn requests(
     pod: &PodSpec,
     dims: &Dimensions,
     scoring_defaults: bool,
-) -> Result<Vec<u64>, CoreError> {
-    let overflow = |field: &str, dim: usize| CoreError::Overflow {
-        object: format!("pod {}", pod.key()),
-        field: format!("{field} of {}", dims.name(dim)),
-    };
-    let get = |list: &ResourceList, name: &str| -> u64 {
-        match name {
-            crate::resources::CPU if scoring_defaults && !list.contains(name) => {
-                DEFAULT_SCORING_CPU
-            }
-            crate::resources::MEMORY if scoring_defaults && !list.contains(name) => {
-                DEFAULT_SCORING_MEMORY
-            }
-            _ => list.get(name),
-        }
-    };
+    s: &mut Scratch,
+    out: &mut [u64],
+) -> Result<(), CoreError> {
     let d = dims.len();
-    let mut out = vec![0u64; d];
-    for (dim, slot) in out.iter_mut().enumerate() {
-        let name = dims.name(dim);
-        let containers = if pod.pod_requests.contains(name) {
-            pod.pod_requests.get(name)
-        } else {
-            let mut app: u64 = 0;
-            for c in &pod.containers {
-                app = app
-                    .checked_add(get(&c.requests, name))
-                    .ok_or_else(|| overflow("sum of container requests", dim))?;
-            }
-            let mut sidecars: u64 = 0;
-            let mut init_peak: u64 = 0;
-            for c in &pod.init_containers {
-                let with_sidecars = sidecars
-                    .checked_add(get(&c.requests, name))
-                    .ok_or_else(|| overflow("init container requests", dim))?;
-                if c.sidecar {
-                    sidecars = with_sidecars;
-                } else {
-                    init_peak = init_peak.max(with_sidecars);
+    let Scratch {
+        one,
+        app,
+        sidecars,
+        init_peak,
+        failed,
+    } = s;
+    app.fill(0);
+    sidecars.fill(0);
+    init_peak.fill(0);
+    failed.fill(None);
+    for c in &pod.containers {
+        dense_into(&c.requests, dims, scoring_defaults, one);
+        for k in 0..d {
+            if failed[k].is_none() {
+                match app[k].checked_add(one[k]) {
+                    Some(v) => app[k] = v,
+                    None => failed[k] = Some("sum of container requests"),
                 }
             }
-            app.checked_add(sidecars)
-                .ok_or_else(|| overflow("sum of container requests", dim))?
-                .max(init_peak)
-        };
-        *slot = containers
-            .checked_add(pod.overhead.get(name))
-            .ok_or_else(|| overflow("overhead", dim))?;
+        }
+    }
+    for c in &pod.init_containers {
+        dense_into(&c.requests, dims, scoring_defaults, one);
+        for k in 0..d {
+            if failed[k].is_none() {
+                match sidecars[k].checked_add(one[k]) {
+                    Some(with_sidecars) if c.sidecar => sidecars[k] = with_sidecars,
+                    Some(with_sidecars) => init_peak[k] = init_peak[k].max(with_sidecars),
+                    None => failed[k] = Some("init container requests"),
+                }
+            }
+        }
+    }
+    for k in 0..d {
+        if failed[k].is_none() {
+            match app[k].checked_add(sidecars[k]) {
+                Some(v) => out[k] = v.max(init_peak[k]),
+                None => failed[k] = Some("sum of container requests"),
+            }
+        }
+    }
+    // A pod-level request replaces the container arithmetic (and its overflows).
+    for (name, amount) in pod.pod_requests.iter() {
+        if let Some(k) = dims.index(name) {
+            out[k] = amount;
+            failed[k] = None;
+        }
+    }
+    dense_into(&pod.overhead, dims, false, one);
+    for k in 0..d {
+        if failed[k].is_none() {
+            match out[k].checked_add(one[k]) {
+                Some(v) => out[k] = v,
+                None => failed[k] = Some("overhead"),
+            }
+        }
+        if let Some(field) = failed[k] {
+            return Err(CoreError::Overflow {
+                object: format!("pod {}", pod.key()),
+                field: format!("{field} of {}", dims.name(k)),
+            });
+        }
     }
     out[Dimensions::PODS] = 1;
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -661,6 +791,160 @@ mod tests {
             err.to_string(),
             "overflow in node a: sum of pod requests of cpu"
         );
+    }
+
+    /// The compact-key sort orders like a plain sort of `(namespace, name)`: shared and long
+    /// prefixes, names past 16 bytes, NUL bytes, duplicates, sorted and reversed input.
+    #[test]
+    fn sort_by_name_matches_a_plain_sort() {
+        let mut rng = crate::rng::Rng::new(5);
+        let parts = [
+            "",
+            "a",
+            "ab",
+            "a\0",
+            "app-",
+            "app-1234567890123",
+            "app-12345678901234567",
+            "z",
+        ];
+        for case in 0..40 {
+            let mut items: Vec<(String, String)> = (0..1 + case * 7)
+                .map(|_| {
+                    let pick =
+                        |rng: &mut crate::rng::Rng| parts[rng.below(parts.len() as u64) as usize];
+                    let ns = pick(&mut rng).to_owned();
+                    let name = format!("{}{}{}", pick(&mut rng), pick(&mut rng), rng.below(3));
+                    (ns, name)
+                })
+                .collect();
+            if case % 5 == 1 {
+                items.sort();
+            } else if case % 5 == 2 {
+                items.sort();
+                items.reverse();
+            }
+            let mut expected = items.clone();
+            expected.sort();
+            sort_by_name(&mut items, |(ns, name)| (ns, name));
+            assert_eq!(items, expected, "case {case}");
+        }
+    }
+
+    /// The dimension-by-dimension arithmetic the single-pass [`requests`] replaced.
+    fn reference(
+        pod: &PodSpec,
+        dims: &Dimensions,
+        scoring_defaults: bool,
+    ) -> Result<Vec<u64>, CoreError> {
+        let overflow = |field: &str, dim: usize| CoreError::Overflow {
+            object: format!("pod {}", pod.key()),
+            field: format!("{field} of {}", dims.name(dim)),
+        };
+        let get = |list: &ResourceList, name: &str| -> u64 {
+            match name {
+                crate::resources::CPU if scoring_defaults && !list.contains(name) => {
+                    DEFAULT_SCORING_CPU
+                }
+                crate::resources::MEMORY if scoring_defaults && !list.contains(name) => {
+                    DEFAULT_SCORING_MEMORY
+                }
+                _ => list.get(name),
+            }
+        };
+        let d = dims.len();
+        let mut out = vec![0u64; d];
+        for (dim, slot) in out.iter_mut().enumerate() {
+            let name = dims.name(dim);
+            let containers = if pod.pod_requests.contains(name) {
+                pod.pod_requests.get(name)
+            } else {
+                let mut app: u64 = 0;
+                for c in &pod.containers {
+                    app = app
+                        .checked_add(get(&c.requests, name))
+                        .ok_or_else(|| overflow("sum of container requests", dim))?;
+                }
+                let mut sidecars: u64 = 0;
+                let mut init_peak: u64 = 0;
+                for c in &pod.init_containers {
+                    let with_sidecars = sidecars
+                        .checked_add(get(&c.requests, name))
+                        .ok_or_else(|| overflow("init container requests", dim))?;
+                    if c.sidecar {
+                        sidecars = with_sidecars;
+                    } else {
+                        init_peak = init_peak.max(with_sidecars);
+                    }
+                }
+                app.checked_add(sidecars)
+                    .ok_or_else(|| overflow("sum of container requests", dim))?
+                    .max(init_peak)
+            };
+            *slot = containers
+                .checked_add(pod.overhead.get(name))
+                .ok_or_else(|| overflow("overhead", dim))?;
+        }
+        out[Dimensions::PODS] = 1;
+        Ok(out)
+    }
+
+    /// The single pass gives the per-dimension arithmetic's requests and its first overflow,
+    /// on random pods with amounts near 2⁶⁴, sidecars, pod-level requests and overheads.
+    #[test]
+    fn requests_match_the_per_dimension_arithmetic() {
+        let mut rng = crate::rng::Rng::new(11);
+        let names = ["cpu", "memory", "pods", "nvidia.com/gpu", "example.com/x"];
+        let list = |rng: &mut crate::rng::Rng| {
+            let mut l = ResourceList::new();
+            for n in names {
+                match rng.below(4) {
+                    0 => {}
+                    1 => l.set(n, u64::MAX - rng.below(3)),
+                    _ => l.set(n, rng.below(1000)),
+                }
+            }
+            l
+        };
+        let dims = Dimensions::from_lists([&ResourceList::new().with("nvidia.com/gpu", 1)]);
+        for case in 0..2000 {
+            let p = PodSpec {
+                containers: (0..rng.below(3))
+                    .map(|_| ContainerSpec {
+                        name: "c".into(),
+                        requests: list(&mut rng),
+                    })
+                    .collect(),
+                init_containers: (0..rng.below(3))
+                    .map(|_| InitContainerSpec {
+                        name: "i".into(),
+                        requests: list(&mut rng),
+                        sidecar: rng.chance(50),
+                    })
+                    .collect(),
+                pod_requests: if rng.chance(30) {
+                    list(&mut rng)
+                } else {
+                    ResourceList::new()
+                },
+                overhead: if rng.chance(30) {
+                    list(&mut rng)
+                } else {
+                    ResourceList::new()
+                },
+                ..Default::default()
+            };
+            for scoring in [false, true] {
+                let mut out = vec![0; dims.len()];
+                let got = requests(&p, &dims, scoring, &mut Scratch::new(dims.len()), &mut out)
+                    .map(|()| out);
+                assert_eq!(
+                    got,
+                    reference(&p, &dims, scoring),
+                    "case {case} scoring {scoring}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -188,8 +188,12 @@ pub fn pack(
                 .any(|(r, m)| *r < i128::from(*m))
         };
         if k + 1 < order.len() && next != &smallest[k * d..(k + 1) * d] {
-            // The smallest remaining sizes grew: sweep every live bin.
+            // The smallest remaining sizes grew: sweep every live bin (dropping the ones
+            // closed since the last sweep).
             live.retain(|&b| {
+                if !bins.is_active(b) {
+                    return false;
+                }
                 let gone = dead(&bins, b);
                 if gone {
                     bins.close(b);
@@ -197,8 +201,8 @@ pub fn pack(
                 !gone
             });
         } else if dead(&bins, b) {
+            // `live` keeps it until the next sweep: removing it here costs a pass per bin.
             bins.close(b);
-            live.retain(|x| *x != b);
         }
     }
     Ok(Packing {
