@@ -27,6 +27,7 @@ pub mod bounds;
 pub mod constraints;
 pub mod cost;
 pub mod error;
+mod fasthash;
 pub mod model;
 pub mod packing;
 pub mod plan;

@@ -35,7 +35,9 @@
 //! Not modelled: `matchLabelKeys` / `mismatchLabelKeys` of pod affinity terms, existing pods'
 //! *preferred* terms towards the incoming pod, and spread scoring (`ScheduleAnyway`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fasthash::FastMap;
 
 use crate::constraints::tolerates;
 use crate::constraints::{Violation, matches_node_affinity, matches_node_selector, selector_text};
@@ -196,16 +198,16 @@ struct Builder<'a> {
     clause_ids: BTreeMap<Clause, u32>,
     clause_members: Vec<Vec<u32>>,
     /// Clause of a term carried by a pod of a namespace (lookups only, never iterated).
-    term_clauses: HashMap<(&'a PodAffinityTerm, &'a str), u32>,
+    term_clauses: FastMap<(&'a PodAffinityTerm, &'a str), u32>,
     counter_ids: BTreeMap<(Vec<u32>, usize, Option<usize>, u8), u32>,
     /// Eligibility classes by (keys, node affinity when honoured, tolerations when
     /// honoured). Lookups only, never iterated.
     #[allow(clippy::type_complexity)]
-    class_ids: HashMap<ClassKey<'a>, usize>,
+    class_ids: FastMap<ClassKey<'a>, usize>,
     /// Pods per namespace and per `key=value` label (only the label keys some term's
     /// `matchLabels` uses). Lookups only, never iterated.
-    by_namespace: HashMap<&'a str, Vec<u32>>,
-    by_label: HashMap<(&'a str, &'a str), Vec<u32>>,
+    by_namespace: FastMap<&'a str, Vec<u32>>,
+    by_label: FastMap<(&'a str, &'a str), Vec<u32>>,
 }
 
 impl<'a> Builder<'a> {
@@ -455,8 +457,8 @@ impl Index {
                 keys.extend(sel.match_labels.keys().map(String::as_str));
             }
         }
-        let mut by_namespace: HashMap<&str, Vec<u32>> = HashMap::new();
-        let mut by_label: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
+        let mut by_namespace: FastMap<&str, Vec<u32>> = FastMap::default();
+        let mut by_label: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
         for (q, pod) in pods.iter().enumerate() {
             by_namespace
                 .entry(pod.spec.namespace.as_str())
@@ -477,9 +479,9 @@ impl Index {
             key_ids: BTreeMap::new(),
             clause_ids: BTreeMap::new(),
             clause_members: Vec::new(),
-            term_clauses: HashMap::new(),
+            term_clauses: FastMap::default(),
             counter_ids: BTreeMap::new(),
-            class_ids: HashMap::new(),
+            class_ids: FastMap::default(),
             by_namespace,
             by_label,
         };
@@ -506,7 +508,7 @@ impl Index {
             }
         }
         // Rule sets by signature (lookups only, never iterated).
-        let mut seen: HashMap<_, u32> = HashMap::new();
+        let mut seen: FastMap<_, u32> = FastMap::default();
         for (p, pod) in pods.iter().enumerate() {
             let s = &pod.spec;
             if !wanted(p) || s.phase.is_terminal() || !any_rules(s) {
@@ -632,7 +634,7 @@ pub(crate) struct State<'a> {
     snap: &'a Snapshot,
     loc: Vec<u32>,
     /// Members per (counter, domain).
-    counts: HashMap<(u32, u32), u32>,
+    counts: FastMap<(u32, u32), u32>,
     /// Members per counter, over all domains.
     totals: Vec<u32>,
     /// Per spread counter: domains with a non-zero count, by count (count → domains).
@@ -651,7 +653,7 @@ impl<'a> State<'a> {
             ix,
             snap,
             loc: vec![NONE; snap.pods().len()],
-            counts: HashMap::new(),
+            counts: FastMap::default(),
             totals: vec![0; ix.counters.len()],
             nonzero: vec![BTreeMap::new(); ix.counters.len()],
             nonzero_domains: vec![0; ix.counters.len()],

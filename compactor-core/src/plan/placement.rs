@@ -53,6 +53,11 @@ pub(crate) struct Packer<'a> {
     views: Vec<(Bins, Vec<usize>)>,
     /// Per node, `(view, local index)` of every view holding it.
     in_views: Vec<Vec<(usize, usize)>>,
+    /// Views by the node set they hold (looked up only).
+    view_of: crate::fasthash::FastMap<Vec<usize>, usize>,
+    /// Which nodes can receive pods, and how many.
+    receiver: Vec<bool>,
+    receivers: usize,
     /// Per pod, its static-constraint group.
     group: Vec<usize>,
     /// Per group, where its pods are packed (computed on first use).
@@ -156,7 +161,7 @@ impl<'a> Packer<'a> {
             &'s [crate::model::NodeSelectorTerm],
             Vec<&'s [crate::model::NodeSelectorTerm]>,
         );
-        let mut groups: std::collections::HashMap<GroupKey<'_>, usize> = Default::default();
+        let mut groups: crate::fasthash::FastMap<GroupKey<'_>, usize> = Default::default();
         let group = snap
             .pods()
             .iter()
@@ -196,6 +201,9 @@ impl<'a> Packer<'a> {
             ports,
             views: Vec::new(),
             in_views: vec![Vec::new(); n],
+            view_of: Default::default(),
+            receiver: receiver.to_vec(),
+            receivers: receiver.iter().filter(|r| **r).count(),
             group,
             target: vec![None; groups.len() + 1],
             inter: State::new(interpod, snap),
@@ -269,13 +277,18 @@ impl<'a> Packer<'a> {
             return t;
         }
         let spec = &self.snap.pods()[p].spec;
+        // Only receivers can ever be open: the others need not be in a view.
         let allowed: Vec<usize> = (0..self.snap.nodes().len())
-            .filter(|&i| node_admits(spec, &self.snap.nodes()[i].spec))
+            .filter(|&i| self.receiver[i] && node_admits(spec, &self.snap.nodes()[i].spec))
             .collect();
-        let t = if allowed.len() == self.snap.nodes().len() {
+        let t = if allowed.len() == self.receivers {
             Target::Main {
                 check_static: false,
             }
+        } else if let Some(&v) = self.view_of.get(&allowed) {
+            // Another group allows exactly these nodes (a zone by nodeSelector, by node
+            // affinity or by a zonal volume): share its view.
+            Target::View(v)
         } else if self.views.len() >= MAX_VIEWS {
             Target::Main { check_static: true }
         } else {
@@ -287,6 +300,7 @@ impl<'a> Packer<'a> {
                 }
                 self.in_views[i].push((v, local));
             }
+            self.view_of.insert(allowed.clone(), v);
             self.views.push((bins, allowed));
             Target::View(v)
         };
