@@ -16,7 +16,7 @@
 //! default system spreading) and ImageLocality are not, so predictions can differ there.
 
 use crate::constraints::{
-    Violation, host_ports_free, node_allows, term_matches, toleration_matches,
+    Violation, host_ports_free, node_admits, node_allows, term_matches, toleration_matches,
 };
 use crate::model::{HostPort, TaintEffect};
 use crate::plan::interpod::{Index, State};
@@ -130,7 +130,8 @@ impl<'a> SchedulerSim<'a> {
         let mut best: Option<(i64, usize)> = None;
         let mut found = 0;
         let mut processed = 0;
-        let mut rejected: Vec<(Violation, usize)> = Vec::new();
+        // Nodes with room that a constraint rejects; explained only if no node is found.
+        let mut rejected_nodes: Vec<usize> = Vec::new();
         for k in 0..n {
             if found == self.to_find {
                 break;
@@ -140,20 +141,11 @@ impl<'a> SchedulerSim<'a> {
             if !open(i) || !self.fits(i, &p.request) {
                 continue;
             }
-            if let Err(v) = node_allows(&p.spec, &self.snap.nodes()[i].spec)
-                .and_then(|()| host_ports_free(&p.spec.host_ports, &self.ports[i]))
-                .and_then(|()| {
-                    if dynamic {
-                        self.inter.allows(pod, i)
-                    } else {
-                        Ok(())
-                    }
-                })
+            if !node_admits(&p.spec, &self.snap.nodes()[i].spec)
+                || host_ports_free(&p.spec.host_ports, &self.ports[i]).is_err()
+                || (dynamic && !self.inter.admits(pod, i))
             {
-                match rejected.iter_mut().find(|(w, _)| *w == v) {
-                    Some(c) => c.1 += 1,
-                    None => rejected.push((v, 1)),
-                }
+                rejected_nodes.push(i);
                 continue;
             }
             found += 1;
@@ -210,6 +202,18 @@ impl<'a> SchedulerSim<'a> {
             self.next_start = (self.next_start + processed) % n;
         }
         let Some((_, i)) = best else {
+            let mut rejected: Vec<(Violation, usize)> = Vec::new();
+            for i in rejected_nodes {
+                let v = node_allows(&p.spec, &self.snap.nodes()[i].spec)
+                    .and_then(|()| host_ports_free(&p.spec.host_ports, &self.ports[i]))
+                    .and_then(|()| self.inter.allows(pod, i));
+                if let Err(v) = v {
+                    match rejected.iter_mut().find(|(w, _)| *w == v) {
+                        Some(c) => c.1 += 1,
+                        None => rejected.push((v, 1)),
+                    }
+                }
+            }
             rejected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             let message = match rejected.first() {
                 Some((v, count)) => format!(
