@@ -58,8 +58,8 @@ pub(crate) struct Packer<'a> {
     /// Which nodes can receive pods, and how many.
     receiver: Vec<bool>,
     receivers: usize,
-    /// Per pod, its static-constraint group.
-    group: Vec<usize>,
+    /// Pods grouped by static constraints, with each group's allowed nodes.
+    statics: &'a StaticGroups,
     /// Per group, where its pods are packed (computed on first use).
     target: Vec<Option<Target>>,
     /// Inter-pod constraints: where the packing has every pod.
@@ -103,58 +103,22 @@ pub(crate) const REASON_SCAN: usize = 8;
 /// conservative cut: the candidate is kept, never wrongly drained).
 pub(crate) const MAX_REJECTIONS: usize = 256;
 
-/// Where a group of pods is packed.
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    /// The main bins; `check_static` when the group's static constraints must still be
-    /// checked per bin (they exclude nodes, but no view was left for them).
-    Main { check_static: bool },
-    /// View number `v`, which holds only allowed nodes.
-    View(usize),
+/// Pods grouped by their static constraints (tolerations, nodeSelector, required node
+/// affinity, volume node affinity), with each group's allowed nodes computed once, on first
+/// use. Group 0 has no constraint of its own (its pods still avoid tainted nodes). The packer builds its views from it and the
+/// scheduler prediction filters with it, so `node_admits` runs once per group and node.
+#[derive(Debug)]
+pub(crate) struct StaticGroups {
+    group: Vec<usize>,
+    allowed: Vec<std::cell::OnceCell<Vec<bool>>>,
 }
 
-/// Why no bin was selected: constraint violations among nodes with room (counted), and
-/// whether the count stopped at [`REASON_SCAN`].
-type Rejections = (Vec<(Violation, usize)>, bool);
-
-impl<'a> Packer<'a> {
-    /// Opens every receiver with `limit − load` as its residual.
+impl StaticGroups {
+    /// Groups the pods of `snap`. Ids are given in pod order (the map is only looked up).
     ///
     /// # Complexity
-    /// O(N · d · log N).
-    pub fn new(
-        snap: &'a Snapshot,
-        room: Room<'_>,
-        weights: &'a [f64],
-        strategy: &'static dyn Strategy,
-        interpod: &'a Index,
-        preference: Preference,
-    ) -> Self {
-        let Room {
-            receiver,
-            limit,
-            cap,
-        } = room;
-        let n = snap.nodes().len();
-        let d = snap.dims().len();
-        let mut bins = Bins::new(d, n, weights.to_vec());
-        let mut residual = vec![0i128; d];
-        for (i, open) in receiver.iter().enumerate() {
-            if *open {
-                for (k, r) in residual.iter_mut().enumerate() {
-                    *r = i128::from(limit[i * d + k]) - i128::from(snap.requested(i)[k]);
-                }
-                bins.open(i, &residual);
-            }
-        }
-        let mut ports = vec![Vec::new(); n];
-        for (p, pod) in snap.pods().iter().enumerate() {
-            if let (Some(i), false) = (pod.node, pod.spec.phase.is_terminal()) {
-                ports[i].extend(pod.spec.host_ports.iter().map(|h| (p, h.clone())));
-            }
-        }
-        // Group pods by their static constraints (group 0: none at all). Ids are given in
-        // pod order, so the map is only looked up, never iterated.
+    /// O(P · s) for static constraints of size s.
+    pub fn new(snap: &Snapshot) -> Self {
         type GroupKey<'s> = (
             &'s [crate::model::Toleration],
             &'s std::collections::BTreeMap<String, String>,
@@ -191,6 +155,86 @@ impl<'a> Packer<'a> {
             })
             .collect();
         Self {
+            group,
+            allowed: (0..=groups.len()).map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// Number of groups (group 0 included).
+    pub fn count(&self) -> usize {
+        self.allowed.len()
+    }
+
+    /// Pod `p`'s group.
+    pub fn group(&self, p: usize) -> usize {
+        self.group[p]
+    }
+
+    /// Whether pod `p`'s static constraints allow node `n` ([`node_admits`], cached per group).
+    pub fn allows(&self, snap: &Snapshot, p: usize, n: usize) -> bool {
+        let g = self.group[p];
+        self.allowed[g].get_or_init(|| {
+            let spec = &snap.pods()[p].spec;
+            snap.nodes()
+                .iter()
+                .map(|node| node_admits(spec, &node.spec))
+                .collect()
+        })[n]
+    }
+}
+
+/// Where a group of pods is packed.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// The main bins; `check_static` when the group's static constraints must still be
+    /// checked per bin (they exclude nodes, but no view was left for them).
+    Main { check_static: bool },
+    /// View number `v`, which holds only allowed nodes.
+    View(usize),
+}
+
+/// Why no bin was selected: constraint violations among nodes with room (counted), and
+/// whether the count stopped at [`REASON_SCAN`].
+type Rejections = (Vec<(Violation, usize)>, bool);
+
+impl<'a> Packer<'a> {
+    /// Opens every receiver with `limit − load` as its residual.
+    ///
+    /// # Complexity
+    /// O(N · d · log N).
+    pub fn new(
+        snap: &'a Snapshot,
+        room: Room<'_>,
+        weights: &'a [f64],
+        strategy: &'static dyn Strategy,
+        interpod: &'a Index,
+        statics: &'a StaticGroups,
+        preference: Preference,
+    ) -> Self {
+        let Room {
+            receiver,
+            limit,
+            cap,
+        } = room;
+        let n = snap.nodes().len();
+        let d = snap.dims().len();
+        let mut bins = Bins::new(d, n, weights.to_vec());
+        let mut residual = vec![0i128; d];
+        for (i, open) in receiver.iter().enumerate() {
+            if *open {
+                for (k, r) in residual.iter_mut().enumerate() {
+                    *r = i128::from(limit[i * d + k]) - i128::from(snap.requested(i)[k]);
+                }
+                bins.open(i, &residual);
+            }
+        }
+        let mut ports = vec![Vec::new(); n];
+        for (p, pod) in snap.pods().iter().enumerate() {
+            if let (Some(i), false) = (pod.node, pod.spec.phase.is_terminal()) {
+                ports[i].extend(pod.spec.host_ports.iter().map(|h| (p, h.clone())));
+            }
+        }
+        Self {
             snap,
             d,
             weights,
@@ -204,8 +248,8 @@ impl<'a> Packer<'a> {
             view_of: Default::default(),
             receiver: receiver.to_vec(),
             receivers: receiver.iter().filter(|r| **r).count(),
-            group,
-            target: vec![None; groups.len() + 1],
+            target: vec![None; statics.count()],
+            statics,
             inter: State::new(interpod, snap),
             interpod,
             preference,
@@ -272,14 +316,13 @@ impl<'a> Packer<'a> {
 
     /// Where pod `p`'s group is packed, creating its view on first use.
     fn target_of(&mut self, p: usize) -> Target {
-        let g = self.group[p];
+        let g = self.statics.group(p);
         if let Some(t) = self.target[g] {
             return t;
         }
-        let spec = &self.snap.pods()[p].spec;
         // Only receivers can ever be open: the others need not be in a view.
         let allowed: Vec<usize> = (0..self.snap.nodes().len())
-            .filter(|&i| self.receiver[i] && node_admits(spec, &self.snap.nodes()[i].spec))
+            .filter(|&i| self.receiver[i] && self.statics.allows(self.snap, p, i))
             .collect();
         let t = if allowed.len() == self.receivers {
             Target::Main {
@@ -400,6 +443,7 @@ impl<'a> Packer<'a> {
         let spec = &snap.pods()[p].spec;
         let ports = &self.ports;
         let inter = &self.inter;
+        let statics = self.statics;
         let explain = |b: usize| {
             node_allows(spec, &snap.nodes()[b].spec)
                 .and_then(|()| free(snap, ports, p, b))
@@ -409,7 +453,7 @@ impl<'a> Packer<'a> {
         let chosen = match target {
             Target::Main { check_static } => {
                 let admit = |b: usize| {
-                    (!check_static || node_admits(spec, &snap.nodes()[b].spec))
+                    (!check_static || statics.allows(snap, p, b))
                         && free(snap, ports, p, b).is_ok()
                         && (!dynamic || inter.admits(p, b))
                 };
@@ -866,6 +910,7 @@ mod tests {
         }
         let weights = weights_for(&snap.nodes()[0].allocatable);
         let ix = Index::new(snap, |_| true);
+        let statics = StaticGroups::new(snap);
         let mut packer = Packer::new(
             snap,
             Room {
@@ -876,6 +921,7 @@ mod tests {
             &weights,
             crate::packing::StrategyKind::BestFit.strategy(),
             &ix,
+            &statics,
             preference,
         );
         assert_eq!(limit.len(), 3 * d);

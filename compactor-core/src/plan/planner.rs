@@ -9,7 +9,7 @@ use crate::model::{EXCLUDE_ANNOTATION, VolumeSource};
 use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
 use crate::plan::interpod::Index;
-use crate::plan::placement::{Packer, Preference, Room};
+use crate::plan::placement::{Packer, Preference, Room, StaticGroups};
 use crate::plan::scheduler::SchedulerSim;
 use crate::plan::waves::assign_waves;
 use crate::plan::{
@@ -167,6 +167,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         }
     }
     let interpod = Index::new(snapshot, |p| may_move[p]);
+    let statics = StaticGroups::new(snapshot);
 
     // Traffic: the network-aware strategy's partners, and the report.
     let traffic = match &options.traffic {
@@ -220,6 +221,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         &weights,
         options.strategy.strategy(),
         &interpod,
+        &statics,
         preference,
     );
     let mut chosen: Vec<usize> = Vec::new();
@@ -264,8 +266,14 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     drop(packer);
 
     // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
-    let (drain_order, placed) =
-        validate(snapshot, chosen, &movable, room, &interpod, &mut fit_reason);
+    let (drain_order, placed) = validate(
+        snapshot,
+        chosen,
+        &movable,
+        room,
+        (&interpod, &statics),
+        &mut fit_reason,
+    );
     let mut drained = vec![false; n];
     for &x in &drain_order {
         drained[x] = true;
@@ -473,7 +481,7 @@ fn validate(
     mut drain: Vec<usize>,
     movable: &[Vec<usize>],
     room: Room<'_>,
-    interpod: &Index,
+    (interpod, statics): (&Index, &StaticGroups),
     fit_reason: &mut [Option<Reason>],
 ) -> (Vec<usize>, Vec<(usize, usize)>) {
     let Room {
@@ -488,7 +496,7 @@ fn validate(
         for &x in &drain {
             in_drain[x] = true;
         }
-        let mut sim = SchedulerSim::new(snapshot, interpod);
+        let mut sim = SchedulerSim::new(snapshot, interpod, statics);
         let mut placed = Vec::new();
         let mut failure = None;
         'nodes: for (k, &x) in drain.iter().enumerate() {

@@ -16,10 +16,11 @@
 //! default system spreading) and ImageLocality are not, so predictions can differ there.
 
 use crate::constraints::{
-    Violation, host_ports_free, node_admits, node_allows, term_matches, toleration_matches,
+    Violation, host_ports_free, node_allows, term_matches, toleration_matches,
 };
 use crate::model::{HostPort, TaintEffect};
 use crate::plan::interpod::{Index, State};
+use crate::plan::placement::StaticGroups;
 use crate::plan::{Reason, ReasonCode};
 use crate::resources::Dimensions;
 use crate::snapshot::Snapshot;
@@ -41,6 +42,8 @@ pub(crate) struct SchedulerSim<'a> {
     /// Inter-pod constraints and preferences.
     inter: State<'a>,
     interpod: &'a Index,
+    /// Static constraints, cached per group of pods.
+    statics: &'a StaticGroups,
     /// Whether some node has a PreferNoSchedule taint (TaintToleration scoring matters).
     prefer_no_schedule: bool,
 }
@@ -72,7 +75,7 @@ pub(crate) fn feasible_nodes_to_find(nodes: usize) -> usize {
 
 impl<'a> SchedulerSim<'a> {
     /// Every pod where it is now.
-    pub fn new(snap: &'a Snapshot, interpod: &'a Index) -> Self {
+    pub fn new(snap: &'a Snapshot, interpod: &'a Index, statics: &'a StaticGroups) -> Self {
         let n = snap.nodes().len();
         let d = snap.dims().len();
         let mut load = Vec::with_capacity(n * d);
@@ -98,6 +101,7 @@ impl<'a> SchedulerSim<'a> {
             ports,
             inter: State::new(interpod, snap),
             interpod,
+            statics,
             prefer_no_schedule: snap.nodes().iter().any(|node| {
                 node.spec
                     .taints
@@ -141,7 +145,7 @@ impl<'a> SchedulerSim<'a> {
             if !open(i) || !self.fits(i, &p.request) {
                 continue;
             }
-            if !node_admits(&p.spec, &self.snap.nodes()[i].spec)
+            if !self.statics.allows(self.snap, pod, i)
                 || host_ports_free(&p.spec.host_ports, &self.ports[i]).is_err()
                 || (dynamic && !self.inter.admits(pod, i))
             {
