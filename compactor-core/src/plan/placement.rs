@@ -27,8 +27,8 @@
 //!   the constraint excluding the most of them is named.
 
 use crate::constraints::{
-    Violation, has_static_constraints, host_ports_free, node_admits, node_allows, port_taken,
-    ports_conflict,
+    Violation, host_ports_free, matches_node_affinity, matches_node_selector, node_allows,
+    port_taken, ports_conflict, tolerates, volumes_allow,
 };
 use crate::model::HostPort;
 use crate::packing::{Bins, Strategy, weighted_size};
@@ -110,57 +110,103 @@ pub(crate) const MAX_REJECTIONS: usize = 256;
 #[derive(Debug)]
 pub(crate) struct StaticGroups {
     group: Vec<usize>,
+    /// Per group, its component ids: tolerations, nodeSelector, node affinity, volumes.
+    parts: Vec<[usize; 4]>,
+    /// Per component kind and id: a pod that has it, and the nodes it allows.
+    components: [Vec<(usize, std::cell::OnceCell<Vec<bool>>)>; 4],
     allowed: Vec<std::cell::OnceCell<Vec<bool>>>,
 }
 
 impl StaticGroups {
-    /// Groups the pods of `snap`. Ids are given in pod order (the map is only looked up).
+    /// Groups the pods of `snap`. Ids are given in pod order (the maps are only looked up).
+    ///
+    /// Each group is the combination of four components (tolerations, nodeSelector, required
+    /// node affinity, volume node affinity); a component's allowed nodes are computed once and
+    /// a group's are their intersection, so the label matching runs once per distinct
+    /// component and node, not once per combination.
     ///
     /// # Complexity
     /// O(P · s) for static constraints of size s.
     pub fn new(snap: &Snapshot) -> Self {
-        type GroupKey<'s> = (
-            &'s [crate::model::Toleration],
-            &'s std::collections::BTreeMap<String, String>,
-            &'s [crate::model::NodeSelectorTerm],
-            Vec<&'s [crate::model::NodeSelectorTerm]>,
-        );
-        let mut groups: crate::fasthash::FastMap<GroupKey<'_>, usize> = Default::default();
-        let group = snap
-            .pods()
-            .iter()
-            .map(|pod| {
-                let s = &pod.spec;
-                if !has_static_constraints(s) {
-                    return 0;
+        use crate::model::{NodeSelectorTerm, Toleration, VolumeSource};
+        type Map<'s, K> = crate::fasthash::FastMap<K, usize>;
+        let mut tolerations: Map<'_, &[Toleration]> = Map::default();
+        let mut selectors: Map<'_, &std::collections::BTreeMap<String, String>> = Map::default();
+        let mut affinities: Map<'_, &[NodeSelectorTerm]> = Map::default();
+        let mut volumes: Map<'_, Vec<&[NodeSelectorTerm]>> = Map::default();
+        let mut groups: Map<'_, [usize; 4]> = Map::default();
+        let mut components: [Vec<(usize, std::cell::OnceCell<Vec<bool>>)>; 4] = Default::default();
+        let mut parts: Vec<[usize; 4]> = Vec::new();
+        let mut group = Vec::with_capacity(snap.pods().len());
+        for (p, pod) in snap.pods().iter().enumerate() {
+            let s = &pod.spec;
+            let vols: Vec<&[NodeSelectorTerm]> = s
+                .volumes
+                .iter()
+                .filter_map(|v| match &v.source {
+                    VolumeSource::PersistentVolumeClaim { node_affinity, .. }
+                        if !node_affinity.is_empty() =>
+                    {
+                        Some(node_affinity.as_slice())
+                    }
+                    _ => None,
+                })
+                .collect();
+            let mut id = |kind: usize, next: usize, found: Option<usize>| match found {
+                Some(i) => i,
+                None => {
+                    components[kind].push((p, Default::default()));
+                    next
                 }
-                let volumes: Vec<&[crate::model::NodeSelectorTerm]> = s
-                    .volumes
-                    .iter()
-                    .filter_map(|v| match &v.source {
-                        crate::model::VolumeSource::PersistentVolumeClaim {
-                            node_affinity, ..
-                        } if !node_affinity.is_empty() => Some(node_affinity.as_slice()),
-                        _ => None,
-                    })
-                    .collect();
-                let key = (
-                    s.tolerations.as_slice(),
-                    &s.node_selector,
-                    s.required_node_affinity.as_slice(),
-                    volumes,
-                );
-                let next = groups.len() + 1;
-                *groups.entry(key).or_insert(next)
-            })
-            .collect();
+            };
+            let key = [
+                {
+                    let (next, found) = (
+                        tolerations.len(),
+                        tolerations.get(s.tolerations.as_slice()).copied(),
+                    );
+                    let i = id(0, next, found);
+                    tolerations.entry(s.tolerations.as_slice()).or_insert(i);
+                    i
+                },
+                {
+                    let (next, found) = (selectors.len(), selectors.get(&s.node_selector).copied());
+                    let i = id(1, next, found);
+                    selectors.entry(&s.node_selector).or_insert(i);
+                    i
+                },
+                {
+                    let terms = s.required_node_affinity.as_slice();
+                    let (next, found) = (affinities.len(), affinities.get(terms).copied());
+                    let i = id(2, next, found);
+                    affinities.entry(terms).or_insert(i);
+                    i
+                },
+                {
+                    let (next, found) = (volumes.len(), volumes.get(&vols).copied());
+                    let i = id(3, next, found);
+                    volumes.entry(vols).or_insert(i);
+                    i
+                },
+            ];
+            let next = groups.len();
+            let g = *groups.entry(key).or_insert(next);
+            if g == parts.len() {
+                parts.push(key);
+            }
+            group.push(g);
+        }
         Self {
             group,
-            allowed: (0..=groups.len()).map(|_| Default::default()).collect(),
+            allowed: (0..parts.len().max(1))
+                .map(|_| Default::default())
+                .collect(),
+            parts,
+            components,
         }
     }
 
-    /// Number of groups (group 0 included).
+    /// Number of groups.
     pub fn count(&self) -> usize {
         self.allowed.len()
     }
@@ -170,15 +216,37 @@ impl StaticGroups {
         self.group[p]
     }
 
-    /// Whether pod `p`'s static constraints allow node `n` ([`node_admits`], cached per group).
+    /// The nodes component `id` of `kind` allows.
+    fn component(&self, snap: &Snapshot, kind: usize, id: usize) -> &[bool] {
+        let (rep, cell) = &self.components[kind][id];
+        cell.get_or_init(|| {
+            let spec = &snap.pods()[*rep].spec;
+            snap.nodes()
+                .iter()
+                .map(|node| {
+                    let node = &node.spec;
+                    match kind {
+                        0 => tolerates(spec, &node.taints).is_ok(),
+                        1 => matches_node_selector(&spec.node_selector, &node.labels).is_ok(),
+                        2 => matches_node_affinity(&spec.required_node_affinity, node).is_ok(),
+                        _ => volumes_allow(spec, node).is_ok(),
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// Whether pod `p`'s static constraints allow node `n` ([`node_admits`], cached).
     pub fn allows(&self, snap: &Snapshot, p: usize, n: usize) -> bool {
         let g = self.group[p];
         self.allowed[g].get_or_init(|| {
-            let spec = &snap.pods()[p].spec;
-            snap.nodes()
-                .iter()
-                .map(|node| node_admits(spec, &node.spec))
-                .collect()
+            let mut all = vec![true; snap.nodes().len()];
+            for (kind, &id) in self.parts[g].iter().enumerate() {
+                for (a, ok) in all.iter_mut().zip(self.component(snap, kind, id)) {
+                    *a &= *ok;
+                }
+            }
+            all
         })[n]
     }
 }
@@ -308,7 +376,7 @@ impl<'a> Packer<'a> {
                         .iter()
                         .zip(&pod.request)
                         .all(|(r, x)| i128::from(*x) <= *r)
-                    && node_admits(&pod.spec, &snap.nodes()[n].spec)
+                    && self.statics.allows(snap, p, n)
                     && free(snap, &self.ports, p, n).is_ok()
                     && self.inter.admits(p, n)
             })
