@@ -6,7 +6,7 @@
 //!
 //! VolumeBinding / VolumeZone are modelled as the bound volume's node affinity (zone labels
 //! folded in by the import). Inter-pod affinity, anti-affinity and topology spread depend on
-//! where other pods are; they live in [`crate::plan`]'s inter-pod index and are re-checked by
+//! where other pods are; they live in the planner's inter-pod index (`plan::interpod`) and are re-checked by
 //! [`crate::verify`] with separate code.
 
 use std::collections::BTreeMap;
@@ -323,31 +323,6 @@ pub fn node_allows(pod: &PodSpec, node: &NodeSpec) -> Result<(), Violation> {
     matches_node_selector(&pod.node_selector, &node.labels)?;
     matches_node_affinity(&pod.required_node_affinity, node)?;
     volumes_allow(pod, node)
-}
-
-/// [`node_allows`] as a yes/no answer, without building the violation's words (for the hot
-/// paths that only need to know).
-///
-/// # Complexity
-/// As [`node_allows`], without allocation.
-pub fn node_admits(pod: &PodSpec, node: &NodeSpec) -> bool {
-    first_untolerated(pod, &node.taints).is_none()
-        && pod
-            .node_selector
-            .iter()
-            .all(|(k, v)| node.labels.get(k) == Some(v))
-        && matches_node_affinity(&pod.required_node_affinity, node).is_ok()
-        && volumes_allow(pod, node).is_ok()
-}
-
-/// Whether pod `pod` has static constraints beyond the empty defaults (see [`node_allows`]).
-pub fn has_static_constraints(pod: &PodSpec) -> bool {
-    !pod.tolerations.is_empty()
-        || !pod.node_selector.is_empty()
-        || !pod.required_node_affinity.is_empty()
-        || pod.volumes.iter().any(|v| {
-            matches!(&v.source, VolumeSource::PersistentVolumeClaim { node_affinity, .. } if !node_affinity.is_empty())
-        })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ mod instance;
 mod search;
 
 pub use bfd::BestFitDecreasing;
-pub use bins::Bins;
+pub use bins::{BEST_FIT_WALK, Bins};
 pub use ffd::FirstFitDecreasing;
 pub use instance::Instance;
 pub(crate) use search::repair;

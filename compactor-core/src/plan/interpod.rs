@@ -737,6 +737,27 @@ impl<'a> State<'a> {
         }
     }
 
+    /// The skew placing a pod in domain `dom` of spread counter `c` would give: its count
+    /// (plus one when the pod matches itself) minus the fewest in any eligible domain (0 when
+    /// some eligible domain has none, or fewer than `min_domains` domains exist).
+    fn skew(
+        &self,
+        spread: &SpreadDef,
+        c: u32,
+        dom: u32,
+        min_domains: u32,
+        self_match: bool,
+    ) -> u32 {
+        let ci = c as usize;
+        let domains = self.ix.classes[spread.class].1[&self.ix.counters[ci].key];
+        let min = if domains < min_domains || self.nonzero_domains[ci] < domains {
+            0
+        } else {
+            self.nonzero[ci].keys().next().copied().unwrap_or(0)
+        };
+        (self.count(c, dom) + u32::from(self_match)).saturating_sub(min)
+    }
+
     /// `key=value` of `node`'s domain under counter `c`'s key.
     fn topology(&self, c: u32, node: usize) -> String {
         let key = &self.ix.keys[self.ix.counters[c as usize].key];
@@ -827,14 +848,7 @@ impl<'a> State<'a> {
                 if dom == NONE {
                     continue;
                 }
-                let domains = ix.classes[spread.class].1[&def.key];
-                let ci = c as usize;
-                let min = if domains < min_domains || self.nonzero_domains[ci] < domains {
-                    0
-                } else {
-                    self.nonzero[ci].keys().next().copied().unwrap_or(0)
-                };
-                let skew = (self.count(c, dom) + u32::from(self_match)).saturating_sub(min);
+                let skew = self.skew(spread, c, dom, min_domains, self_match);
                 if skew > max_skew {
                     return Some(Failure::Spread { c, skew, max_skew });
                 }
@@ -940,15 +954,7 @@ impl<'a> State<'a> {
                         1 => count > 0,
                         _ => {
                             let Some(spread) = &def.spread else { continue };
-                            let domains = self.ix.classes[spread.class].1[&def.key];
-                            let ci = c as usize;
-                            let min = if domains < min_domains || self.nonzero_domains[ci] < domains
-                            {
-                                0
-                            } else {
-                                self.nonzero[ci].keys().next().copied().unwrap_or(0)
-                            };
-                            (count + u32::from(self_match)).saturating_sub(min) > max_skew
+                            self.skew(spread, c, dom, min_domains, self_match) > max_skew
                         }
                     };
                     if bad {

@@ -236,7 +236,7 @@ impl StaticGroups {
         })
     }
 
-    /// Whether pod `p`'s static constraints allow node `n` ([`node_admits`], cached).
+    /// Whether pod `p`'s static constraints allow node `n` (as [`node_allows`], cached).
     pub fn allows(&self, snap: &Snapshot, p: usize, n: usize) -> bool {
         let g = self.group[p];
         self.allowed[g].get_or_init(|| {
