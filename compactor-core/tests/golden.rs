@@ -1242,11 +1242,20 @@ mod interpod {
             &scenario(loose, vec![bare("shop", "web-2", "b", 100, "web")], |_| {}),
             "b",
         );
-        // ScheduleAnyway is a preference, never a filter.
+        // ScheduleAnyway is a preference (PodTopologySpread score 100 × 2 for c's empty
+        // zone outweighs b's resource lead of 32), never a filter: with c full, b it is.
         let mut soft = x.clone();
         soft.topology_spread_constraints = vec![spread(1, WhenUnsatisfiable::ScheduleAnyway)];
         lands_on(
-            &scenario(soft, vec![bare("shop", "web-2", "b", 100, "web")], |_| {}),
+            &scenario(
+                soft.clone(),
+                vec![bare("shop", "web-2", "b", 100, "web")],
+                |_| {},
+            ),
+            "c",
+        );
+        lands_on(
+            &scenario(soft, vec![bare("shop", "web-2", "b", 100, "web")], c_full),
             "b",
         );
         // c full: only b has room, and b breaks the skew.

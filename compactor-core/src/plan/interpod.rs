@@ -162,6 +162,8 @@ struct Rules {
     spread_keys: Vec<usize>,
     /// Preferred terms: counter and signed weight (negative for anti-affinity).
     preferred: Vec<(u32, i64)>,
+    /// ScheduleAnyway spread counters (scored: fewer matching pods in the domain is better).
+    soft_spread: Vec<u32>,
 }
 
 /// The immutable part: keys, counters, who is a member of what, and each pod's rules.
@@ -399,10 +401,7 @@ fn any_rules(pod: &PodSpec) -> bool {
         || !pod.pod_anti_affinity.is_empty()
         || !pod.preferred_pod_affinity.is_empty()
         || !pod.preferred_pod_anti_affinity.is_empty()
-        || pod
-            .topology_spread_constraints
-            .iter()
-            .any(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
+        || !pod.topology_spread_constraints.is_empty()
 }
 
 const AFFINITY: u8 = 0;
@@ -592,6 +591,17 @@ impl Index {
                         .push((id, c.max_skew, c.min_domains.unwrap_or(1), self_match));
                 }
             }
+            for c in s
+                .topology_spread_constraints
+                .iter()
+                .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway)
+            {
+                let k = b.key(&c.topology_key);
+                let class = b.class(s, c, &[k]);
+                let clause = b.clause(spread_clause(c, s));
+                let id = b.counter(vec![clause], k, Some(class), SPREAD, None);
+                rules.soft_spread.push(id);
+            }
             let id = b.ix.rule_sets.len() as u32;
             b.ix.rule_sets.push(rules);
             b.ix.rules[p] = Some(id);
@@ -613,7 +623,8 @@ impl Index {
 
     /// Whether pod `p` has preferred inter-pod terms to score.
     pub fn has_preferences(&self, p: usize) -> bool {
-        self.rule_set(p).is_some_and(|r| !r.preferred.is_empty())
+        self.rule_set(p)
+            .is_some_and(|r| !r.preferred.is_empty() || !r.soft_spread.is_empty())
     }
 }
 
@@ -1020,6 +1031,25 @@ impl<'a> State<'a> {
             })
             .count() as i64;
         self.preference(p, n) + 100 * required
+    }
+
+    /// PodTopologySpread's raw score of node `n` for pod `p` (lower is better): the matching
+    /// pods in `n`'s domain of each `ScheduleAnyway` constraint, summed.
+    pub fn spread_score(&self, p: usize, n: usize) -> i64 {
+        let Some(r) = self.ix.rule_set(p) else {
+            return 0;
+        };
+        r.soft_spread
+            .iter()
+            .map(|&c| {
+                let dom = self.domain(c, n);
+                if dom == NONE {
+                    0
+                } else {
+                    i64::from(self.count(c, dom))
+                }
+            })
+            .sum()
     }
 
     /// InterPodAffinity's raw score of node `n` for pod `p`: the weights of the preferred

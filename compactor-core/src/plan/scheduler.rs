@@ -12,8 +12,9 @@
 //! topology spread (`DoNotSchedule`) filter through [`super::interpod`]. When preferences
 //! exist, TaintToleration (PreferNoSchedule, weight 3), NodeAffinity's preferred terms
 //! (weight 2) and InterPodAffinity's preferred terms (weight 2) are added to the score with
-//! the scheduler's normalisations; PodTopologySpread's score (`ScheduleAnyway` and the
-//! default system spreading) and ImageLocality are not, so predictions can differ there.
+//! the scheduler's normalisations, and so is PodTopologySpread's for `ScheduleAnyway`
+//! constraints (weight 2, simplified: fewer matching pods in the domain is better); the
+//! default system spreading and ImageLocality are not scored, so predictions can differ there.
 
 use crate::constraints::{
     Violation, host_ports_free, node_allows, term_matches, toleration_matches,
@@ -52,6 +53,7 @@ pub(crate) struct SchedulerSim<'a> {
 const TAINT_TOLERATION_WEIGHT: i64 = 3;
 const NODE_AFFINITY_WEIGHT: i64 = 2;
 const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
+const POD_TOPOLOGY_SPREAD_WEIGHT: i64 = 2;
 
 /// A feasible node with its resource score and the raw scores normalised across nodes.
 struct Scored {
@@ -60,6 +62,7 @@ struct Scored {
     untolerated: i64,
     affinity: i64,
     inter: i64,
+    spread: i64,
 }
 
 /// How many feasible nodes kube-scheduler looks for before scoring (adaptive
@@ -194,6 +197,7 @@ impl<'a> SchedulerSim<'a> {
                         .map(|t| i64::from(t.weight))
                         .sum(),
                     inter: self.inter.preference(pod, i),
+                    spread: self.inter.spread_score(pod, i),
                 });
             } else if best.is_none_or(|(s, _)| score > s) {
                 best = Some((score, i));
@@ -276,13 +280,17 @@ impl<'a> SchedulerSim<'a> {
 
 /// The best node once TaintToleration (fewest untolerated PreferNoSchedule taints,
 /// reversed max-normalised), NodeAffinity (preferred term weights, max-normalised) and
-/// InterPodAffinity (preferred term weights, min-max-normalised) are added with their default
-/// weights; the first node found wins ties.
+/// InterPodAffinity (preferred term weights, min-max-normalised) and PodTopologySpread
+/// (`ScheduleAnyway` constraints: fewer matching pods in the node's domain is better,
+/// reversed min-max-normalised; a simplification of the scheduler's weighting by domain
+/// count) are added with their default weights; the first node found wins ties.
 fn best_with_preferences(scored: &[Scored]) -> Option<(i64, usize)> {
     let max_untolerated = scored.iter().map(|s| s.untolerated).max().unwrap_or(0);
     let max_affinity = scored.iter().map(|s| s.affinity).max().unwrap_or(0);
     let min_inter = scored.iter().map(|s| s.inter).min().unwrap_or(0);
     let max_inter = scored.iter().map(|s| s.inter).max().unwrap_or(0);
+    let min_spread = scored.iter().map(|s| s.spread).min().unwrap_or(0);
+    let max_spread = scored.iter().map(|s| s.spread).max().unwrap_or(0);
     let mut best: Option<(i64, usize)> = None;
     for s in scored {
         let taint = if max_untolerated == 0 {
@@ -300,10 +308,16 @@ fn best_with_preferences(scored: &[Scored]) -> Option<(i64, usize)> {
         } else {
             0
         };
+        let spread = if max_spread > min_spread {
+            (max_spread - s.spread) * 100 / (max_spread - min_spread)
+        } else {
+            100
+        };
         let score = s.resources
             + TAINT_TOLERATION_WEIGHT * taint
             + NODE_AFFINITY_WEIGHT * affinity
-            + INTER_POD_AFFINITY_WEIGHT * inter;
+            + INTER_POD_AFFINITY_WEIGHT * inter
+            + POD_TOPOLOGY_SPREAD_WEIGHT * spread;
         if best.is_none_or(|(b, _)| score > b) {
             best = Some((score, s.node));
         }
