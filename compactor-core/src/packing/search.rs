@@ -6,8 +6,9 @@
 //! takes the items of one bin out ("unassigned"), then repeatedly inserts an unassigned item
 //! into the bin where making room costs the least — removing at most two items, which become
 //! unassigned — with a tabu list against undoing recent moves, until nothing is unassigned
-//! (a packing with `m` bins: aim at `m − 1`) or the budget runs out. It stops early at the
-//! lower bound. Deterministic for a given seed and budget: it reads no clock.
+//! (a packing with `m` bins: aim at `m − 1`) or the attempt's moves run out; a failed attempt
+//! restarts from the best packing with another light bin emptied and twice the moves, until the
+//! budget runs out. It stops early at the lower bound. Deterministic for a given seed and budget: it reads no clock.
 
 use rayon::prelude::*;
 
@@ -262,6 +263,10 @@ fn dot_product(items: &[Vec<u64>], capacity: &[u64]) -> Vec<usize> {
 /// measured on 500-item, 10-dimension instances).
 pub const DEFAULT_WORK_LIMIT: u64 = 100_000_000;
 
+/// Moves of the first attempt at emptying a bin; each failed attempt restarts from the best
+/// packing with another of the lightest bins emptied and twice the moves.
+const ATTEMPT_MOVES: u64 = 2_000;
+
 /// Bins a move looks at: a random window of this many (all of them when there are fewer).
 const WINDOW: usize = 256;
 
@@ -334,25 +339,39 @@ impl<'a> Search<'a> {
     /// moves spent.
     fn improve(&mut self, lower_bound: usize, budget: u64) -> u64 {
         let mut moves = 0;
+        let mut failed = 0u32;
         while self.best.len() > lower_bound && moves < budget && self.work.get() < self.work_limit {
-            // Target one bin fewer than the best: drop the lightest bin's items.
+            // Target one bin fewer than the best: drop the lightest bin's items (after a failed
+            // attempt, a random one of the lightest few).
             self.bins = self.best.clone();
             self.load = self.bins.iter().map(|m| self.sum(m)).collect();
-            let lightest = (0..self.bins.len())
-                .min_by(|a, b| {
-                    self.bin_weight(*a)
-                        .total_cmp(&self.bin_weight(*b))
-                        .then(a.cmp(b))
-                })
-                .unwrap_or(0);
-            self.unassigned = self.bins.swap_remove(lightest);
-            self.load.swap_remove(lightest);
-            self.capacity.swap_remove(lightest);
+            let mut order: Vec<usize> = (0..self.bins.len()).collect();
+            order.sort_by(|a, b| {
+                self.bin_weight(*a)
+                    .total_cmp(&self.bin_weight(*b))
+                    .then(a.cmp(b))
+            });
+            let rank = if failed == 0 {
+                0
+            } else {
+                self.rng.below(order.len().min(1 + failed as usize) as u64) as usize
+            };
+            let drop = order[rank];
+            self.unassigned = self.bins.swap_remove(drop);
+            self.load.swap_remove(drop);
+            self.capacity.swap_remove(drop);
             self.tabu.iter_mut().for_each(|t| *t = (usize::MAX, 0));
-            if !self.settle(&mut moves, budget) {
-                break;
+            let attempt = ATTEMPT_MOVES.saturating_mul(2u64.saturating_pow(failed));
+            let limit = budget.min(moves.saturating_add(attempt));
+            if self.settle(&mut moves, limit) {
+                self.best = self.bins.clone();
+                failed = 0;
+            } else {
+                // Put the dropped bin back (identical bins) for the next attempt.
+                self.capacity
+                    .push(self.capacity.first().cloned().unwrap_or_default());
+                failed += 1;
             }
-            self.best = self.bins.clone();
         }
         moves
     }
@@ -418,7 +437,8 @@ impl<'a> Search<'a> {
             self.unassigned.push(u);
             return;
         };
-        let tenure = 3 + self.rng.below(8);
+        // Tenure 7–21 moves: shorter (3–10) let the search cycle on small instances.
+        let tenure = 7 + self.rng.below(15);
         for &o in &out {
             let pos = self.bins[b].iter().position(|x| *x == o).unwrap_or(0);
             self.bins[b].swap_remove(pos);
