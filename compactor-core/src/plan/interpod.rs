@@ -507,7 +507,8 @@ impl Index {
             }
         }
         // Rule sets by signature (lookups only, never iterated).
-        let mut seen: FastMap<_, u32> = FastMap::default();
+        #[allow(clippy::type_complexity)]
+        let mut seen: FastMap<_, Vec<(_, u32)>> = FastMap::default();
         for (p, pod) in pods.iter().enumerate() {
             let s = &pod.spec;
             if !wanted(p) || s.phase.is_terminal() || !any_rules(s) {
@@ -528,7 +529,13 @@ impl Index {
                     s.tolerations.as_slice(),
                 ),
             );
-            if let Some(&id) = seen.get(&signature) {
+            // Looked up by owner (cheap to hash), then compared field by field.
+            let owner = (s.namespace.as_str(), s.owner.as_ref());
+            if let Some(&id) = seen.get(&owner).and_then(|list| {
+                list.iter()
+                    .find(|(sig, _)| *sig == signature)
+                    .map(|(_, id)| id)
+            }) {
                 b.ix.rules[p] = Some(id);
                 continue;
             }
@@ -605,7 +612,7 @@ impl Index {
             let id = b.ix.rule_sets.len() as u32;
             b.ix.rule_sets.push(rules);
             b.ix.rules[p] = Some(id);
-            seen.insert(signature, id);
+            seen.entry(owner).or_default().push((signature, id));
         }
         b.ix
     }
