@@ -589,27 +589,20 @@ mod tests {
         let items: Vec<Vec<u64>> = (0..120)
             .map(|_| (0..3).map(|_| 50 + rng.below(300)).collect())
             .collect();
-        let a = pack_search(
-            &items,
-            &[1000; 3],
-            SearchOptions {
-                seed: 9,
-                budget: 3000,
-                ..SearchOptions::default()
-            },
-        )
-        .unwrap();
-        let b = pack_search(
-            &items,
-            &[1000; 3],
-            SearchOptions {
-                seed: 9,
-                budget: 3000,
-                ..SearchOptions::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(a, b);
+        let run = || {
+            pack_search(
+                &items,
+                &[1000; 3],
+                SearchOptions {
+                    seed: 9,
+                    budget: 3000,
+                    ..SearchOptions::default()
+                },
+            )
+            .unwrap()
+        };
+        let a = run();
+        assert_eq!(a, run());
         assert!(valid(&items, &[1000; 3], &a.packing));
         let greedy = pack(&items, &[1000; 3], StrategyKind::BestFit.strategy()).unwrap();
         assert!(a.packing.bins <= greedy.bins);
