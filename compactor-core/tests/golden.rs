@@ -1090,6 +1090,31 @@ mod interpod {
         );
     }
 
+    /// A selector with only `matchExpressions` (found through the namespace's pods rather
+    /// than a label index) works the same.
+    #[test]
+    fn set_based_selectors_select_the_same_pods() {
+        let mut x = x();
+        x.pod_anti_affinity = vec![PodAffinityTerm {
+            label_selector: Some(LabelSelector {
+                match_expressions: vec![compactor_core::model::SelectorRequirement {
+                    key: "app".into(),
+                    operator: compactor_core::model::SelectorOperator::In,
+                    values: vec!["web".into(), "api".into()],
+                }],
+                ..Default::default()
+            }),
+            topology_key: HOST.into(),
+            ..Default::default()
+        }];
+        let web2 = bare("shop", "web-2", "b", 100, "web");
+        lands_on(&scenario(x.clone(), vec![web2.clone()], |_| {}), "c");
+        // The same pod in another namespace is not selected (the term covers x's own).
+        let mut elsewhere = web2;
+        elsewhere.namespace = "other".into();
+        lands_on(&scenario(x, vec![elsewhere], |_| {}), "b");
+    }
+
     /// web-2 sits on b, in z1: all of z1 is excluded, so x goes to c in z2.
     #[test]
     fn zone_anti_affinity_avoids_the_zone() {

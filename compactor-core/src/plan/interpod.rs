@@ -206,9 +206,8 @@ struct Builder<'a> {
     /// honoured). Lookups only, never iterated.
     #[allow(clippy::type_complexity)]
     class_ids: FastMap<ClassKey<'a>, usize>,
-    /// Pods per namespace and per `key=value` label (only the label keys some term's
-    /// `matchLabels` uses). Lookups only, never iterated.
-    by_namespace: FastMap<&'a str, Vec<u32>>,
+    /// Pods per `key=value` label (only the label keys some term's `matchLabels` uses).
+    /// Lookups only, never iterated.
     by_label: FastMap<(&'a str, &'a str), Vec<u32>>,
 }
 
@@ -283,11 +282,14 @@ impl<'a> Builder<'a> {
                     .names
                     .iter()
                     .flat_map(|ns| {
-                        self.by_namespace
-                            .get(ns.as_str())
-                            .map_or(&[][..], Vec::as_slice)
+                        // Pods are sorted by namespace: its pods are one range.
+                        let pods = snap.pods();
+                        let start =
+                            pods.partition_point(|q| q.spec.namespace.as_str() < ns.as_str());
+                        let end =
+                            pods.partition_point(|q| q.spec.namespace.as_str() <= ns.as_str());
+                        start as u32..end as u32
                     })
-                    .copied()
                     .collect();
                 &all
             }
@@ -456,13 +458,8 @@ impl Index {
                 keys.extend(sel.match_labels.keys().map(String::as_str));
             }
         }
-        let mut by_namespace: FastMap<&str, Vec<u32>> = FastMap::default();
         let mut by_label: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
         for (q, pod) in pods.iter().enumerate() {
-            by_namespace
-                .entry(pod.spec.namespace.as_str())
-                .or_default()
-                .push(q as u32);
             for &k in &keys {
                 if let Some((k, v)) = pod.spec.labels.get_key_value(k) {
                     by_label
@@ -481,7 +478,6 @@ impl Index {
             term_clauses: FastMap::default(),
             counter_ids: BTreeMap::new(),
             class_ids: FastMap::default(),
-            by_namespace,
             by_label,
         };
         // Existing pods' anti-affinity: per distinct (clause, key), the owners.

@@ -1,10 +1,9 @@
 //! The node-centric planner.
 
-use std::collections::BTreeMap;
-
 use crate::bounds;
 use crate::cost::{HOURS_PER_MONTH, format_dollars};
 use crate::error::CoreError;
+use crate::fasthash::FastMap;
 use crate::model::{EXCLUDE_ANNOTATION, VolumeSource};
 use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
@@ -536,14 +535,15 @@ fn validate(
 fn moved_owner_counts<'a>(
     snapshot: &'a Snapshot,
     placed: &[(usize, usize)],
-) -> BTreeMap<(&'a str, &'a str, &'a str), u32> {
+) -> FastMap<(&'a str, &'a str, &'a str), u32> {
     let key = |p: &'a crate::snapshot::Pod| {
         p.spec
             .owner
             .as_ref()
             .map(|o| (p.spec.namespace.as_str(), o.kind.as_str(), o.name.as_str()))
     };
-    let mut counts: BTreeMap<(&str, &str, &str), u32> = placed
+    // Looked up only, never iterated.
+    let mut counts: FastMap<(&str, &str, &str), u32> = placed
         .iter()
         .filter_map(|(p, _)| key(&snapshot.pods()[*p]))
         .map(|k| (k, 0))
@@ -561,11 +561,7 @@ fn moved_owner_counts<'a>(
 }
 
 /// Risk of evicting pod `p` (DESIGN §7).
-fn risk_of(
-    snapshot: &Snapshot,
-    p: usize,
-    owner_counts: &BTreeMap<(&str, &str, &str), u32>,
-) -> Risk {
+fn risk_of(snapshot: &Snapshot, p: usize, owner_counts: &FastMap<(&str, &str, &str), u32>) -> Risk {
     let pod = &snapshot.pods()[p];
     let spec = &pod.spec;
     let mut factors = Vec::new();
