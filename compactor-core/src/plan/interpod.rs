@@ -32,8 +32,11 @@
 //!   passing its node affinity when `nodeAffinityPolicy: Honor`, tolerated when
 //!   `nodeTaintsPolicy: Honor`).
 //!
+//! `ScheduleAnyway` spread constraints are counted too, for the prediction's simplified
+//! PodTopologySpread score ([`State::spread_score`]).
+//!
 //! Not modelled: `matchLabelKeys` / `mismatchLabelKeys` of pod affinity terms, existing pods'
-//! *preferred* terms towards the incoming pod, and spread scoring (`ScheduleAnyway`).
+//! *preferred* terms towards the incoming pod.
 
 use std::collections::BTreeMap;
 
