@@ -369,13 +369,7 @@ impl<'a> Packer<'a> {
             .take(PARTNER_NODES)
             .map(|(_, n)| n)
             .find(|&n| {
-                self.bins.is_active(n)
-                    && self
-                        .bins
-                        .residual(n)
-                        .iter()
-                        .zip(&pod.request)
-                        .all(|(r, x)| i128::from(*x) <= *r)
+                self.bins.fits(n, &pod.request)
                     && self.statics.allows(snap, p, n)
                     && free(snap, &self.ports, p, n).is_ok()
                     && self.inter.admits(p, n)

@@ -182,11 +182,11 @@ impl<'a> SchedulerSim<'a> {
                         .iter()
                         .filter(|t| {
                             t.effect == TaintEffect::PreferNoSchedule
-                                && !p.spec.tolerations.iter().any(|tol| {
-                                    tol.effect
-                                        .is_none_or(|e| e == TaintEffect::PreferNoSchedule)
-                                        && toleration_matches(tol, t)
-                                })
+                                && !p
+                                    .spec
+                                    .tolerations
+                                    .iter()
+                                    .any(|tol| toleration_matches(tol, t))
                         })
                         .count() as i64,
                     affinity: p
