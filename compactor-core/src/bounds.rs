@@ -193,24 +193,8 @@ pub fn conflict_clique(snapshot: &Snapshot) -> Option<(usize, String)> {
     let pods = snapshot.pods();
     for ((ns, _), (term, who)) in owners {
         // Owners this term selects (namespaces: listed, by selector, or the owner's own).
-        let selects = |q: usize| {
-            let other = &pods[q].spec;
-            let by_name = if term.namespaces.is_empty() && term.namespace_selector.is_none() {
-                other.namespace == ns
-            } else {
-                term.namespaces.contains(&other.namespace)
-            };
-            let by_labels = term.namespace_selector.as_ref().is_some_and(|s| {
-                snapshot
-                    .namespace_labels(&other.namespace)
-                    .is_some_and(|l| s.matches(l))
-            });
-            (by_name || by_labels)
-                && term
-                    .label_selector
-                    .as_ref()
-                    .is_some_and(|s| s.matches(&other.labels))
-        };
+        let clause = crate::plan::interpod::Clause::of_term(&term, &ns);
+        let selects = |q: usize| clause.matches(snapshot, &pods[q].spec);
         let clique: Vec<usize> = who.iter().copied().filter(|&q| selects(q)).collect();
         let nodes: BTreeSet<usize> = clique.iter().filter_map(|&q| pods[q].node).collect();
         if nodes.len() >= 2 && best.as_ref().is_none_or(|b| nodes.len() > b.0) {

@@ -64,7 +64,7 @@ struct Namespaces {
 
 /// "Pods in these namespaces whose labels match this selector".
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Clause {
+pub(crate) struct Clause {
     namespaces: Namespaces,
     /// `None` matches no pod.
     selector: Option<LabelSelector>,
@@ -72,7 +72,7 @@ struct Clause {
 
 impl Clause {
     /// The clause of `term` carried by a pod in namespace `own`.
-    fn of_term(term: &PodAffinityTerm, own: &str) -> Self {
+    pub(crate) fn of_term(term: &PodAffinityTerm, own: &str) -> Self {
         let mut names = term.namespaces.clone();
         if names.is_empty() && term.namespace_selector.is_none() {
             names.push(own.to_owned());
@@ -88,7 +88,7 @@ impl Clause {
         }
     }
 
-    fn matches(&self, snap: &Snapshot, pod: &PodSpec) -> bool {
+    pub(crate) fn matches(&self, snap: &Snapshot, pod: &PodSpec) -> bool {
         let Some(sel) = &self.selector else {
             return false;
         };

@@ -5,7 +5,7 @@
 //! See [`plan`] for the algorithm.
 
 mod blockers;
-mod interpod;
+pub(crate) mod interpod;
 mod placement;
 mod planner;
 mod scheduler;
