@@ -258,10 +258,13 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         }
     }
 
-    // Where the packing put every pod (for the traffic report).
-    let packed_at: Vec<Option<usize>> = (0..snapshot.pods().len())
-        .map(|p| packer.location(p))
-        .collect();
+    // Where the packing put every pod (for the traffic report only).
+    let packed_at: Vec<Option<usize>> = match traffic {
+        Some(_) => (0..snapshot.pods().len())
+            .map(|p| packer.location(p))
+            .collect(),
+        None => Vec::new(),
+    };
     drop(packer);
 
     // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
