@@ -1611,7 +1611,7 @@ mod strategies {
     /// it (see the packer's unit tests); kube-scheduler's InterPodAffinity score does too, so
     /// every strategy predicts c.
     #[test]
-    fn affinity_based_follows_preferred_affinity() {
+    fn preferred_affinity_steers_the_prediction_for_every_strategy() {
         let mut x = with_app(pod("shop", "x", "a", "web", 500, GI), "web");
         x.preferred_pod_affinity = vec![WeightedPodAffinityTerm {
             weight: 80,
