@@ -7,6 +7,7 @@
 //! cargo run --release --example quality -- DIR --output json --budget 20000 --seed 1
 //! RAYON_NUM_THREADS=1 cargo run --release --example quality -- DIR   # single-threaded
 //! cargo run --release --example quality -- DIR --only Panigrahy/class7   # a subset
+//! cargo run --release --example quality -- DIR --misses   # list where search is above OPT or over 1 s
 //! ```
 //!
 //! DIR holds `.vbp` files (in any sub-folders: `Family/classK/name.vbp`) and tab-separated
@@ -63,6 +64,8 @@ struct Args {
     dir: PathBuf,
     only: Vec<String>,
     json: bool,
+    /// Print one line per instance where `search` is above the known optimum.
+    misses: bool,
     options: SearchOptions,
 }
 
@@ -70,6 +73,7 @@ fn parse_args() -> anyhow::Result<Args> {
     let mut dir = None;
     let mut json = false;
     let mut only = Vec::new();
+    let mut misses = false;
     let mut options = SearchOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -93,6 +97,7 @@ fn parse_args() -> anyhow::Result<Args> {
                     .parse()
                     .context("--work")?
             }
+            "--misses" => misses = true,
             "--only" => only.push(args.next().context("--only needs a path fragment")?),
             "--seed" => {
                 options.seed = args
@@ -103,16 +108,17 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             _ if dir.is_none() && !a.starts_with("--") => dir = Some(PathBuf::from(a)),
             _ => bail!(
-                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT]"
+                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT] [--misses]"
             ),
         }
     }
     Ok(Args {
         dir: dir.context(
-            "usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT]",
+            "usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT] [--misses]",
         )?,
         json,
         only,
+        misses,
         options,
     })
 }
@@ -183,7 +189,25 @@ fn main() -> anyhow::Result<()> {
                     &instance.capacity,
                     StrategyKind::BestFit.strategy(),
                 )?,
-                _ => pack_search(&instance.items, &instance.capacity, args.options)?.packing,
+                _ => {
+                    let r = pack_search(&instance.items, &instance.capacity, args.options)?;
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    let opt = k.and_then(|k| k.opt);
+                    let above = opt.is_some_and(|opt| r.packing.bins > opt);
+                    if args.misses && (above || ms > 1000.0) {
+                        eprintln!(
+                            "{} {family}/{name}: {} bins, OPT {}, our LB {}, {ms:.0} ms, {} moves, {} work, start {}",
+                            if above { "miss" } else { "slow" },
+                            r.packing.bins,
+                            opt.map_or("unknown".into(), |o| o.to_string()),
+                            r.lower_bound,
+                            r.moves,
+                            r.work,
+                            r.start_rule
+                        );
+                    }
+                    r.packing
+                }
             };
             let ms = t.elapsed().as_secs_f64() * 1e3;
             if let Err(e) = check(&instance, &packing) {

@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::{Packing, StrategyKind, pack, validate_items, weighted_size, weights_for};
+use super::{Packing, StrategyKind, fits, pack, validate_items, weighted_size, weights_for};
 use crate::bounds::martello_toth_l2;
 use crate::error::CoreError;
 use crate::rng::Rng;
@@ -33,7 +33,7 @@ impl Default for SearchOptions {
     fn default() -> Self {
         Self {
             seed: 1,
-            budget: 20_000,
+            budget: 1_000_000,
             work_limit: DEFAULT_WORK_LIMIT,
         }
     }
@@ -264,13 +264,51 @@ fn dot_product(items: &[Vec<u64>], capacity: &[u64]) -> Vec<usize> {
 pub const DEFAULT_WORK_LIMIT: u64 = 100_000_000;
 
 /// Moves of the first attempt at emptying a bin; each failed attempt restarts from the best
-/// packing with another of the lightest bins emptied and twice the moves.
+/// packing with other light bins emptied and twice the moves.
 const ATTEMPT_MOVES: u64 = 2_000;
 
 /// Bins a move looks at: a random window of this many (all of them when there are fewer).
-const WINDOW: usize = 256;
+const WINDOW: usize = 64;
 
-/// The improvement phase's state.
+/// Spare bins of an attempt: aiming at `c − 1` bins it keeps `c − 3` and succeeds as soon as
+/// the unassigned items fit into two more, which leaves the search far more room than asking
+/// for them to be placed.
+const SPARE: usize = 2;
+
+/// Search-tree nodes allowed to the test that the unassigned items fit the spare bins.
+const SPARE_NODES: u64 = 2_000;
+
+/// Search-tree nodes per bin of the descent's knapsack.
+const DESCENT_NODES: u64 = 256;
+
+/// Moves between two descents.
+const DESCENT_EVERY: u64 = 20;
+
+/// Unassigned items a move considers in pairs: the heaviest this many.
+const PAIRED: usize = 24;
+
+/// At most two items, with their total weight: what a move takes out of a bin or puts in.
+#[derive(Debug, Clone, Copy)]
+struct Few {
+    weight: f64,
+    items: [usize; 2],
+    len: usize,
+}
+
+impl Few {
+    const NONE: Few = Few {
+        weight: 0.0,
+        items: [0; 2],
+        len: 0,
+    };
+
+    fn items(&self) -> &[usize] {
+        &self.items[..self.len]
+    }
+}
+
+/// The improvement phase's state: bins holding items within capacity, the unassigned items,
+/// and the tabu list.
 struct Search<'a> {
     items: Vec<&'a [u64]>,
     /// Capacity of each bin.
@@ -281,11 +319,18 @@ struct Search<'a> {
     bins: Vec<Vec<usize>>,
     load: Vec<Vec<u64>>,
     unassigned: Vec<usize>,
+    /// Per-dimension total of the unassigned items.
+    pending: Vec<u64>,
+    /// Bins of `spare_capacity` the unassigned items may fill when the attempt ends (0: every
+    /// item must be placed in `bins`).
+    spare: usize,
+    spare_capacity: Vec<u64>,
     /// `tabu[item]`: the bin it may not leave (or enter) and until which move.
     tabu: Vec<(usize, u64)>,
     best: Vec<Vec<usize>>,
     rng: Rng,
-    /// Dimension comparisons done by fit tests so far, and the most allowed.
+    /// Elementary steps (dimension comparisons, candidate sets built) so far, and the most
+    /// allowed.
     work: std::cell::Cell<u64>,
     work_limit: u64,
 }
@@ -313,12 +358,16 @@ impl<'a> Search<'a> {
             bins: members,
             load: Vec::new(),
             unassigned,
+            pending: Vec::new(),
+            spare: 0,
+            spare_capacity: Vec::new(),
             tabu: vec![(usize::MAX, 0); n],
             rng: Rng::new(seed),
             work: std::cell::Cell::new(0),
             work_limit,
         };
         search.load = search.bins.iter().map(|m| search.sum(m)).collect();
+        search.pending = search.sum(&search.unassigned);
         search
     }
 
@@ -335,65 +384,158 @@ impl<'a> Search<'a> {
         }
     }
 
+    fn spend(&self, work: u64) {
+        self.work.set(self.work.get() + work);
+    }
+
+    fn out_of_work(&self) -> bool {
+        self.work.get() >= self.work_limit
+    }
+
     /// Empties one bin after another while the budget lasts (identical bins); returns the
     /// moves spent.
     fn improve(&mut self, lower_bound: usize, budget: u64) -> u64 {
+        let Some(capacity) = self.capacity.first().cloned() else {
+            return 0;
+        };
         let mut moves = 0;
         let mut failed = 0u32;
-        while self.best.len() > lower_bound && moves < budget && self.work.get() < self.work_limit {
-            // Target one bin fewer than the best: drop the lightest bin's items (after a failed
-            // attempt, a random one of the lightest few).
+        while self.best.len() > lower_bound.max(1) && moves < budget && !self.out_of_work() {
+            // Aim at one bin fewer than the best: keep all but `spare + 1` bins (the lightest
+            // ones; after a failed attempt, random ones among the lightest few).
+            let count = self.best.len();
+            let spare = SPARE.min(count - 1);
             self.bins = self.best.clone();
-            self.load = self.bins.iter().map(|m| self.sum(m)).collect();
-            let mut order: Vec<usize> = (0..self.bins.len()).collect();
+            let mut order: Vec<usize> = (0..count).collect();
             order.sort_by(|a, b| {
                 self.bin_weight(*a)
                     .total_cmp(&self.bin_weight(*b))
                     .then(a.cmp(b))
             });
-            let rank = if failed == 0 {
-                0
-            } else {
-                self.rng.below(order.len().min(1 + failed as usize) as u64) as usize
-            };
-            let drop = order[rank];
-            self.unassigned = self.bins.swap_remove(drop);
-            self.load.swap_remove(drop);
-            self.capacity.swap_remove(drop);
+            let pool = (spare + 1 + failed as usize).min(count);
+            let mut pool: Vec<usize> = order[..pool].to_vec();
+            for k in 0..=spare {
+                let pick = k + self.rng.below((pool.len() - k) as u64) as usize;
+                pool.swap(k, pick);
+            }
+            let mut dropped = pool[..=spare].to_vec();
+            dropped.sort_unstable_by(|a, b| b.cmp(a));
+            self.unassigned.clear();
+            for b in dropped {
+                let members = self.bins.swap_remove(b);
+                self.unassigned.extend(members);
+            }
+            self.capacity = vec![capacity.clone(); self.bins.len()];
+            self.load = self.bins.iter().map(|m| self.sum(m)).collect();
+            self.pending = self.sum(&self.unassigned);
+            self.spare = spare;
+            self.spare_capacity.clone_from(&capacity);
             self.tabu.iter_mut().for_each(|t| *t = (usize::MAX, 0));
             let attempt = ATTEMPT_MOVES.saturating_mul(2u64.saturating_pow(failed));
             let limit = budget.min(moves.saturating_add(attempt));
-            if self.settle(&mut moves, limit) {
-                self.best = self.bins.clone();
+            if let Some(extra) = self.settle(&mut moves, limit) {
+                let mut bins = std::mem::take(&mut self.bins);
+                bins.extend(extra.into_iter().filter(|b| !b.is_empty()));
+                self.best = bins;
                 failed = 0;
             } else {
-                // Put the dropped bin back (identical bins) for the next attempt.
-                self.capacity
-                    .push(self.capacity.first().cloned().unwrap_or_default());
                 failed += 1;
             }
         }
         moves
     }
 
-    /// Moves until nothing is unassigned (true) or the budget is spent (false).
-    fn settle(&mut self, moves: &mut u64, budget: u64) -> bool {
-        while *moves < budget && self.work.get() < self.work_limit {
-            if self.unassigned.is_empty() {
-                return true;
+    /// Moves until the unassigned items fit the spare bins (returns their packing there) or
+    /// the budget is spent (`None`).
+    fn settle(&mut self, moves: &mut u64, budget: u64) -> Option<Vec<Vec<usize>>> {
+        loop {
+            if let Some(extra) = self.spare_fit() {
+                return Some(extra);
+            }
+            if *moves >= budget || self.out_of_work() {
+                return None;
             }
             *moves += 1;
             self.step(*moves);
+            if moves.is_multiple_of(DESCENT_EVERY) {
+                self.descent();
+            }
         }
-        self.unassigned.is_empty()
+    }
+
+    /// A packing of the unassigned items into the spare bins, if a bounded search finds one.
+    fn spare_fit(&self) -> Option<Vec<Vec<usize>>> {
+        if self.unassigned.is_empty() {
+            return Some(Vec::new());
+        }
+        self.spend(self.d as u64);
+        if self.spare == 0
+            || self
+                .pending
+                .iter()
+                .zip(&self.spare_capacity)
+                .any(|(p, c)| *p > c.saturating_mul(self.spare as u64))
+        {
+            return None;
+        }
+        let mut order = self.unassigned.clone();
+        order.sort_by(|a, b| self.weight[*b].total_cmp(&self.weight[*a]).then(a.cmp(b)));
+        let mut loads = vec![vec![0u64; self.d]; self.spare];
+        let mut at = vec![0usize; order.len()];
+        let mut nodes = 0;
+        if !self.place_spare(&order, 0, &mut loads, &mut at, &mut nodes) {
+            return None;
+        }
+        let mut extra = vec![Vec::new(); self.spare];
+        for (i, b) in order.iter().zip(at) {
+            extra[b].push(*i);
+        }
+        Some(extra)
+    }
+
+    /// Depth-first: places `order[k..]` into the spare bins of `loads`, an item only into a
+    /// bin used so far or the first empty one (the bins are identical).
+    fn place_spare(
+        &self,
+        order: &[usize],
+        k: usize,
+        loads: &mut [Vec<u64>],
+        at: &mut [usize],
+        nodes: &mut u64,
+    ) -> bool {
+        let Some(&i) = order.get(k) else {
+            return true;
+        };
+        *nodes += 1;
+        if *nodes > SPARE_NODES {
+            return false;
+        }
+        self.spend(self.d as u64);
+        for b in 0..loads.len() {
+            let fits = loads[b]
+                .iter()
+                .zip(self.items[i])
+                .zip(&self.spare_capacity)
+                .all(|((l, x), c)| l + x <= *c);
+            if fits {
+                add(&mut loads[b], self.items[i]);
+                at[k] = b;
+                if self.place_spare(order, k + 1, loads, at, nodes) {
+                    return true;
+                }
+                sub(&mut loads[b], self.items[i]);
+            }
+            if loads[b].iter().all(|l| *l == 0) {
+                break;
+            }
+        }
+        false
     }
 
     fn sum(&self, members: &[usize]) -> Vec<u64> {
         let mut s = vec![0u64; self.d];
         for &i in members {
-            for (t, x) in s.iter_mut().zip(self.items[i]) {
-                *t += x;
-            }
+            add(&mut s, self.items[i]);
         }
         s
     }
@@ -402,112 +544,247 @@ impl<'a> Search<'a> {
         self.bins[b].iter().map(|i| self.weight[*i]).sum()
     }
 
-    /// One move: insert a random unassigned item where making room costs least.
+    fn is_tabu(&self, item: usize, bin: usize, now: u64) -> bool {
+        self.tabu[item].0 == bin && self.tabu[item].1 > now
+    }
+
+    /// One tabu move: the swap between one bin and the unassigned items — at most two items
+    /// out, one or two in — that packs the most weight, among the moves the tabu list allows.
     fn step(&mut self, now: u64) {
-        // Half the time the heaviest unassigned item (the hardest to place), else a random one.
-        let pick = if self.rng.chance(50) {
-            (0..self.unassigned.len())
-                .max_by(|a, b| {
-                    self.weight[self.unassigned[*a]].total_cmp(&self.weight[self.unassigned[*b]])
-                })
-                .unwrap_or(0)
-        } else {
-            self.rng.below(self.unassigned.len() as u64) as usize
-        };
-        let u = self.unassigned.swap_remove(pick);
-        let mut best: Option<(f64, usize, Vec<usize>)> = None;
-        let count = self.bins.len();
-        let start = self.rng.below(count.max(1) as u64) as usize;
-        for k in 0..count.min(WINDOW) {
-            let b = (start + k) % count;
-            if self.tabu[u].0 == b && self.tabu[u].1 > now {
-                continue;
-            }
-            if let Some((cost, out)) = self.cheapest_room(b, u, now)
-                && best.as_ref().is_none_or(|(c, _, _)| cost < *c)
-            {
-                let free = cost == 0.0;
-                best = Some((cost, b, out));
-                if free {
-                    break;
-                }
+        let d = self.d;
+        let s = self.unassigned.len();
+        // Sets that may go in, heaviest first, with their sizes (`ins_size[k·d..]`).
+        // Pairs only among the heaviest `PAIRED` (a drained node may hold hundreds of pods).
+        let mut heavy = self.unassigned.clone();
+        heavy.sort_by(|a, b| self.weight[*b].total_cmp(&self.weight[*a]).then(a.cmp(b)));
+        let paired = s.min(PAIRED);
+        let mut ins: Vec<Few> = Vec::with_capacity(s + paired * paired / 2);
+        for (x, &i) in heavy.iter().enumerate() {
+            ins.push(Few {
+                weight: self.weight[i],
+                items: [i, 0],
+                len: 1,
+            });
+            for &j in heavy.get(x + 1..paired).unwrap_or_default() {
+                ins.push(Few {
+                    weight: self.weight[i] + self.weight[j],
+                    items: [i, j],
+                    len: 2,
+                });
             }
         }
-        let Some((_, b, out)) = best else {
-            self.unassigned.push(u);
+        ins.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        let mut ins_size = vec![0u64; ins.len() * d];
+        for (set, size) in ins.iter().zip(ins_size.chunks_exact_mut(d)) {
+            for &i in set.items() {
+                add(size, self.items[i]);
+            }
+        }
+        self.spend((ins.len() * d) as u64);
+        let count = self.bins.len();
+        let start = self.rng.below(count.max(1) as u64) as usize;
+        let mut best: Option<(f64, usize, Few, Few)> = None;
+        let mut outs: Vec<Few> = Vec::new();
+        let mut rooms: Vec<u64> = Vec::new();
+        let mut widest = vec![0u64; d];
+        for k in 0..count.min(WINDOW) {
+            let b = (start + k) % count;
+            // Sets that may come out, lightest first, with the room left once they are out.
+            outs.clear();
+            outs.push(Few::NONE);
+            let members = &self.bins[b];
+            for (x, &i) in members.iter().enumerate() {
+                if self.is_tabu(i, b, now) {
+                    continue;
+                }
+                outs.push(Few {
+                    weight: self.weight[i],
+                    items: [i, 0],
+                    len: 1,
+                });
+                for &j in &members[x + 1..] {
+                    if !self.is_tabu(j, b, now) {
+                        outs.push(Few {
+                            weight: self.weight[i] + self.weight[j],
+                            items: [i, j],
+                            len: 2,
+                        });
+                    }
+                }
+            }
+            outs.sort_by(|a, b| a.weight.total_cmp(&b.weight));
+            rooms.clear();
+            widest.fill(0);
+            for set in &outs {
+                let at = rooms.len();
+                rooms.extend(
+                    self.capacity[b]
+                        .iter()
+                        .zip(&self.load[b])
+                        .map(|(c, l)| c - l),
+                );
+                let room = &mut rooms[at..];
+                for &i in set.items() {
+                    add(room, self.items[i]);
+                }
+                for (w, r) in widest.iter_mut().zip(room.iter()) {
+                    *w = (*w).max(*r);
+                }
+            }
+            self.spend((outs.len() * d) as u64);
+            let mut floor = best.as_ref().map_or(f64::NEG_INFINITY, |m| m.0);
+            let mut tests = 0u64;
+            for (inn, size) in ins.iter().zip(ins_size.chunks_exact(d)) {
+                if inn.weight <= floor {
+                    break;
+                }
+                tests += 1;
+                if !fits(size, &widest) || inn.items().iter().any(|i| self.is_tabu(*i, b, now)) {
+                    continue;
+                }
+                for (out, room) in outs.iter().zip(rooms.chunks_exact(d)) {
+                    let gain = inn.weight - out.weight;
+                    if gain <= floor {
+                        break;
+                    }
+                    tests += 1;
+                    if fits(size, room) {
+                        best = Some((gain, b, *out, *inn));
+                        floor = gain;
+                        break;
+                    }
+                }
+            }
+            self.spend(tests * 2);
+        }
+        let Some((_, b, out, inn)) = best else {
             return;
         };
         // Tenure 7–21 moves: shorter (3–10) let the search cycle on small instances.
         let tenure = 7 + self.rng.below(15);
-        for &o in &out {
+        for &o in out.items() {
             let pos = self.bins[b].iter().position(|x| *x == o).unwrap_or(0);
             self.bins[b].swap_remove(pos);
-            for (l, x) in self.load[b].iter_mut().zip(self.items[o]) {
-                *l -= x;
-            }
+            sub(&mut self.load[b], self.items[o]);
             self.tabu[o] = (b, now + tenure);
+        }
+        for &i in inn.items() {
+            let pos = self.unassigned.iter().position(|x| *x == i).unwrap_or(0);
+            self.unassigned.swap_remove(pos);
+            sub(&mut self.pending, self.items[i]);
+            self.bins[b].push(i);
+            add(&mut self.load[b], self.items[i]);
+            self.tabu[i] = (b, now + tenure);
+        }
+        for &o in out.items() {
             self.unassigned.push(o);
+            add(&mut self.pending, self.items[o]);
         }
-        self.put(b, u);
-        self.tabu[u] = (b, now + tenure);
-        // Cheap descent: unassigned items that now fit somewhere in a window go there.
-        let mut i = 0;
-        while i < self.unassigned.len() {
-            let v = self.unassigned[i];
-            let start = self.rng.below(count.max(1) as u64) as usize;
-            if let Some(b) = (0..count.min(WINDOW))
-                .map(|k| (start + k) % count)
-                .find(|&b| self.fits(b, v, &[]))
-            {
-                self.unassigned.swap_remove(i);
-                self.put(b, v);
-            } else {
-                i += 1;
+    }
+
+    /// Hill climbing with unlimited add/drop moves: refills bins of a window, one at a time,
+    /// with the heaviest subset of their items and the unassigned ones that fits (a
+    /// depth-first knapsack with a node limit), when that packs more weight. Ignores the
+    /// tabu list: it makes only improving moves.
+    fn descent(&mut self) {
+        let count = self.bins.len();
+        let start = self.rng.below(count.max(1) as u64) as usize;
+        for k in 0..count.min(WINDOW) {
+            let b = (start + k) % count;
+            let mut candidates: Vec<usize> = self.bins[b]
+                .iter()
+                .chain(&self.unassigned)
+                .copied()
+                .collect();
+            candidates.sort_by(|x, y| self.weight[*y].total_cmp(&self.weight[*x]).then(x.cmp(y)));
+            let current = self.bin_weight(b);
+            let mut fill = Fill {
+                candidates: &candidates,
+                rest: Vec::new(),
+                load: vec![0; self.d],
+                taken: Vec::new(),
+                best: current + 1e-9,
+                chosen: None,
+                nodes: 0,
+            };
+            fill.rest = vec![0.0; candidates.len() + 1];
+            for x in (0..candidates.len()).rev() {
+                fill.rest[x] = fill.rest[x + 1] + self.weight[candidates[x]];
             }
+            self.fill(b, &mut fill, 0, 0.0);
+            self.spend(fill.nodes * self.d as u64);
+            let Some(chosen) = fill.chosen else {
+                continue;
+            };
+            let old = std::mem::take(&mut self.bins[b]);
+            for &i in &old {
+                sub(&mut self.load[b], self.items[i]);
+            }
+            self.unassigned.extend(old);
+            self.unassigned.retain(|i| !chosen.contains(i));
+            for &i in &chosen {
+                add(&mut self.load[b], self.items[i]);
+            }
+            self.pending = self.sum(&self.unassigned);
+            self.bins[b] = chosen;
         }
     }
 
-    fn put(&mut self, b: usize, u: usize) {
-        self.bins[b].push(u);
-        for (l, x) in self.load[b].iter_mut().zip(self.items[u]) {
-            *l += x;
+    /// Depth-first over `fill.candidates[k..]`: records in `fill` a heavier subset that fits
+    /// bin `b` than any found so far.
+    fn fill(&self, b: usize, fill: &mut Fill<'_>, k: usize, weight: f64) {
+        if weight > fill.best {
+            fill.best = weight;
+            fill.chosen = Some(fill.taken.clone());
         }
-    }
-
-    /// Whether item `u` fits bin `b` once the items `out` leave it.
-    fn fits(&self, b: usize, u: usize, out: &[usize]) -> bool {
-        self.work
-            .set(self.work.get() + (self.d * (1 + out.len())) as u64);
-        (0..self.d).all(|k| {
-            let freed: u64 = out.iter().map(|o| self.items[*o][k]).sum();
-            self.load[b][k] - freed + self.items[u][k] <= self.capacity[b][k]
-        })
-    }
-
-    /// The lightest set of at most two non-tabu items whose removal lets `u` into bin `b`.
-    fn cheapest_room(&self, b: usize, u: usize, now: u64) -> Option<(f64, Vec<usize>)> {
-        if self.fits(b, u, &[]) {
-            return Some((0.0, Vec::new()));
+        if k == fill.candidates.len()
+            || weight + fill.rest[k] <= fill.best
+            || fill.nodes >= DESCENT_NODES
+        {
+            return;
         }
-        let movable: Vec<usize> = self.bins[b]
+        fill.nodes += 1;
+        let i = fill.candidates[k];
+        if fill
+            .load
             .iter()
-            .copied()
-            .filter(|i| !(self.tabu[*i].0 == b && self.tabu[*i].1 > now))
-            .collect();
-        let mut best: Option<(f64, Vec<usize>)> = None;
-        for (x, &i) in movable.iter().enumerate() {
-            let wi = self.weight[i];
-            if best.as_ref().is_none_or(|(c, _)| wi < *c) && self.fits(b, u, &[i]) {
-                best = Some((wi, vec![i]));
-            }
-            for &j in &movable[x + 1..] {
-                let w = wi + self.weight[j];
-                if best.as_ref().is_none_or(|(c, _)| w < *c) && self.fits(b, u, &[i, j]) {
-                    best = Some((w, vec![i, j]));
-                }
-            }
+            .zip(self.items[i])
+            .zip(&self.capacity[b])
+            .all(|((l, x), c)| l + x <= *c)
+        {
+            add(&mut fill.load, self.items[i]);
+            fill.taken.push(i);
+            self.fill(b, fill, k + 1, weight + self.weight[i]);
+            fill.taken.pop();
+            sub(&mut fill.load, self.items[i]);
         }
-        best
+        self.fill(b, fill, k + 1, weight);
+    }
+}
+
+/// The state of [`Search::fill`].
+struct Fill<'c> {
+    /// Items that may go into the bin, heaviest first.
+    candidates: &'c [usize],
+    /// `rest[k]`: total weight of `candidates[k..]`.
+    rest: Vec<f64>,
+    load: Vec<u64>,
+    taken: Vec<usize>,
+    /// The heaviest weight found (starts just above the bin's current weight).
+    best: f64,
+    chosen: Option<Vec<usize>>,
+    nodes: u64,
+}
+
+fn add(total: &mut [u64], v: &[u64]) {
+    for (t, x) in total.iter_mut().zip(v) {
+        *t += x;
+    }
+}
+
+fn sub(total: &mut [u64], v: &[u64]) {
+    for (t, x) in total.iter_mut().zip(v) {
+        *t -= x;
     }
 }
 
@@ -517,7 +794,7 @@ impl<'a> Search<'a> {
 /// budget ran out first. Used by the planner to empty one more node.
 ///
 /// # Complexity
-/// O(budget · min(bins, 256) · k² · d) for at most k items per bin.
+/// O(budget · min(bins, 256) · (k² + u²) · d) for at most k items per bin and u unassigned.
 pub(crate) fn repair(
     items: Vec<&[u64]>,
     capacity: Vec<Vec<u64>>,
@@ -538,9 +815,7 @@ pub(crate) fn repair(
         u64::MAX,
     );
     let mut moves = 0;
-    if !search.settle(&mut moves, budget) {
-        return None;
-    }
+    search.settle(&mut moves, budget)?;
     let mut out = vec![0; n];
     for (b, members) in search.bins.iter().enumerate() {
         for &i in members {
