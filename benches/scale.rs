@@ -1,5 +1,5 @@
 //! Scale benchmarks: planning generated clusters of 10 to 10,000 nodes (about 10 pods per
-//! node) with every strategy, validating the snapshot, and the packing kernels at 1k, 10k and
+//! node) with every strategy (network-aware with a generated service-call graph), validating the snapshot, and the packing kernels at 1k, 10k and
 //! 100k items. Seeded: every run measures the same inputs.
 //!
 //! ```sh
@@ -13,7 +13,7 @@ use std::time::Duration;
 use compactor_core::Snapshot;
 use compactor_core::packing::{StrategyKind, pack};
 use compactor_core::plan::{PlanOptions, plan};
-use compactor_core::testing::{ClusterShape, Rng, generate};
+use compactor_core::testing::{ClusterShape, Rng, generate, generate_traffic};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 
 fn shape(nodes: usize, constraints: bool) -> ClusterShape {
@@ -51,6 +51,29 @@ fn planning(c: &mut Criterion) {
                 },
             );
         }
+    }
+    group.finish();
+    // Network-aware planning with a generated service-call graph (about half the workloads
+    // call another of their namespace).
+    let mut group = c.benchmark_group("plan-traffic");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for nodes in [10, 100, 1_000, 10_000] {
+        let spec = generate(42, shape(nodes, true));
+        let opts = PlanOptions {
+            strategy: StrategyKind::NetworkAware,
+            traffic: Some(generate_traffic(42, &spec)),
+            ..PlanOptions::default()
+        };
+        let snap = Snapshot::new(spec).expect("generated snapshot is valid");
+        group.bench_with_input(
+            BenchmarkId::new(StrategyKind::NetworkAware.name(), nodes),
+            &snap,
+            |b, snap| {
+                b.iter(|| plan(black_box(snap), &opts).expect("plan"));
+            },
+        );
     }
     group.finish();
     // The same clusters without scheduling constraints: the cost of honouring them.

@@ -276,7 +276,7 @@ fn main() -> anyhow::Result<()> {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "budget": args.options.budget, "seed": args.options.seed, "rejected_files": rejected, "rows": rows
+                "budget": args.options.budget, "work_limit": args.options.work_limit, "seed": args.options.seed, "rejected_files": rejected, "lower_bound": "max(summary LB, Martello-Toth L2 per dimension)", "rows": rows
             }))?
         );
         return Ok(());
@@ -317,7 +317,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "budget {} moves or {} units of work, seed {}; {} files rejected by validation; published = virtual best of 351 heuristics (best_overall / OPT)",
+        "budget {} moves or {} units of work, seed {}; {} files rejected by validation; published = virtual best of 351 heuristics (best_overall / OPT); bins/LB where OPT is unknown, LB = the larger of the summary's LB and our Martello-Toth L2 per dimension",
         args.options.budget, args.options.work_limit, args.options.seed, rejected
     );
     Ok(())

@@ -5,6 +5,7 @@
 //! cargo run --release --example scale -- 10000        # nodes (about 10 pods per node)
 //! /usr/bin/time -v target/release/examples/scale 10000 best-fit
 //! target/release/examples/scale 10000 best-fit unconstrained   # no scheduling constraints
+//! target/release/examples/scale 10000 network-aware   # with a generated service-call graph
 //! ```
 
 use std::time::Instant;
@@ -13,7 +14,7 @@ use anyhow::{Context, bail};
 use compactor_core::Snapshot;
 use compactor_core::packing::StrategyKind;
 use compactor_core::plan::{PlanOptions, plan};
-use compactor_core::testing::{ClusterShape, generate};
+use compactor_core::testing::{ClusterShape, generate, generate_traffic};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -26,7 +27,11 @@ fn main() -> anyhow::Result<()> {
         None | Some("best-fit") => StrategyKind::BestFit,
         Some("first-fit") => StrategyKind::FirstFit,
         Some("search") => StrategyKind::Search,
-        Some(other) => bail!("unknown strategy {other:?} (first-fit, best-fit, search)"),
+        Some("affinity-based") => StrategyKind::AffinityBased,
+        Some("network-aware") => StrategyKind::NetworkAware,
+        Some(other) => bail!(
+            "unknown strategy {other:?} (first-fit, best-fit, search, affinity-based, network-aware)"
+        ),
     };
     let constraints = match args.next().as_deref() {
         None | Some("constrained") => true,
@@ -44,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         },
     );
     let pods = spec.pods.len();
+    let traffic = (strategy == StrategyKind::NetworkAware).then(|| generate_traffic(42, &spec));
     let t1 = Instant::now();
     let snap = Snapshot::new(spec)?;
     let t2 = Instant::now();
@@ -51,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         &snap,
         &PlanOptions {
             strategy,
+            traffic,
             ..PlanOptions::default()
         },
     )?;
@@ -71,6 +78,15 @@ fn main() -> anyhow::Result<()> {
         *reasons.entry(format!("{:?}", k.reason.code)).or_default() += 1;
     }
     println!("kept nodes by reason: {reasons:?}");
+    if let Some(t) = &p.traffic {
+        println!(
+            "traffic: {} groups, cross-node share {:.1} % now, {:.1} % as packed, {:.1} % as kube-scheduler is predicted to place",
+            t.groups,
+            t.before.cross_node_share * 100.0,
+            t.packed.cross_node_share * 100.0,
+            t.after.cross_node_share * 100.0
+        );
+    }
     if let Some(k) = p
         .kept
         .iter()

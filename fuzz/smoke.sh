@@ -13,7 +13,7 @@ export RUSTFLAGS="--cfg fuzzing -Cdebug-assertions -Coverflow-checks -Cpasses=sa
 # An explicit --target keeps RUSTFLAGS away from build scripts and proc macros.
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 cargo build --manifest-path "$here/Cargo.toml" --release -j2 --bins --target "$triple"
-for target in quantity plan; do
+for target in quantity plan packing; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus"
   echo "fuzz smoke: $target for ${seconds}s"

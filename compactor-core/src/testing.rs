@@ -355,3 +355,61 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         ..Default::default()
     }
 }
+
+/// A seeded service-call graph for a generated snapshot: about half the workloads call one
+/// other workload of their namespace (and a tenth of the calls are answered back), at 10 kB/s
+/// to 10 MB/s, as workload-to-workload edges (each expands to every pair of their pods).
+///
+/// # Examples
+/// ```
+/// use compactor_core::testing::{generate, generate_traffic, ClusterShape};
+/// let spec = generate(7, ClusterShape { nodes: 20, pods_per_node: 8, blocking_percent: 5, constraints: false });
+/// let traffic = generate_traffic(7, &spec);
+/// assert!(!traffic.edges.is_empty());
+/// assert_eq!(traffic, generate_traffic(7, &spec));
+/// ```
+///
+/// # Complexity
+/// O(P log P) for P pods.
+pub fn generate_traffic(seed: u64, spec: &SnapshotSpec) -> crate::traffic::TrafficSpec {
+    use crate::traffic::{Endpoint, TrafficEdgeSpec, TrafficSpec};
+    let mut rng = Rng::new(seed);
+    // Workloads by namespace, each once, in name order.
+    let mut by_namespace: std::collections::BTreeMap<&str, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for p in &spec.pods {
+        if let Some(o) = &p.owner {
+            by_namespace
+                .entry(p.namespace.as_str())
+                .or_default()
+                .insert(format!("{}/{}/{}", p.namespace, o.kind, o.name));
+        }
+    }
+    let mut edges = Vec::new();
+    for workloads in by_namespace.values() {
+        let workloads: Vec<&String> = workloads.iter().collect();
+        for from in &workloads {
+            if workloads.len() < 2 || !rng.chance(50) {
+                continue;
+            }
+            let to = workloads[rng.below(workloads.len() as u64) as usize];
+            if to == *from {
+                continue;
+            }
+            let rate = 10_000.0 * 1000f64.powf(rng.below(1001) as f64 / 1000.0);
+            edges.push(TrafficEdgeSpec {
+                from: Endpoint::Workload((*from).clone()),
+                to: Endpoint::Workload(to.clone()),
+                bytes_per_second: rate.round(),
+            });
+            if rng.chance(10) {
+                edges.push(TrafficEdgeSpec {
+                    from: Endpoint::Workload(to.clone()),
+                    to: Endpoint::Workload((*from).clone()),
+                    bytes_per_second: (rate / 4.0).round(),
+                });
+            }
+        }
+    }
+    TrafficSpec { edges }
+}

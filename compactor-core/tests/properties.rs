@@ -1,8 +1,9 @@
 //! Property tests: invariants that hold for every generated cluster.
 
 use compactor_core::Snapshot;
+use compactor_core::bounds::martello_toth_l2;
 use compactor_core::constraints::{host_ports_free, node_allows};
-use compactor_core::packing::{StrategyKind, pack};
+use compactor_core::packing::{Packing, SearchOptions, StrategyKind, pack, pack_search};
 use compactor_core::plan::{Plan, PlanOptions, plan};
 use compactor_core::quantity::{Unit, format, parse};
 use compactor_core::safety::SafetyLevel;
@@ -31,6 +32,27 @@ fn shape() -> impl Strategy<Value = ClusterShape> {
             constraints,
         },
     )
+}
+
+/// Each bin's load, after checking that every item is in one existing bin and no bin is over
+/// `cap`.
+fn bin_loads(
+    items: &[Vec<u64>],
+    cap: &[u64; 3],
+    p: &Packing,
+) -> Result<Vec<[u64; 3]>, TestCaseError> {
+    prop_assert_eq!(p.assignment.len(), items.len());
+    let mut used = vec![[0u64; 3]; p.bins];
+    for (item, b) in items.iter().zip(&p.assignment) {
+        prop_assert!(*b < p.bins);
+        for d in 0..3 {
+            used[*b][d] += item[d];
+        }
+    }
+    for u in &used {
+        prop_assert!(u.iter().zip(cap).all(|(x, c)| x <= c));
+    }
+    Ok(used)
 }
 
 proptest! {
@@ -88,19 +110,33 @@ proptest! {
     fn packing_is_valid(items in prop::collection::vec(prop::collection::vec(0u64..=100, 3), 0..60), kind in prop::sample::select(StrategyKind::ALL.to_vec())) {
         let cap = [100u64, 100, 100];
         let p = pack(&items, &cap, kind.strategy()).expect("items fit a bin");
-        prop_assert_eq!(p.assignment.len(), items.len());
-        let mut used = vec![[0u64; 3]; p.bins];
-        for (item, b) in items.iter().zip(&p.assignment) {
-            prop_assert!(*b < p.bins);
-            for d in 0..3 { used[*b][d] += item[d]; }
-        }
-        for u in &used {
-            prop_assert!(u.iter().zip(&cap).all(|(x, c)| x <= c));
-        }
+        let used = bin_loads(&items, &cap, &p)?;
+        prop_assert!(used.iter().all(|u| u.iter().any(|x| *x > 0)) || items.iter().all(|i| i == &[0, 0, 0]));
         for d in 0..3 {
             let total: u64 = items.iter().map(|i| i[d]).sum();
             prop_assert!(p.bins as u64 >= total.div_ceil(100));
         }
+    }
+
+    /// The packing search: every item in exactly one bin, no bin over capacity, never below
+    /// the Martello–Toth bound, never worse than best fit, the same packing for the same seed.
+    #[test]
+    fn search_packing_is_valid_bounded_and_deterministic(
+        items in prop::collection::vec(prop::collection::vec(1u64..=100, 3), 1..50),
+        seed in any::<u64>(),
+    ) {
+        let cap = [100u64, 100, 100];
+        let options = SearchOptions { seed, budget: 200, work_limit: 100_000 };
+        let r = pack_search(&items, &cap, options).expect("items fit a bin");
+        let p = &r.packing;
+        for u in bin_loads(&items, &cap, p)? {
+            prop_assert!(u.iter().any(|x| *x > 0), "empty bin");
+        }
+        prop_assert_eq!(r.lower_bound, martello_toth_l2(&items, &cap));
+        prop_assert!(p.bins >= r.lower_bound);
+        let best_fit = pack(&items, &cap, StrategyKind::BestFit.strategy()).expect("fits");
+        prop_assert!(p.bins <= best_fit.bins);
+        prop_assert_eq!(&r, &pack_search(&items, &cap, options).expect("fits"));
     }
 
     /// Quantities: formatting reads back exactly; parsing arbitrary text never panics.

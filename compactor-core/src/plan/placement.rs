@@ -677,7 +677,8 @@ impl<'a> Packer<'a> {
     /// On failure nothing changes.
     ///
     /// # Complexity
-    /// O(N + M + budget · 256 · k² · d) for M moved pods and at most k per node.
+    /// O(N + M + budget · 64 · k² · u² · d) for M moved pods, at most k per node and u pods
+    /// to place (pairs among the heaviest 24).
     pub fn try_drain_by_search(&mut self, c: usize, own: &[usize], seed: u64, budget: u64) -> bool {
         let n = self.snap.nodes().len();
         // Bins: open nodes other than c, with their room before any moved pod.
