@@ -30,7 +30,7 @@
 //! the input edges does not change a single bit of the output), and groups, parts and their
 //! members are sorted by pod index.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -39,6 +39,7 @@ use petgraph::visit::EdgeRef;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
+use crate::fasthash::FastMap;
 use crate::packing::{Bins, validate_items, weighted_size, weights_for};
 use crate::snapshot::Snapshot;
 
@@ -172,16 +173,17 @@ fn check_rate(edge: usize, rate: f64) -> Result<(), CoreError> {
     }
 }
 
-/// Pods per `(namespace, kind, name)` of their owner, ascending.
-type WorkloadIndex<'a> = BTreeMap<(&'a str, &'a str, &'a str), Vec<usize>>;
+/// Pods per `(namespace, kind, name)` of their owner, ascending (looked up only, never
+/// iterated).
+type WorkloadIndex<'a> = FastMap<(&'a str, &'a str, &'a str), Vec<usize>>;
 
-fn resolve(
+fn resolve<'w>(
     snapshot: &Snapshot,
-    workloads: &WorkloadIndex<'_>,
+    workloads: &'w WorkloadIndex<'w>,
     edge: usize,
     field: &str,
-    endpoint: &Endpoint,
-) -> Result<Vec<usize>, CoreError> {
+    endpoint: &'w Endpoint,
+) -> Result<Cow<'w, [usize]>, CoreError> {
     let invalid = |message: String| CoreError::InvalidTrafficEdge {
         edge,
         field: field.to_owned(),
@@ -200,7 +202,7 @@ fn resolve(
                     field: field.to_owned(),
                     pod: key.clone(),
                 })?;
-            Ok(vec![i])
+            Ok(Cow::Owned(vec![i]))
         }
         Endpoint::Workload(key) => {
             let parts: Vec<&str> = key.split('/').collect();
@@ -214,13 +216,14 @@ fn resolve(
                     "workload reference {key:?} is not namespace/Kind/name"
                 )));
             }
-            workloads.get(&(ns, kind, name)).cloned().ok_or_else(|| {
-                CoreError::UnknownTrafficWorkload {
+            workloads
+                .get(&(ns, kind, name))
+                .map(|v| Cow::Borrowed(v.as_slice()))
+                .ok_or_else(|| CoreError::UnknownTrafficWorkload {
                     edge,
                     field: field.to_owned(),
                     workload: key.clone(),
-                }
-            })
+                })
         }
     }
 }
@@ -269,7 +272,7 @@ impl TrafficGraph {
         threshold_bytes_per_second: f64,
     ) -> Result<Self, CoreError> {
         check_threshold(threshold_bytes_per_second)?;
-        let mut workloads: WorkloadIndex<'_> = BTreeMap::new();
+        let mut workloads: WorkloadIndex<'_> = FastMap::default();
         for (i, p) in snapshot.pods().iter().enumerate() {
             if let Some(o) = &p.spec.owner {
                 workloads
@@ -293,8 +296,8 @@ impl TrafficGraph {
                 continue;
             }
             let each = edge.bytes_per_second / pairs as f64;
-            for &a in &from {
-                for &b in &to {
+            for &a in from.iter() {
+                for &b in to.iter() {
                     if a != b {
                         contributions.push((a, b, each));
                     }
