@@ -14,7 +14,10 @@ use compactor_core::Snapshot;
 use compactor_core::packing::{StrategyKind, pack};
 use compactor_core::plan::{PlanOptions, plan};
 use compactor_core::testing::{ClusterShape, Rng, generate, generate_traffic};
-use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main,
+};
 
 fn shape(nodes: usize, constraints: bool) -> ClusterShape {
     ClusterShape {
@@ -25,11 +28,29 @@ fn shape(nodes: usize, constraints: bool) -> ClusterShape {
     }
 }
 
-fn planning(c: &mut Criterion) {
-    let mut group = c.benchmark_group("plan");
+/// A group for inputs that take up to a second: 10 samples in 5 s.
+fn slow_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
+    group
+}
+
+/// Benchmarks planning `snap` with `opts`.
+fn bench_plan(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    snap: &Snapshot,
+    opts: &PlanOptions,
+) {
+    group.bench_with_input(id, snap, |b, snap| {
+        b.iter(|| plan(black_box(snap), opts).expect("plan"));
+    });
+}
+
+fn planning(c: &mut Criterion) {
+    let mut group = slow_group(c, "plan");
     for nodes in [10, 100, 1_000, 10_000] {
         let snap =
             Snapshot::new(generate(42, shape(nodes, true))).expect("generated snapshot is valid");
@@ -43,22 +64,18 @@ fn planning(c: &mut Criterion) {
                 strategy,
                 ..PlanOptions::default()
             };
-            group.bench_with_input(
+            bench_plan(
+                &mut group,
                 BenchmarkId::new(strategy.name(), nodes),
                 &snap,
-                |b, snap| {
-                    b.iter(|| plan(black_box(snap), &opts).expect("plan"));
-                },
+                &opts,
             );
         }
     }
     group.finish();
     // Network-aware planning with a generated service-call graph (about half the workloads
     // call another of their namespace).
-    let mut group = c.benchmark_group("plan-traffic");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+    let mut group = slow_group(c, "plan-traffic");
     for nodes in [10, 100, 1_000, 10_000] {
         let spec = generate(42, shape(nodes, true));
         let opts = PlanOptions {
@@ -67,36 +84,28 @@ fn planning(c: &mut Criterion) {
             ..PlanOptions::default()
         };
         let snap = Snapshot::new(spec).expect("generated snapshot is valid");
-        group.bench_with_input(
-            BenchmarkId::new(StrategyKind::NetworkAware.name(), nodes),
-            &snap,
-            |b, snap| {
-                b.iter(|| plan(black_box(snap), &opts).expect("plan"));
-            },
-        );
+        let id = BenchmarkId::new(StrategyKind::NetworkAware.name(), nodes);
+        bench_plan(&mut group, id, &snap, &opts);
     }
     group.finish();
     // The same clusters without scheduling constraints: the cost of honouring them.
-    let mut group = c.benchmark_group("plan-unconstrained");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+    let mut group = slow_group(c, "plan-unconstrained");
     for nodes in [1_000, 10_000] {
         let snap =
             Snapshot::new(generate(42, shape(nodes, false))).expect("generated snapshot is valid");
         let opts = PlanOptions::default();
-        group.bench_with_input(BenchmarkId::new("best-fit", nodes), &snap, |b, snap| {
-            b.iter(|| plan(black_box(snap), &opts).expect("plan"));
-        });
+        bench_plan(
+            &mut group,
+            BenchmarkId::new("best-fit", nodes),
+            &snap,
+            &opts,
+        );
     }
     group.finish();
 }
 
 fn snapshot(c: &mut Criterion) {
-    let mut group = c.benchmark_group("snapshot");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+    let mut group = slow_group(c, "snapshot");
     for nodes in [1_000, 10_000] {
         let spec = generate(42, shape(nodes, true));
         group.bench_function(BenchmarkId::from_parameter(nodes), |b| {
@@ -119,10 +128,7 @@ fn items(n: usize, d: usize, seed: u64) -> Vec<Vec<u64>> {
 }
 
 fn packing(c: &mut Criterion) {
-    let mut group = c.benchmark_group("pack");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(5));
+    let mut group = slow_group(c, "pack");
     for n in [1_000, 10_000, 100_000] {
         let input = items(n, 3, 7);
         // The per-item rules; `search` is a whole-instance search (see the quality harness).
