@@ -876,12 +876,18 @@ mod constraints {
 
     /// Two pods of the drained node want host port 80: they cannot share a receiver. Without
     /// the ports kube-scheduler would put both on b (the emptier: 500m, then 700m, against
-    /// c's 1000m); with them the second goes to c.
+    /// c's 1000m); with them the second goes to c. (The pods belong to a Job, which gets no
+    /// default topology spreading; spreading alone would send a Deployment's second replica
+    /// to c, see `default_spreading_sends_a_second_replica_elsewhere`.)
     #[test]
     fn host_ports_of_moved_pods_conflict_with_each_other() {
         let spec = |ports: bool| {
             let x = |name: &str| {
-                let p = pod("shop", name, "a", "web", 200, GI);
+                let mut p = pod("shop", name, "a", "web", 200, GI);
+                p.owner = Some(compactor_core::model::OwnerRef {
+                    kind: "Job".into(),
+                    name: "web".into(),
+                });
                 if ports {
                     with_port(p, 80, Protocol::Tcp, "")
                 } else {
@@ -1643,5 +1649,206 @@ mod strategies {
             // kube-scheduler scores the preferred term too (InterPodAffinity): c.
             assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)], "{strategy:?}");
         }
+    }
+}
+
+/// kube-scheduler's scores, worked by hand with the v1.34 formulas (LeastAllocated and
+/// BalancedAllocation weight 1, InterPodAffinity and PodTopologySpread weight 2). Nodes a,
+/// b, c have 4 CPU and 16 GiB and no zone label; a is drained; bare pods pin b and c.
+mod scoring {
+    use super::*;
+    use compactor_core::model::{
+        LabelSelector, NodeSpec, PodAffinityTerm, WeightedPodAffinityTerm,
+    };
+
+    const HOST: &str = "kubernetes.io/hostname";
+
+    fn labelled(mut p: PodSpec, app: &str) -> PodSpec {
+        p.labels.insert("app".into(), app.into());
+        p
+    }
+
+    fn term(app: &str) -> PodAffinityTerm {
+        PodAffinityTerm {
+            label_selector: Some(LabelSelector {
+                match_labels: [("app".to_string(), app.to_string())].into(),
+                ..Default::default()
+            }),
+            topology_key: HOST.into(),
+            ..Default::default()
+        }
+    }
+
+    fn spec(nodes: Vec<NodeSpec>, pods: Vec<PodSpec>) -> SnapshotSpec {
+        SnapshotSpec {
+            nodes,
+            pods,
+            pdbs: vec![],
+            ..Default::default()
+        }
+    }
+
+    fn abc() -> Vec<NodeSpec> {
+        vec![
+            node("a", 4000, 16 * GI),
+            node("b", 4000, 16 * GI),
+            node("c", 4000, 16 * GI),
+        ]
+    }
+
+    /// Two replicas of Deployment web (200m, 1 GiB each) leave a; b holds 500m, c 1000m.
+    /// First replica: b 177 (least (77+81)/2 = 79, balanced 98) + spread 200 against c 169
+    /// + 200 (no sibling anywhere: every node scores 100) → b. Second replica: resources b
+    /// 177, c 169; default spreading on the hostname (maxSkew 3, weight ln(2 + 2)): b raw
+    /// round(1 · 1.386 + 2) = 3, c 2 → normalised b 100 · (3 + 2 − 3) / 3 = 66, c 100 →
+    /// b 177 + 132 = 309, c 169 + 200 = 369 → c. Without default spreading both would go to b.
+    #[test]
+    fn default_spreading_sends_a_second_replica_elsewhere() {
+        let p = run(
+            spec(
+                abc(),
+                vec![
+                    pod("shop", "x1", "a", "web", 200, GI),
+                    pod("shop", "x2", "a", "web", 200, GI),
+                    pod("ops", "pin-b", "b", "", 500, GI),
+                    pod("ops", "pin-c", "c", "", 1000, GI),
+                ],
+            ),
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(drained(&p), vec!["a"]);
+        assert_eq!(
+            moves(&p),
+            vec![("x1".into(), "a", "b", 1), ("x2".into(), "a", "c", 1)]
+        );
+        assert_eq!(p.summary.tied_predictions, 0);
+    }
+
+    /// A Job's pods get no default spreading: the same cluster sends both to b.
+    #[test]
+    fn a_jobs_pods_are_not_spread_by_default() {
+        let job = |name: &str| {
+            let mut p = pod("shop", name, "a", "web", 200, GI);
+            p.owner = Some(compactor_core::model::OwnerRef {
+                kind: "Job".into(),
+                name: "web".into(),
+            });
+            p
+        };
+        let p = run(
+            spec(
+                abc(),
+                vec![
+                    job("x1"),
+                    job("x2"),
+                    pod("ops", "pin-b", "b", "", 500, GI),
+                    pod("ops", "pin-c", "c", "", 1000, GI),
+                ],
+            ),
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(
+            moves(&p),
+            vec![("x1".into(), "a", "b", 1), ("x2".into(), "a", "b", 1)]
+        );
+    }
+
+    /// x prefers (weight 10) nodes with db pods; b holds one (300m, 1 GiB), c two. Resources:
+    /// b 187 (least 87, balanced 100), c 179 (least (80 + 81) / 2 = 80, balanced 99).
+    /// InterPodAffinity counts every matching pod: b 10, c 20 → normalised 0 and 100, so c
+    /// gets 2 · 100 more → c 379 against b 187. (Counting only "some db pod is there" would
+    /// score both 10 and send x to b.)
+    #[test]
+    fn preferred_affinity_weighs_every_matching_pod() {
+        let mut x = labelled(pod("shop", "x", "a", "web", 200, GI), "web");
+        x.preferred_pod_affinity = vec![WeightedPodAffinityTerm {
+            weight: 10,
+            pod_affinity_term: term("db"),
+        }];
+        let db = |name: &str, on: &str| labelled(pod("shop", name, on, "", 300, GI), "db");
+        let p = run(
+            spec(
+                abc(),
+                vec![x, db("db1", "b"), db("db2", "c"), db("db3", "c")],
+            ),
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)]);
+    }
+
+    /// An existing pod on c requires affinity to app=web on its node: kube-scheduler scores
+    /// that term for x (hardPodAffinityWeight 1). Resources: b (100m, 1 GiB) 186 (least
+    /// (92 + 87) / 2 = 89, balanced 97), c (600m, 1 GiB) 179 (least (80 + 87) / 2 = 83,
+    /// balanced 96); InterPodAffinity b 0, c 1 → normalised 0 and 100 → c 379.
+    #[test]
+    fn existing_pods_required_affinity_attracts_the_pods_it_names() {
+        let x = labelled(pod("shop", "x", "a", "web", 200, GI), "web");
+        let mut fan = pod("shop", "fan", "c", "", 600, GI);
+        fan.pod_affinity = vec![term("web")];
+        let pin = pod("shop", "pin-b", "b", "", 100, GI);
+        let p = run(
+            spec(abc(), vec![x.clone(), pin.clone(), fan.clone()]),
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)]);
+        fan.pod_affinity.clear();
+        let p = run(spec(abc(), vec![x, pin, fan]), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+    }
+
+    /// b and c are alike in CPU and memory, so they tie for x; the plan names the tie.
+    #[test]
+    fn ties_are_reported() {
+        let p = run(
+            spec(
+                abc(),
+                vec![
+                    pod("shop", "x", "a", "web", 200, GI),
+                    pod("ops", "pin-b", "b", "", 500, GI),
+                    pod("ops", "pin-c", "c", "", 500, GI),
+                ],
+            ),
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        assert_eq!(p.moves[0].tied_with, vec!["c".to_string()]);
+        assert_eq!(p.summary.tied_predictions, 1);
+    }
+
+    /// The same tie, but c's ephemeral storage (100 GiB, 65 GiB requested) would go to 75 %
+    /// with x's 10 GiB, over the 70 % cap. Scores ignore ephemeral storage, so c still ties
+    /// with b and kube-scheduler may pick it: a stays, naming c.
+    #[test]
+    fn the_cap_must_hold_on_every_tied_node() {
+        let disk = |mut n: NodeSpec| {
+            n.allocatable = n.allocatable.with("ephemeral-storage", 100 * GI);
+            n
+        };
+        let with_disk = |mut p: PodSpec, gi: u64| {
+            p.containers[0].requests = p.containers[0]
+                .requests
+                .clone()
+                .with("ephemeral-storage", gi * GI);
+            p
+        };
+        let p = run(
+            spec(
+                abc().into_iter().map(disk).collect(),
+                vec![
+                    with_disk(pod("shop", "x", "a", "web", 200, GI), 10),
+                    pod("ops", "pin-b", "b", "", 500, GI),
+                    with_disk(pod("ops", "pin-c", "c", "", 500, GI), 65),
+                ],
+            ),
+            SafetyLevel::Conservative,
+        );
+        assert!(drained(&p).is_empty());
+        let a = p.kept.iter().find(|k| k.node == "a").expect("a kept");
+        assert_eq!(a.reason.code, ReasonCode::SchedulerOverCap);
+        assert!(
+            a.reason.message.contains("on node c (one of 2 nodes tied"),
+            "{}",
+            a.reason.message
+        );
     }
 }

@@ -32,11 +32,20 @@
 //!   passing its node affinity when `nodeAffinityPolicy: Honor`, tolerated when
 //!   `nodeTaintsPolicy: Honor`).
 //!
-//! `ScheduleAnyway` spread constraints are counted too, for the prediction's simplified
-//! PodTopologySpread score ([`State::spread_score`]).
+//! Scores, for the scheduler prediction ([`State::spread_scores`], [`State::preference`]):
+//! - PodTopologySpread scores the pod's `ScheduleAnyway` constraints or, when the pod has no
+//!   constraint of its own and a ReplicaSet (or Deployment), StatefulSet or
+//!   ReplicationController owns it, kube-scheduler's *system default* constraints
+//!   (`kubernetes.io/hostname` maxSkew 3 and `topology.kubernetes.io/zone` maxSkew 5,
+//!   counting the pods of the same controller: for a Deployment, of the same
+//!   `pod-template-hash`, which is what its ReplicaSet selects);
+//! - InterPodAffinity scores the pod's preferred terms (weight × matching pods in the
+//!   domain) and the terms of existing pods that select it: their required affinity terms
+//!   (`hardPodAffinityWeight` 1) and preferred terms.
 //!
-//! Not modelled: `matchLabelKeys` / `mismatchLabelKeys` of pod affinity terms, existing pods'
-//! *preferred* terms towards the incoming pod.
+//! Not modelled: `matchLabelKeys` / `mismatchLabelKeys` of pod affinity terms; Services
+//! (kube-scheduler adds a Service's selector to the default spreading selector, and spreads
+//! pods that only a Service selects; dumps carry no Services).
 
 use std::collections::BTreeMap;
 
@@ -139,6 +148,56 @@ struct Key {
 struct SpreadDef {
     /// Eligibility class (nodes whose pods count and whose domains take part in the min).
     class: usize,
+    /// A filter (`DoNotSchedule`): keeps the per-count histogram the skew needs.
+    hard: bool,
+}
+
+/// A scored spread constraint (`ScheduleAnyway`, or a system default).
+#[derive(Debug)]
+struct SoftSpread {
+    counter: u32,
+    key: usize,
+    max_skew: u32,
+    /// `kubernetes.io/hostname`: the domain is the node itself.
+    hostname: bool,
+}
+
+/// The node label of kube-scheduler's per-node spreading.
+pub(crate) const HOSTNAME_KEY: &str = "kubernetes.io/hostname";
+/// The node label of kube-scheduler's per-zone spreading.
+pub(crate) const ZONE_KEY: &str = "topology.kubernetes.io/zone";
+/// kube-scheduler's system default spread constraints: (key, maxSkew), `ScheduleAnyway`.
+const SYSTEM_DEFAULT_SPREAD: [(&str, u32); 2] = [(HOSTNAME_KEY, 3), (ZONE_KEY, 5)];
+
+/// Owner kinds whose selector kube-scheduler's default spreading uses (a Deployment's pods
+/// are owned by its ReplicaSet).
+fn default_spread_owner(pod: &PodSpec) -> bool {
+    pod.topology_spread_constraints.is_empty()
+        && pod.owner.as_ref().is_some_and(|o| {
+            matches!(
+                o.kind.as_str(),
+                "ReplicaSet" | "Deployment" | "StatefulSet" | "ReplicationController"
+            )
+        })
+}
+
+/// The pods kube-scheduler's default spreading counts together with `pod`: same namespace,
+/// same controller and, for a Deployment, same `pod-template-hash` (its ReplicaSet).
+fn default_spread_group(pod: &PodSpec) -> Option<(&str, &str, &str, &str)> {
+    let owner = pod.owner.as_ref()?;
+    let hash = if owner.kind == "Deployment" {
+        pod.labels
+            .get("pod-template-hash")
+            .map_or("", String::as_str)
+    } else {
+        ""
+    };
+    Some((
+        pod.namespace.as_str(),
+        owner.kind.as_str(),
+        owner.name.as_str(),
+        hash,
+    ))
 }
 
 /// A counter: members of one clause (or several, ANDed) per domain of one key.
@@ -165,8 +224,13 @@ struct Rules {
     spread_keys: Vec<usize>,
     /// Preferred terms: counter and signed weight (negative for anti-affinity).
     preferred: Vec<(u32, i64)>,
-    /// ScheduleAnyway spread counters (scored: fewer matching pods in the domain is better).
-    soft_spread: Vec<u32>,
+    /// Scored spread constraints: the pod's `ScheduleAnyway` ones, or the system defaults.
+    soft_spread: Vec<SoftSpread>,
+    /// The pod's own soft constraints: nodes missing one of their keys are not scored
+    /// (kube-scheduler's `requireAllTopologies`); the system defaults do not require it.
+    soft_require_all: bool,
+    /// Whether any rule filters (affinity, anti-affinity, `DoNotSchedule` spread).
+    hard: bool,
 }
 
 /// The immutable part: keys, counters, who is a member of what, and each pod's rules.
@@ -179,6 +243,10 @@ pub(crate) struct Index {
     /// Per pod: existing-anti-affinity counters (members: owners of the term) whose clause
     /// matches the pod.
     targeted_by: Vec<Vec<u32>>,
+    /// Per pod: counters of existing pods' scored terms that select it (members: owners of
+    /// the term), with the weight each owner adds in its domain (required affinity 1,
+    /// preferred affinity +w, preferred anti-affinity −w).
+    scored_by: Vec<Vec<(u32, i64)>>,
     /// Per pod, its rule set in `rule_sets` (pods of one workload share one).
     rules: Vec<Option<u32>>,
     rule_sets: Vec<Rules>,
@@ -204,7 +272,7 @@ struct Builder<'a> {
     clause_members: Vec<Vec<u32>>,
     /// Clause of a term carried by a pod of a namespace (lookups only, never iterated).
     term_clauses: FastMap<(&'a PodAffinityTerm, &'a str), u32>,
-    counter_ids: BTreeMap<(Vec<u32>, usize, Option<usize>, u8), u32>,
+    counter_ids: BTreeMap<(Vec<u32>, usize, Option<usize>, u8, i64), u32>,
     /// Eligibility classes by (keys, node affinity when honoured, tolerations when
     /// honoured). Lookups only, never iterated.
     #[allow(clippy::type_complexity)]
@@ -316,20 +384,19 @@ impl<'a> Builder<'a> {
     /// The counter of pods matching every clause of `clauses`, per domain of `key`; `kind`
     /// keeps otherwise equal counters of different meaning apart (owners of a term are not
     /// the pods it selects).
+    /// `extra` keeps counters of equal definition but different use apart (a weight).
     fn counter(
         &mut self,
         clauses: Vec<u32>,
-        key: usize,
-        spread: Option<usize>,
-        kind: u8,
-        owners: Option<Vec<u32>>,
+        (key, spread, kind, extra): (usize, Option<usize>, u8, i64),
+        owners: Option<&[u32]>,
     ) -> u32 {
-        let id_key = (clauses, key, spread, kind);
+        let id_key = (clauses, key, spread, kind, extra);
         if let Some(c) = self.counter_ids.get(&id_key) {
             return *c;
         }
         let members = match owners {
-            Some(o) => o,
+            Some(o) => o.to_vec(),
             None => {
                 let mut members: Option<Vec<u32>> = None;
                 for &clause in &id_key.0 {
@@ -352,7 +419,10 @@ impl<'a> Builder<'a> {
         self.ix.counters.push(CounterDef {
             key,
             members,
-            spread: spread.map(|class| SpreadDef { class }),
+            spread: spread.map(|class| SpreadDef {
+                class,
+                hard: kind == SPREAD,
+            }),
         });
         self.counter_ids.insert(id_key, id);
         id
@@ -413,6 +483,9 @@ const AFFINITY: u8 = 0;
 const SELECTED: u8 = 1;
 const OWNERS: u8 = 2;
 const SPREAD: u8 = 3;
+const SOFT_SPREAD: u8 = 4;
+const DEFAULT_SPREAD: u8 = 5;
+const SCORE_OWNERS: u8 = 6;
 
 impl Index {
     /// Builds the index for the pods `wanted` says will be placed (their rules) — every
@@ -426,12 +499,32 @@ impl Index {
         let ix = Index {
             member_of: vec![Vec::new(); pods.len()],
             targeted_by: vec![Vec::new(); pods.len()],
+            scored_by: vec![Vec::new(); pods.len()],
             rules: (0..pods.len()).map(|_| None).collect(),
             ..Default::default()
         };
         let has_anti = pods.iter().any(|p| !p.spec.pod_anti_affinity.is_empty());
-        if !pods.iter().any(|p| any_rules(&p.spec)) {
+        if !pods
+            .iter()
+            .any(|p| any_rules(&p.spec) || default_spread_owner(&p.spec))
+        {
             return ix;
+        }
+        // Default spreading groups (pods of one controller), with an id each.
+        let mut default_groups: BTreeMap<(&str, &str, &str, &str), (u32, Vec<u32>)> =
+            BTreeMap::new();
+        for (q, pod) in pods.iter().enumerate() {
+            if pod.spec.phase.is_terminal() || !default_spread_owner(&pod.spec) {
+                continue;
+            }
+            if let Some(g) = default_spread_group(&pod.spec) {
+                let next = default_groups.len() as u32;
+                default_groups
+                    .entry(g)
+                    .or_insert_with(|| (next, Vec::new()))
+                    .1
+                    .push(q as u32);
+            }
         }
         // Label keys worth indexing: those some term or spread constraint matches on.
         let mut keys: std::collections::BTreeSet<&str> = Default::default();
@@ -498,10 +591,50 @@ impl Index {
             }
             for ((clause, k), mut who) in owners {
                 who.dedup();
-                let c = b.counter(vec![clause], k, None, OWNERS, Some(who));
+                let c = b.counter(vec![clause], (k, None, OWNERS, 0), Some(&who));
                 for i in 0..b.clause_members[clause as usize].len() {
                     let q = b.clause_members[clause as usize][i];
                     b.ix.targeted_by[q as usize].push(c);
+                }
+            }
+        }
+        // Existing pods' scored terms (InterPodAffinity's score for the pods they select):
+        // per distinct (clause, key, weight), the owners, once per term they carry.
+        let mut scoring: BTreeMap<(u32, usize, i64), Vec<u32>> = BTreeMap::new();
+        for (q, pod) in pods.iter().enumerate() {
+            let s = &pod.spec;
+            if s.phase.is_terminal() {
+                continue;
+            }
+            let terms = s
+                .pod_affinity
+                .iter()
+                .map(|t| (t, 1))
+                .chain(
+                    s.preferred_pod_affinity
+                        .iter()
+                        .map(|w| (&w.pod_affinity_term, i64::from(w.weight))),
+                )
+                .chain(
+                    s.preferred_pod_anti_affinity
+                        .iter()
+                        .map(|w| (&w.pod_affinity_term, -i64::from(w.weight))),
+                );
+            for (t, weight) in terms {
+                let clause = b.term_clause(t, &s.namespace);
+                let k = b.key(&t.topology_key);
+                scoring
+                    .entry((clause, k, weight))
+                    .or_default()
+                    .push(q as u32);
+            }
+        }
+        for ((clause, k, weight), who) in scoring {
+            let c = b.counter(vec![clause], (k, None, SCORE_OWNERS, weight), Some(&who));
+            for i in 0..b.clause_members[clause as usize].len() {
+                let q = b.clause_members[clause as usize][i];
+                if wanted(q as usize) {
+                    b.ix.scored_by[q as usize].push((c, weight));
                 }
             }
         }
@@ -510,7 +643,7 @@ impl Index {
         let mut seen: FastMap<_, Vec<(_, u32)>> = FastMap::default();
         for (p, pod) in pods.iter().enumerate() {
             let s = &pod.spec;
-            if !wanted(p) || s.phase.is_terminal() || !any_rules(s) {
+            if !wanted(p) || s.phase.is_terminal() || !(any_rules(s) || default_spread_owner(s)) {
                 continue;
             }
             // Everything the rules depend on; replicas of a workload share it.
@@ -551,7 +684,7 @@ impl Index {
                     .all(|t| Clause::of_term(t, &s.namespace).matches(snap, s));
                 for t in &s.pod_affinity {
                     let k = b.key(&t.topology_key);
-                    let c = b.counter(clauses.clone(), k, None, AFFINITY, None);
+                    let c = b.counter(clauses.clone(), (k, None, AFFINITY, 0), None);
                     rules
                         .affinity
                         .push((c, selector_text(t.label_selector.as_ref())));
@@ -560,7 +693,7 @@ impl Index {
             for t in &s.pod_anti_affinity {
                 let k = b.key(&t.topology_key);
                 let clause = b.term_clause(t, &s.namespace);
-                let c = b.counter(vec![clause], k, None, SELECTED, None);
+                let c = b.counter(vec![clause], (k, None, SELECTED, 0), None);
                 rules.anti.push(c);
             }
             for (list, sign) in [
@@ -571,7 +704,7 @@ impl Index {
                     let t = &w.pod_affinity_term;
                     let k = b.key(&t.topology_key);
                     let clause = b.term_clause(t, &s.namespace);
-                    let c = b.counter(vec![clause], k, None, SELECTED, None);
+                    let c = b.counter(vec![clause], (k, None, SELECTED, 0), None);
                     rules.preferred.push((c, sign * i64::from(w.weight)));
                 }
             }
@@ -591,23 +724,68 @@ impl Index {
                     let clause = spread_clause(c, s);
                     let self_match = clause.matches(snap, s);
                     let clause = b.clause(clause);
-                    let id = b.counter(vec![clause], k, Some(class), SPREAD, None);
+                    let id = b.counter(vec![clause], (k, Some(class), SPREAD, 0), None);
                     rules
                         .spread
                         .push((id, c.max_skew, c.min_domains.unwrap_or(1), self_match));
                 }
             }
-            for c in s
+            let soft: Vec<&TopologySpreadConstraint> = s
                 .topology_spread_constraints
                 .iter()
                 .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway)
+                .collect();
+            if !soft.is_empty() {
+                // Pods count only on nodes with every soft key (requireAllTopologies).
+                let mut keys: Vec<usize> = soft.iter().map(|c| b.key(&c.topology_key)).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                rules.soft_require_all = true;
+                for c in soft {
+                    let k = b.key(&c.topology_key);
+                    let class = b.class(s, c, &keys);
+                    let clause = b.clause(spread_clause(c, s));
+                    let counter = b.counter(vec![clause], (k, Some(class), SOFT_SPREAD, 0), None);
+                    rules.soft_spread.push(SoftSpread {
+                        counter,
+                        key: k,
+                        max_skew: c.max_skew,
+                        hostname: c.topology_key == HOSTNAME_KEY,
+                    });
+                }
+            } else if let Some((group, members)) = default_spread_group(s)
+                .filter(|_| default_spread_owner(s))
+                .and_then(|g| default_groups.get(&g))
             {
-                let k = b.key(&c.topology_key);
-                let class = b.class(s, c, &[k]);
-                let clause = b.clause(spread_clause(c, s));
-                let id = b.counter(vec![clause], k, Some(class), SPREAD, None);
-                rules.soft_spread.push(id);
+                for (key, max_skew) in SYSTEM_DEFAULT_SPREAD {
+                    let k = b.key(key);
+                    // Default node inclusion policies: node affinity honoured, taints ignored.
+                    let c = TopologySpreadConstraint {
+                        max_skew,
+                        topology_key: key.to_owned(),
+                        when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+                        label_selector: None,
+                        min_domains: None,
+                        match_label_keys: Vec::new(),
+                        node_affinity_policy: NodeInclusionPolicy::Honor,
+                        node_taints_policy: NodeInclusionPolicy::Ignore,
+                    };
+                    let class = b.class(s, &c, &[k]);
+                    let counter = b.counter(
+                        vec![*group],
+                        (k, Some(class), DEFAULT_SPREAD, 0),
+                        Some(members),
+                    );
+                    rules.soft_spread.push(SoftSpread {
+                        counter,
+                        key: k,
+                        max_skew,
+                        hostname: key == HOSTNAME_KEY,
+                    });
+                }
             }
+            rules.hard =
+                !rules.affinity.is_empty() || !rules.anti.is_empty() || !rules.spread.is_empty();
             let id = b.ix.rule_sets.len() as u32;
             b.ix.rule_sets.push(rules);
             b.ix.rules[p] = Some(id);
@@ -624,13 +802,7 @@ impl Index {
     /// Whether pod `p` is constrained by anything here (its own rules or another pod's
     /// anti-affinity); `false` makes [`State::allows`] trivially `Ok`.
     pub fn constrained(&self, p: usize) -> bool {
-        self.rules[p].is_some() || !self.targeted_by[p].is_empty()
-    }
-
-    /// Whether pod `p` has preferred inter-pod terms to score.
-    pub fn has_preferences(&self, p: usize) -> bool {
-        self.rule_set(p)
-            .is_some_and(|r| !r.preferred.is_empty() || !r.soft_spread.is_empty())
+        self.rule_set(p).is_some_and(|r| r.hard) || !self.targeted_by[p].is_empty()
     }
 }
 
@@ -714,7 +886,7 @@ impl<'a> State<'a> {
         } else {
             self.totals[ci] -= 1;
         }
-        if self.ix.counters[ci].spread.is_some() {
+        if self.ix.counters[ci].spread.as_ref().is_some_and(|s| s.hard) {
             let hist = &mut self.nonzero[ci];
             if before > 0 {
                 let e = hist.entry(before).or_insert(0);
@@ -1039,39 +1211,123 @@ impl<'a> State<'a> {
         self.preference(p, n) + 100 * required
     }
 
-    /// PodTopologySpread's raw score of node `n` for pod `p` (lower is better): the matching
-    /// pods in `n`'s domain of each `ScheduleAnyway` constraint, summed.
-    pub fn spread_score(&self, p: usize, n: usize) -> i64 {
-        let Some(r) = self.ix.rule_set(p) else {
-            return 0;
-        };
-        r.soft_spread
+    /// PodTopologySpread's normalised score (0–100) of each of `nodes`, the nodes that
+    /// passed the filters, for pod `p`, as kube-scheduler's PreScore, Score and
+    /// NormalizeScore compute it; `None` when the plugin skips the pod (no soft constraint and
+    /// no default spreading), which scores every node alike.
+    ///
+    /// A node scores Σ over the constraints whose key it carries of `count · ln(size + 2) +
+    /// maxSkew − 1`, rounded, where `count` is the matching pods in its domain (on nodes
+    /// passing the inclusion policies) and `size` the number of domains among `nodes` (for the
+    /// hostname key, of nodes); fewer is better: `100 · (max + min − s) / max`. Nodes missing
+    /// a key of the pod's own constraints score 0.
+    ///
+    /// # Complexity
+    /// O(|nodes| · c) hash lookups for c constraints.
+    pub fn spread_scores(&self, p: usize, nodes: &[usize]) -> Option<Vec<i64>> {
+        let r = self.ix.rule_set(p)?;
+        if r.soft_spread.is_empty() {
+            return None;
+        }
+        let keys = &self.ix.keys;
+        let ignored: Vec<bool> = nodes
             .iter()
-            .map(|&c| {
+            .map(|&n| {
+                r.soft_require_all
+                    && r.soft_spread
+                        .iter()
+                        .any(|c| keys[c.key].domain_of[n] == NONE)
+            })
+            .collect();
+        let scored = ignored.iter().filter(|i| !**i).count();
+        let weights: Vec<f64> = r
+            .soft_spread
+            .iter()
+            .map(|c| {
+                let size = if c.hostname {
+                    scored
+                } else {
+                    // Distinct values among the scored nodes; a node without the label
+                    // counts as the value "".
+                    let mut values: Vec<u32> = nodes
+                        .iter()
+                        .zip(&ignored)
+                        .filter(|(_, i)| !**i)
+                        .map(|(&n, _)| keys[c.key].domain_of[n])
+                        .collect();
+                    values.sort_unstable();
+                    values.dedup();
+                    values.len()
+                };
+                ((size + 2) as f64).ln()
+            })
+            .collect();
+        let raw: Vec<i64> = nodes
+            .iter()
+            .map(|&n| {
+                let mut score = 0.0;
+                for (c, w) in r.soft_spread.iter().zip(&weights) {
+                    let dom = keys[c.key].domain_of[n];
+                    if dom != NONE {
+                        let count = f64::from(self.count(c.counter, dom));
+                        score += count * w + f64::from(c.max_skew) - 1.0;
+                    }
+                }
+                score.round() as i64
+            })
+            .collect();
+        let (mut min, mut max) = (i64::MAX, 0);
+        for (s, i) in raw.iter().zip(&ignored) {
+            if !*i {
+                min = min.min(*s);
+                max = max.max(*s);
+            }
+        }
+        Some(
+            raw.iter()
+                .zip(&ignored)
+                .map(|(&s, &i)| {
+                    if i {
+                        0
+                    } else if max == 0 {
+                        100
+                    } else {
+                        100 * (max + min - s) / max
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// InterPodAffinity's raw score of node `n` for pod `p`, before normalisation: for each
+    /// of the pod's preferred terms, its weight times the matching pods in `n`'s domain
+    /// (negative for anti-affinity); plus, for each existing pod in `n`'s domain with a term
+    /// that selects `p`, that term's weight (1 for a required affinity term).
+    pub fn preference(&self, p: usize, n: usize) -> i64 {
+        let own = self.ix.rule_set(p).map_or(0, |r| {
+            r.preferred
+                .iter()
+                .map(|&(c, w)| {
+                    let dom = self.domain(c, n);
+                    if dom == NONE {
+                        0
+                    } else {
+                        w * i64::from(self.count(c, dom))
+                    }
+                })
+                .sum()
+        });
+        let existing: i64 = self.ix.scored_by[p]
+            .iter()
+            .map(|&(c, w)| {
                 let dom = self.domain(c, n);
                 if dom == NONE {
                     0
                 } else {
-                    i64::from(self.count(c, dom))
+                    w * i64::from(self.count(c, dom))
                 }
             })
-            .sum()
-    }
-
-    /// InterPodAffinity's raw score of node `n` for pod `p`: the weights of the preferred
-    /// affinity terms that find a matching pod in `n`'s domain, minus those of the
-    /// preferred anti-affinity terms that do.
-    pub fn preference(&self, p: usize, n: usize) -> i64 {
-        let Some(r) = self.ix.rule_set(p) else {
-            return 0;
-        };
-        r.preferred
-            .iter()
-            .filter(|(c, _)| {
-                let dom = self.domain(*c, n);
-                dom != NONE && self.count(*c, dom) > 0
-            })
-            .map(|(_, w)| *w)
-            .sum()
+            .sum();
+        own + existing
     }
 }

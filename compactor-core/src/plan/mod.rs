@@ -227,6 +227,11 @@ pub struct Move {
     pub from_node: String,
     /// Where kube-scheduler is predicted to place the replacement.
     pub to_node: String,
+    /// Other nodes that tie with `to_node` for kube-scheduler's top score: it picks among
+    /// them at random, so the replacement may land on any of them (the cap was checked on
+    /// every one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tied_with: Vec<String>,
     /// Wave (1-based): evictions of wave k+1 start after wave k's replacements are Ready.
     pub wave: u32,
     /// Risk of the move.
@@ -271,6 +276,9 @@ pub struct Summary {
     pub pods: u32,
     /// Pods not bound to a node (not planned).
     pub unscheduled_pods: u32,
+    /// Predictions where kube-scheduler's top score ties between several nodes.
+    #[serde(default)]
+    pub tied_predictions: u32,
     /// Sum of allocatable over all nodes.
     pub allocatable: ResourceList,
     /// Sum of requests of bound, non-terminal pods.

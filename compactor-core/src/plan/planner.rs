@@ -268,7 +268,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     drop(packer);
 
     // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
-    let (drain_order, placed) = validate(
+    let (drain_order, placed, tied) = validate(
         snapshot,
         chosen,
         &movable,
@@ -300,7 +300,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     let mut receives = vec![0u32; n];
     let mut moves = Vec::with_capacity(placed.len());
     let mut waves: Vec<Wave> = Vec::new();
-    for ((p, to), wave) in placed.iter().zip(&wave_of) {
+    for (((p, to), wave), tied) in placed.iter().zip(&wave_of).zip(&tied) {
         let pod = &snapshot.pods()[*p];
         let from = pod.node.unwrap_or_default();
         receives[*to] += 1;
@@ -327,6 +327,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
             }),
             from_node: nodes[from].spec.name.clone(),
             to_node: nodes[*to].spec.name.clone(),
+            tied_with: tied.iter().map(|&t| nodes[t].spec.name.clone()).collect(),
             wave: *wave,
             risk: risk_of(snapshot, *p, &owner_counts),
             reason: format!("node {} is drained", nodes[from].spec.name),
@@ -419,6 +420,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         nodes_after: (n - drain.len()) as u32,
         pods: bound_pods as u32,
         unscheduled_pods: unscheduled as u32,
+        tied_predictions: tied.iter().filter(|t| !t.is_empty()).count() as u32,
         allocatable: dims.sparse(&allocatable),
         requested: dims.sparse(&requested),
         hourly_cost: prices.iter().map(|p| p.0).sum(),
@@ -472,8 +474,8 @@ const VALIDATION_PASSES: usize = 4;
 /// Simulates kube-scheduler over the evictions of `drain` (all of it cordoned first) and drops
 /// a node whose pod would land over the cap (or nowhere), simulating again until every
 /// placement fits. After [`VALIDATION_PASSES`] failed passes the failing node and all after it
-/// are deferred. Returns the validated drain order and `(pod, predicted node)` in eviction
-/// order.
+/// are deferred. Returns the validated drain order, `(pod, predicted node)` in eviction
+/// order, and for each of those the other nodes tied with the prediction.
 ///
 /// # Complexity
 /// O(passes · E · S · d) for E evictions and S nodes searched per pod (at most the adaptive
@@ -485,7 +487,7 @@ fn validate(
     room: Room<'_>,
     (interpod, statics): (&Index, &StaticGroups),
     fit_reason: &mut [Option<Reason>],
-) -> (Vec<usize>, Vec<(usize, usize)>) {
+) -> (Vec<usize>, Vec<(usize, usize)>, Vec<Vec<usize>>) {
     let Room {
         receiver,
         limit,
@@ -500,11 +502,15 @@ fn validate(
         }
         let mut sim = SchedulerSim::new(snapshot, interpod, statics);
         let mut placed = Vec::new();
+        let mut tied = Vec::new();
         let mut failure = None;
         'nodes: for (k, &x) in drain.iter().enumerate() {
             for &p in &movable[x] {
                 match sim.place(p, |i| receiver[i] && !in_drain[i], limit, cap) {
-                    Ok(to) => placed.push((p, to)),
+                    Ok(to) => {
+                        placed.push((p, to.node));
+                        tied.push(to.tied);
+                    }
                     Err(reason) => {
                         failure = Some((k, reason));
                         break 'nodes;
@@ -513,7 +519,7 @@ fn validate(
             }
         }
         let Some((k, reason)) = failure else {
-            return (drain, placed);
+            return (drain, placed, tied);
         };
         fit_reason[drain[k]] = Some(reason);
         if passes < VALIDATION_PASSES {

@@ -1,20 +1,21 @@
-//! The prediction of where kube-scheduler puts evicted pods.
+//! The prediction of where kube-scheduler (v1.34, default profile) puts evicted pods.
 //!
-//! kube-scheduler filters nodes (here: resources within allocatable, node schedulable, and the
+//! kube-scheduler filters nodes (here: resources within allocatable, node schedulable, the
 //! node-level constraints of [`crate::constraints`]: TaintToleration, NodeAffinity with
-//! nodeSelector, NodePorts), and —
-//! in clusters of 100 nodes or more — stops after finding `numFeasibleNodesToFind` feasible
-//! nodes, starting where the previous pod's search stopped (adaptive
-//! `percentageOfNodesToScore`: `max(5, 50 − nodes/125)` %, at least 100 nodes). It scores those
-//! with NodeResourcesFit/LeastAllocated and NodeResourcesBalancedAllocation (weights 1 and 1)
-//! and takes the best. We do the same in node-name order; where the real scheduler breaks
-//! score ties at random, we take the first node found. Inter-pod affinity, anti-affinity and
-//! topology spread (`DoNotSchedule`) filter through [`super::interpod`]. When preferences
-//! exist, TaintToleration (PreferNoSchedule, weight 3), NodeAffinity's preferred terms
-//! (weight 2) and InterPodAffinity's preferred terms (weight 2) are added to the score with
-//! the scheduler's normalisations, and so is PodTopologySpread's for `ScheduleAnyway`
-//! constraints (weight 2, simplified: fewer matching pods in the domain is better); the
-//! default system spreading and ImageLocality are not scored, so predictions can differ there.
+//! nodeSelector, NodePorts, volume zones, and the inter-pod filters of [`super::interpod`]),
+//! and — in clusters of 100 nodes or more — stops after finding `numFeasibleNodesToFind`
+//! feasible nodes, starting where the previous pod's search stopped (adaptive
+//! `percentageOfNodesToScore`: `max(5, 50 − nodes/125)` %, at least 100 nodes). It scores the
+//! feasible nodes with the default plugins and weights, which are all modelled here:
+//! NodeResourcesFit/LeastAllocated (1), NodeResourcesBalancedAllocation (1, skipped for pods
+//! that request neither CPU nor memory), TaintToleration (3, PreferNoSchedule), NodeAffinity
+//! (2, preferred terms), InterPodAffinity (2: the pod's preferred terms and existing pods'
+//! terms that select it) and PodTopologySpread (2: `ScheduleAnyway` constraints, or the
+//! system default hostname and zone spreading of a controller's pods), each with the
+//! scheduler's normalisation and integer arithmetic. ImageLocality (1) is not modelled (the
+//! input carries no node images). kube-scheduler picks among the nodes tied for the top score
+//! at random; we predict the first in search order (node-name order; the scheduler's is
+//! zone-interleaved) and report the others, and the safety cap must hold on all of them.
 
 use crate::constraints::{
     Violation, host_ports_free, node_allows, term_matches, toleration_matches,
@@ -62,7 +63,14 @@ struct Scored {
     untolerated: i64,
     affinity: i64,
     inter: i64,
-    spread: i64,
+}
+
+/// Where the prediction puts a pod: `node`, and the other nodes that tied with it for the
+/// top score (kube-scheduler picks among all of them at random).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Prediction {
+    pub node: usize,
+    pub tied: Vec<usize>,
 }
 
 /// How many feasible nodes kube-scheduler looks for before scoring (adaptive
@@ -115,26 +123,26 @@ impl<'a> SchedulerSim<'a> {
     }
 
     /// Predicts the node for `pod` among nodes for which `open(node)` holds, then checks the
-    /// result against `limit` (the safety cap, per node and dimension). On success the pod is
-    /// placed there.
+    /// result against `limit` (the safety cap, per node and dimension). The cap must hold on
+    /// every node that ties for the top score, since kube-scheduler picks among those at
+    /// random. On success the pod is placed on the first of them (in search order) and the
+    /// prediction returned.
     pub fn place(
         &mut self,
         pod: usize,
         open: impl Fn(usize) -> bool,
         limit: &[u64],
         cap: u8,
-    ) -> Result<usize, Reason> {
+    ) -> Result<Prediction, Reason> {
         let p = &self.snap.pods()[pod];
         let n = self.snap.nodes().len();
         let [sc, sm] = p.scoring.map(u128::from);
+        // BalancedAllocation skips pods that request neither CPU nor memory.
+        let best_effort = p.request[Dimensions::CPU] == 0 && p.request[Dimensions::MEMORY] == 0;
         // The pod leaves its node before its replacement is scheduled.
         self.inter.remove(pod);
         let dynamic = self.interpod.constrained(pod);
-        let preferences = !p.spec.preferred_node_affinity.is_empty()
-            || self.interpod.has_preferences(pod)
-            || self.prefer_no_schedule;
         let mut scored: Vec<Scored> = Vec::new();
-        let mut best: Option<(i64, usize)> = None;
         let mut found = 0;
         let mut processed = 0;
         // Nodes with room that a constraint rejects; explained only if no node is found.
@@ -161,24 +169,20 @@ impl<'a> SchedulerSim<'a> {
             let least = (least_allocated(alloc[Dimensions::CPU], self.scoring[i * 2] + sc)
                 + least_allocated(alloc[Dimensions::MEMORY], self.scoring[i * 2 + 1] + sm))
                 / 2;
-            let balanced = balanced_allocation(
-                fraction(
-                    load[Dimensions::CPU] + p.request[Dimensions::CPU],
-                    alloc[Dimensions::CPU],
-                ),
-                fraction(
-                    load[Dimensions::MEMORY] + p.request[Dimensions::MEMORY],
-                    alloc[Dimensions::MEMORY],
-                ),
-            );
-            let score = least + balanced;
-            if preferences {
-                let node = &self.snap.nodes()[i].spec;
-                scored.push(Scored {
-                    node: i,
-                    resources: score,
-                    untolerated: node
-                        .taints
+            let balanced = if best_effort {
+                0
+            } else {
+                balanced_allocation(
+                    [Dimensions::CPU, Dimensions::MEMORY]
+                        .map(|d| (load[d] + p.request[d], alloc[d])),
+                )
+            };
+            let node = &self.snap.nodes()[i].spec;
+            scored.push(Scored {
+                node: i,
+                resources: least + balanced,
+                untolerated: if self.prefer_no_schedule {
+                    node.taints
                         .iter()
                         .filter(|t| {
                             t.effect == TaintEffect::PreferNoSchedule
@@ -188,28 +192,27 @@ impl<'a> SchedulerSim<'a> {
                                     .iter()
                                     .any(|tol| toleration_matches(tol, t))
                         })
-                        .count() as i64,
-                    affinity: p
-                        .spec
-                        .preferred_node_affinity
-                        .iter()
-                        .filter(|t| term_matches(&t.preference, node))
-                        .map(|t| i64::from(t.weight))
-                        .sum(),
-                    inter: self.inter.preference(pod, i),
-                    spread: self.inter.spread_score(pod, i),
-                });
-            } else if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, i));
-            }
-        }
-        if preferences {
-            best = best_with_preferences(&scored);
+                        .count() as i64
+                } else {
+                    0
+                },
+                affinity: p
+                    .spec
+                    .preferred_node_affinity
+                    .iter()
+                    .filter(|t| term_matches(&t.preference, node))
+                    .map(|t| i64::from(t.weight))
+                    .sum(),
+                inter: self.inter.preference(pod, i),
+            });
         }
         if n > 0 {
             self.next_start = (self.next_start + processed) % n;
         }
-        let Some((_, i)) = best else {
+        let nodes: Vec<usize> = scored.iter().map(|s| s.node).collect();
+        let spread = self.inter.spread_scores(pod, &nodes);
+        let top = top_scores(&scored, spread.as_deref());
+        let Some(&i) = top.first() else {
             let mut rejected: Vec<(Violation, usize)> = Vec::new();
             for i in rejected_nodes {
                 let v = node_allows(&p.spec, &self.snap.nodes()[i].spec)
@@ -239,20 +242,27 @@ impl<'a> SchedulerSim<'a> {
                 message,
             });
         };
-        let load = &self.load[i * self.d..(i + 1) * self.d];
-        let lim = &limit[i * self.d..(i + 1) * self.d];
-        if let Some(dim) = (0..self.d).find(|&k| load[k] + p.request[k] > lim[k]) {
-            let alloc = self.snap.nodes()[i].allocatable[dim];
-            let pct = (load[dim] + p.request[dim]) as f64 * 100.0 / alloc as f64;
-            return Err(Reason {
-                code: ReasonCode::SchedulerOverCap,
-                message: format!(
-                    "kube-scheduler would place pod {} on node {}, taking its {} to {pct:.0} % of allocatable, over the {cap} % cap",
-                    p.spec.key(),
-                    self.snap.nodes()[i].spec.name,
-                    self.snap.dims().name(dim),
-                ),
-            });
+        for &t in &top {
+            let load = &self.load[t * self.d..(t + 1) * self.d];
+            let lim = &limit[t * self.d..(t + 1) * self.d];
+            if let Some(dim) = (0..self.d).find(|&k| load[k] + p.request[k] > lim[k]) {
+                let alloc = self.snap.nodes()[t].allocatable[dim];
+                let pct = (load[dim] + p.request[dim]) as f64 * 100.0 / alloc as f64;
+                let tie = if top.len() > 1 {
+                    format!(" (one of {} nodes tied for its top score)", top.len())
+                } else {
+                    String::new()
+                };
+                return Err(Reason {
+                    code: ReasonCode::SchedulerOverCap,
+                    message: format!(
+                        "kube-scheduler could place pod {} on node {}{tie}, taking its {} to {pct:.0} % of allocatable, over the {cap} % cap",
+                        p.spec.key(),
+                        self.snap.nodes()[t].spec.name,
+                        self.snap.dims().name(dim),
+                    ),
+                });
+            }
         }
         for (l, r) in self.load[i * self.d..(i + 1) * self.d]
             .iter_mut()
@@ -264,7 +274,10 @@ impl<'a> SchedulerSim<'a> {
         self.scoring[i * 2 + 1] += sm;
         self.ports[i].extend(p.spec.host_ports.iter().cloned());
         self.inter.place(pod, i);
-        Ok(i)
+        Ok(Prediction {
+            node: i,
+            tied: top[1..].to_vec(),
+        })
     }
 
     fn fits(&self, i: usize, request: &[u64]) -> bool {
@@ -278,21 +291,19 @@ impl<'a> SchedulerSim<'a> {
     }
 }
 
-/// The best node once TaintToleration (fewest untolerated PreferNoSchedule taints,
-/// reversed max-normalised), NodeAffinity (preferred term weights, max-normalised) and
-/// InterPodAffinity (preferred term weights, min-max-normalised) and PodTopologySpread
-/// (`ScheduleAnyway` constraints: fewer matching pods in the node's domain is better,
-/// reversed min-max-normalised; a simplification of the scheduler's weighting by domain
-/// count) are added with their default weights; the first node found wins ties.
-fn best_with_preferences(scored: &[Scored]) -> Option<(i64, usize)> {
+/// The nodes with the top total score, in search order, once TaintToleration (fewest
+/// untolerated PreferNoSchedule taints, reversed max-normalised), NodeAffinity (preferred
+/// term weights, max-normalised), InterPodAffinity (min-max-normalised, in floating point
+/// and truncated as kube-scheduler does) and PodTopologySpread (`spread`, already
+/// normalised; `None` when it skips the pod) are added with their default weights.
+fn top_scores(scored: &[Scored], spread: Option<&[i64]>) -> Vec<usize> {
     let max_untolerated = scored.iter().map(|s| s.untolerated).max().unwrap_or(0);
     let max_affinity = scored.iter().map(|s| s.affinity).max().unwrap_or(0);
     let min_inter = scored.iter().map(|s| s.inter).min().unwrap_or(0);
     let max_inter = scored.iter().map(|s| s.inter).max().unwrap_or(0);
-    let min_spread = scored.iter().map(|s| s.spread).min().unwrap_or(0);
-    let max_spread = scored.iter().map(|s| s.spread).max().unwrap_or(0);
-    let mut best: Option<(i64, usize)> = None;
-    for s in scored {
+    let mut best = i64::MIN;
+    let mut top = Vec::new();
+    for (k, s) in scored.iter().enumerate() {
         let taint = if max_untolerated == 0 {
             100
         } else {
@@ -304,25 +315,25 @@ fn best_with_preferences(scored: &[Scored]) -> Option<(i64, usize)> {
             s.affinity * 100 / max_affinity
         };
         let inter = if max_inter > min_inter {
-            (s.inter - min_inter) * 100 / (max_inter - min_inter)
+            (100.0 * ((s.inter - min_inter) as f64 / (max_inter - min_inter) as f64)) as i64
         } else {
             0
         };
-        let spread = if max_spread > min_spread {
-            (max_spread - s.spread) * 100 / (max_spread - min_spread)
-        } else {
-            100
-        };
+        let spread = spread.map_or(0, |v| v[k]);
         let score = s.resources
             + TAINT_TOLERATION_WEIGHT * taint
             + NODE_AFFINITY_WEIGHT * affinity
             + INTER_POD_AFFINITY_WEIGHT * inter
             + POD_TOPOLOGY_SPREAD_WEIGHT * spread;
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, s.node));
+        if score > best {
+            best = score;
+            top.clear();
+        }
+        if score == best {
+            top.push(s.node);
         }
     }
-    best
+    top
 }
 
 /// NodeResourcesFit LeastAllocated score of one resource, 0–100 (integer, as the scheduler).
@@ -334,17 +345,19 @@ fn least_allocated(allocatable: u64, requested: u128) -> i64 {
     ((allocatable - requested) * 100 / allocatable) as i64
 }
 
-fn fraction(requested: u64, allocatable: u64) -> f64 {
-    if allocatable == 0 {
-        1.0
-    } else {
-        (requested as f64 / allocatable as f64).min(1.0)
-    }
-}
-
-/// NodeResourcesBalancedAllocation score over CPU and memory, 0–100.
-fn balanced_allocation(cpu: f64, memory: f64) -> i64 {
-    let std = (cpu - memory).abs() / 2.0;
+/// NodeResourcesBalancedAllocation score over `(requested, allocatable)` of CPU and memory,
+/// 0–100: one minus the standard deviation of the requested fractions (each at most 1); a
+/// resource the node does not have is left out.
+fn balanced_allocation(resources: [(u64, u64); 2]) -> i64 {
+    let fractions: Vec<f64> = resources
+        .iter()
+        .filter(|(_, a)| *a > 0)
+        .map(|&(r, a)| (r as f64 / a as f64).min(1.0))
+        .collect();
+    let std = match fractions.as_slice() {
+        [a, b] => ((a - b) / 2.0).abs(),
+        _ => 0.0,
+    };
     ((1.0 - std) * 100.0) as i64
 }
 
@@ -357,8 +370,10 @@ mod tests {
         assert_eq!(least_allocated(4000, 1000), 75);
         assert_eq!(least_allocated(4000, 5000), 0);
         assert_eq!(least_allocated(0, 0), 0);
-        assert_eq!(balanced_allocation(0.5, 0.5), 100);
-        assert_eq!(balanced_allocation(1.0, 0.0), 50);
+        assert_eq!(balanced_allocation([(2, 4), (8, 16)]), 100);
+        assert_eq!(balanced_allocation([(4, 4), (0, 16)]), 50);
+        assert_eq!(balanced_allocation([(6, 4), (0, 16)]), 50); // fractions capped at 1
+        assert_eq!(balanced_allocation([(4, 4), (0, 0)]), 100); // no memory: one fraction
     }
 
     #[test]
