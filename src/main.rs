@@ -42,6 +42,20 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         plan: PathBuf,
     },
+    /// Predict where kube-scheduler places the snapshot's pending pods (those bound to no
+    /// node), one after the other, with the nodes that tie for the top score.
+    Predict {
+        /// Snapshot file (kubectl List or core snapshot JSON).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Predict only these pending pods (`namespace/name`, repeatable), in this order; the
+        /// other pending pods stay unplaced.
+        #[arg(long, value_name = "NAMESPACE/NAME")]
+        pod: Vec<String>,
+        /// Output format (`table`: one line per pod).
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
     /// Print the embedded demo cluster in the core snapshot JSON format.
     Demo,
     /// Analyze a snapshot: utilization, waste, over-provisioned workloads, right-sizing, cost,
@@ -241,6 +255,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Analyze(args) => {
             analyze::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict { from, pod, output } => {
+            let snapshot = load(Some(&from))?;
+            let predictions = if pod.is_empty() {
+                compactor_core::plan::predict_pending(&snapshot)
+            } else {
+                let keys: Vec<&str> = pod.iter().map(String::as_str).collect();
+                compactor_core::plan::predict_pods(&snapshot, &keys)
+                    .map_err(|e| InputError(format!("--pod: {e}")))?
+            };
+            match output {
+                Output::Table => {
+                    if predictions.is_empty() {
+                        writeln!(out, "no pending pods in {}", from.display())?;
+                    }
+                    for p in &predictions {
+                        match (&p.node, &p.unschedulable) {
+                            (Some(node), _) if p.tied_with.is_empty() => {
+                                writeln!(out, "{} -> {node}", p.pod)?
+                            }
+                            (Some(node), _) => writeln!(
+                                out,
+                                "{} -> {node} (tied with {})",
+                                p.pod,
+                                p.tied_with.join(", ")
+                            )?,
+                            (None, why) => writeln!(
+                                out,
+                                "{} -> unschedulable: {}",
+                                p.pod,
+                                why.as_deref().unwrap_or("no node fits")
+                            )?,
+                        }
+                    }
+                }
+                Output::Json => {
+                    serde_json::to_writer_pretty(&mut out, &predictions)?;
+                    writeln!(out)?;
+                }
+                Output::Yaml => write!(out, "{}", serde_yaml_ng::to_string(&predictions)?)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {

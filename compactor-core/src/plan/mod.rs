@@ -8,11 +8,13 @@ mod blockers;
 pub(crate) mod interpod;
 mod placement;
 mod planner;
+mod predict;
 mod scheduler;
 mod waves;
 
 pub use blockers::{PodDisposition, classify_pod};
 pub use planner::plan;
+pub use predict::{PodPrediction, predict_pending, predict_pods};
 
 use std::collections::BTreeSet;
 
