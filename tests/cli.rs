@@ -215,3 +215,77 @@ fn traffic_file_reports_cross_node_traffic() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("bad-traffic.json: traffic edge 0"), "{err}");
 }
+
+/// A kubectl List with two 4-CPU nodes: `a` holds web-1 (1 CPU), `b` nothing; web-2 (same
+/// ReplicaSet) and solo (a bare pod with web's labels) are pending. In name order: solo
+/// (no default spreading: not owned by a controller) goes to the emptier b. Then web-2: a
+/// and b hold 1 CPU each and one pod matching the ReplicaSet's labels each (web-1, and solo,
+/// which kube-scheduler's selector counts too), so they tie. Predicted alone, web-2 goes to
+/// b, away from its sibling.
+fn pending_list() -> String {
+    let node = |name: &str| {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+            "status": {
+                "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                "conditions": [{"type": "Ready", "status": "True"}],
+            },
+        })
+    };
+    let pod = |name: &str, node: Option<&str>, owner: bool| {
+        let mut p = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop",
+                         "labels": {"app": "web", "pod-template-hash": "5c9f"}},
+            "spec": {"containers": [{"name": "app",
+                     "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]},
+            "status": {"phase": if node.is_some() { "Running" } else { "Pending" }},
+        });
+        if let Some(n) = node {
+            p["spec"]["nodeName"] = n.into();
+        }
+        if owner {
+            p["metadata"]["ownerReferences"] = serde_json::json!([{
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5c9f",
+                "uid": "1", "controller": true}]);
+        }
+        p
+    };
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "List",
+        "items": [node("a"), node("b"), pod("web-1", Some("a"), true),
+                  pod("web-2", None, true), pod("solo", None, false)],
+    })
+    .to_string()
+}
+
+#[test]
+fn predict_places_pending_pods_as_kube_scheduler_would() {
+    let path = temp("pending.json", &pending_list());
+    let from = path.to_str().expect("utf-8 path");
+    let o = run(&["predict", "--from", from]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "shop/solo -> b\nshop/web-2 -> a (tied with b)\n"
+    );
+    let o = run(&[
+        "predict",
+        "--from",
+        from,
+        "--pod",
+        "shop/web-2",
+        "-o",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v, serde_json::json!([{"pod": "shop/web-2", "node": "b"}]));
+    let o = run(&["predict", "--from", from, "--pod", "shop/web-1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "kube-compactor: --pod: invalid option pods: pod shop/web-1 is bound to node a, not pending\n"
+    );
+}

@@ -169,6 +169,14 @@ pub(crate) const ZONE_KEY: &str = "topology.kubernetes.io/zone";
 /// kube-scheduler's system default spread constraints: (key, maxSkew), `ScheduleAnyway`.
 const SYSTEM_DEFAULT_SPREAD: [(&str, u32); 2] = [(HOSTNAME_KEY, 3), (ZONE_KEY, 5)];
 
+/// Labels a controller sets per pod, which its selector never uses.
+const PER_POD_LABELS: [&str; 4] = [
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "controller-revision-hash",
+    "batch.kubernetes.io/job-completion-index",
+];
+
 /// Owner kinds whose selector kube-scheduler's default spreading uses (a Deployment's pods
 /// are owned by its ReplicaSet).
 fn default_spread_owner(pod: &PodSpec) -> bool {
@@ -526,6 +534,24 @@ impl Index {
                     .push(q as u32);
             }
         }
+        // Each group's template labels: a pod's labels less those its controller sets per pod.
+        // The controller's selector is a subset of them, so every pod carrying them all is
+        // one kube-scheduler counts too (a bare pod with a Deployment's labels, say).
+        let template_labels: Vec<BTreeMap<String, String>> = {
+            let mut by_id = vec![BTreeMap::new(); default_groups.len()];
+            for (id, members) in default_groups.values() {
+                if let Some(&first) = members.first() {
+                    by_id[*id as usize] = pods[first as usize]
+                        .spec
+                        .labels
+                        .iter()
+                        .filter(|(k, _)| !PER_POD_LABELS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                }
+            }
+            by_id
+        };
         // Label keys worth indexing: those some term or spread constraint matches on.
         let mut keys: std::collections::BTreeSet<&str> = Default::default();
         for pod in pods {
@@ -554,6 +580,9 @@ impl Index {
                 keys.extend(sel.match_labels.keys().map(String::as_str));
             }
         }
+        for labels in &template_labels {
+            keys.extend(labels.keys().map(String::as_str));
+        }
         let mut by_label: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
         for (q, pod) in pods.iter().enumerate() {
             for &k in &keys {
@@ -576,6 +605,26 @@ impl Index {
             class_ids: FastMap::default(),
             by_label,
         };
+        // Default spreading counts a group's pods and every pod carrying its template labels.
+        for (g, (id, members)) in default_groups.iter_mut() {
+            let labels = &template_labels[*id as usize];
+            if labels.is_empty() {
+                continue;
+            }
+            let clause = b.clause(Clause {
+                namespaces: Namespaces {
+                    names: vec![g.0.to_owned()],
+                    selector: None,
+                },
+                selector: Some(LabelSelector {
+                    match_labels: labels.clone(),
+                    ..Default::default()
+                }),
+            });
+            members.extend_from_slice(&b.clause_members[clause as usize]);
+            members.sort_unstable();
+            members.dedup();
+        }
         // Existing pods' anti-affinity: per distinct (clause, key), the owners.
         if has_anti {
             let mut owners: BTreeMap<(u32, usize), Vec<u32>> = BTreeMap::new();
