@@ -859,13 +859,13 @@ fn main() -> Result<()> {
     }
     run.kc.run(&["delete", "nodes", "--all"], None)?;
     report(&run, cases, &out)?;
-    if let Some(min) = min_agreement {
-        if run.total.agreement() < min {
-            bail!(
-                "agreement on non-tied choices {:.2} % is below {min} %",
-                run.total.agreement()
-            );
-        }
+    if let Some(min) = min_agreement
+        && run.total.agreement() < min
+    {
+        bail!(
+            "agreement on non-tied choices {:.2} % is below {min} %",
+            run.total.agreement()
+        );
     }
     Ok(())
 }

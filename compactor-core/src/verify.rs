@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    EXCLUDE_ANNOTATION, LabelSelector, MIRROR_ANNOTATION, NodeInclusionPolicy,
-    NodeSelectorOperator, NodeSelectorTerm, NodeSpec, PodAffinityTerm, PodSpec, SelectorOperator,
-    TaintEffect, TolerationOperator, VolumeSource, WhenUnsatisfiable,
+    LabelSelector, MIRROR_ANNOTATION, NodeInclusionPolicy, NodeSelectorOperator, NodeSelectorTerm,
+    NodeSpec, PodAffinityTerm, PodSpec, SelectorOperator, TaintEffect, TolerationOperator,
+    VolumeSource, WhenUnsatisfiable,
 };
 use crate::plan::{Plan, PlanOptions};
 use crate::snapshot::Snapshot;
@@ -20,7 +20,8 @@ use crate::snapshot::Snapshot;
 /// - every move names a known pod, on a drained node, bound there, and moves once;
 /// - every non-terminal pod on a drained node that is not a DaemonSet pod is moved
 ///   (drained nodes end empty of movable pods), and no mirror pod is on a drained node;
-/// - moves land on nodes that are kept, Ready, schedulable and not excluded;
+/// - moves land on nodes that are kept, Ready and schedulable (an excluded node is never
+///   drained, but receives pods: kube-scheduler does not read the annotation);
 /// - after the moves no node exceeds allocatable in any dimension, and no node that
 ///   receives pods exceeds the safety cap in CPU, memory or ephemeral storage;
 /// - every moved pod's new node passes its scheduling constraints: NoSchedule / NoExecute
@@ -110,14 +111,8 @@ pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<St
             ));
         }
         let target = &nodes[to].spec;
-        if drained.contains(m.to_node.as_str())
-            || !target.ready
-            || target.unschedulable
-            || target
-                .annotations
-                .get(EXCLUDE_ANNOTATION)
-                .is_some_and(|v| v == "true")
-        {
+        // Excluded nodes are never drained, but kube-scheduler uses them like any other.
+        if drained.contains(m.to_node.as_str()) || !target.ready || target.unschedulable {
             errors.push(format!(
                 "pod {}/{} moves to node {}, which cannot receive pods",
                 m.namespace, m.pod, m.to_node

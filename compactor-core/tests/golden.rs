@@ -399,39 +399,46 @@ fn gpu_pods_only_fit_gpu_nodes() {
     );
 }
 
-/// Not Ready, cordoned and excluded nodes are never drained and never receive pods.
+/// Not Ready, cordoned and excluded nodes are never drained. Not Ready and cordoned nodes
+/// receive no pods; an excluded node does (kube-scheduler does not read the annotation), so
+/// a's pod goes to d; without d it has nowhere to go.
 #[test]
 fn node_level_rules() {
-    let mut nodes = vec![
-        node("a", 4000, 16 * GI),
-        node("b", 4000, 16 * GI),
-        node("c", 4000, 16 * GI),
-        node("d", 4000, 16 * GI),
-    ];
-    nodes[1].ready = false;
-    nodes[2].unschedulable = true;
-    nodes[3]
-        .annotations
-        .insert(EXCLUDE_ANNOTATION.into(), "true".into());
-    let pods = vec![
-        pod("shop", "web-1", "a", "web", 500, GI),
-        pod("shop", "web-2", "b", "web", 100, GI),
-    ];
-    let p = run(
+    let spec = |with_d: bool| {
+        let mut nodes = vec![
+            node("a", 4000, 16 * GI),
+            node("b", 4000, 16 * GI),
+            node("c", 4000, 16 * GI),
+            node("d", 4000, 16 * GI),
+        ];
+        nodes[1].ready = false;
+        nodes[2].unschedulable = true;
+        nodes[3]
+            .annotations
+            .insert(EXCLUDE_ANNOTATION.into(), "true".into());
+        if !with_d {
+            nodes.pop();
+        }
         SnapshotSpec {
             nodes,
-            pods,
+            pods: vec![
+                pod("shop", "web-1", "a", "web", 500, GI),
+                pod("shop", "web-2", "b", "web", 100, GI),
+            ],
             pdbs: vec![],
             ..Default::default()
-        },
-        SafetyLevel::Aggressive,
-    );
+        }
+    };
+    let p = run(spec(false), SafetyLevel::Aggressive);
     assert!(p.drain.is_empty(), "a's pod has no eligible receiver");
     assert_eq!(kept_code(&p, "a"), ReasonCode::NoFit);
     assert_eq!(
         p.kept[0].reason.message,
-        "pod shop/web-1 has nowhere to go: every other node is drained, cordoned, not Ready or excluded"
+        "pod shop/web-1 has nowhere to go: every other node is drained, cordoned or not Ready"
     );
+    let p = run(spec(true), SafetyLevel::Aggressive);
+    assert_eq!(drained(&p), vec!["a"]);
+    assert_eq!(moves(&p), vec![("web-1".into(), "a", "d", 1)]);
     assert_eq!(kept_code(&p, "b"), ReasonCode::NodeNotReady);
     assert_eq!(kept_code(&p, "c"), ReasonCode::NodeCordoned);
     assert_eq!(kept_code(&p, "d"), ReasonCode::NodeExcluded);
@@ -1697,8 +1704,8 @@ mod scoring {
     }
 
     /// Two replicas of Deployment web (200m, 1 GiB each) leave a; b holds 500m, c 1000m.
-    /// First replica: b 177 (least (77+81)/2 = 79, balanced 98) + spread 200 against c 169
-    /// + 200 (no sibling anywhere: every node scores 100) → b. Second replica: resources b
+    /// First replica: b 177 (least (77+81)/2 = 79, balanced 98) plus spread 200 against c
+    /// 169 plus 200 (no sibling anywhere: every node scores 100) → b. Second replica: resources b
     /// 177, c 169; default spreading on the hostname (maxSkew 3, weight ln(2 + 2)): b raw
     /// round(1 · 1.386 + 2) = 3, c 2 → normalised b 100 · (3 + 2 − 3) / 3 = 66, c 100 →
     /// b 177 + 132 = 309, c 169 + 200 = 369 → c. Without default spreading both would go to b.
@@ -1849,6 +1856,45 @@ mod scoring {
             a.reason.message.contains("on node c (one of 2 nodes tied"),
             "{}",
             a.reason.message
+        );
+    }
+}
+
+/// Where kube-scheduler may put a replacement that the plan cannot accept.
+mod off_plan {
+    use super::*;
+    use compactor_core::model::{Toleration, TolerationOperator};
+
+    /// x (200m, 1 GiB) on a tolerates every taint, `node.kubernetes.io/unschedulable`
+    /// included, so kube-scheduler may put its replacement back on a, cordoned for the drain.
+    /// a (still holding the terminating x: 400m, 2 GiB) scores 88 + 98 = 186 against b's
+    /// (2.2 CPU) 66 + 78 = 144: the replacement would land on a, which then cannot be emptied.
+    /// Without the toleration x goes to b.
+    #[test]
+    fn a_pod_that_tolerates_the_cordon_can_land_back_on_its_node() {
+        let spec = |tolerate: bool| {
+            let mut x = pod("shop", "x", "a", "web", 200, GI);
+            if tolerate {
+                x.tolerations = vec![Toleration {
+                    operator: TolerationOperator::Exists,
+                    ..Default::default()
+                }];
+            }
+            SnapshotSpec {
+                nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
+                pods: vec![x, pod("ops", "pin-b", "b", "", 2000, GI)],
+                pdbs: vec![],
+                ..Default::default()
+            }
+        };
+        let p = run(spec(false), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        let p = run(spec(true), SafetyLevel::Conservative);
+        assert!(p.drain.is_empty());
+        assert_eq!(kept_code(&p, "a"), ReasonCode::SchedulerOffPlan);
+        assert_eq!(
+            p.kept[0].reason.message,
+            "kube-scheduler could place pod shop/x on node a, which is cordoned and drained by this plan"
         );
     }
 }

@@ -270,7 +270,10 @@ fn conservative_plan_matches_the_hand_calculation() {
             .all(|d| d.price_source == PriceSource::Resources)
     );
 
-    // Moves in eviction order with kube-scheduler's predicted landing node.
+    // Moves in eviction order with kube-scheduler's predicted landing node. The second cart
+    // replica goes to worker-b1, not worker-a1: with cart-r8t2v already on worker-a1 (zone
+    // a), the default topology spreading scores worker-a1 66, worker-a2 88 and worker-b1 100
+    // (weight 2), which outweighs worker-a1's 4-point resource lead (worker-b3 has no room).
     let moves: Vec<(&str, &str, &str, u32)> = plan
         .moves
         .iter()
@@ -289,7 +292,7 @@ fn conservative_plan_matches_the_hand_calculation() {
             ("web-7d4b9c8f6d-c4r9t", "worker-a3", "worker-b1", 1),
             ("cart-6b9f8c7d5-r8t2v", "worker-a3", "worker-a1", 1),
             ("web-7d4b9c8f6d-m6v2h", "worker-b2", "worker-b1", 2),
-            ("cart-6b9f8c7d5-h6k4m", "worker-b2", "worker-a1", 2),
+            ("cart-6b9f8c7d5-h6k4m", "worker-b2", "worker-b1", 2),
         ]
     );
     let web = &plan.moves[0];
@@ -329,9 +332,9 @@ fn conservative_plan_matches_the_hand_calculation() {
         kept,
         [
             ("cp-1", ReasonCode::MirrorPod, 0),
-            ("worker-a1", ReasonCode::NamespaceExcluded, 2),
+            ("worker-a1", ReasonCode::NamespaceExcluded, 1),
             ("worker-a2", ReasonCode::PdbExhausted, 0),
-            ("worker-b1", ReasonCode::NoController, 2),
+            ("worker-b1", ReasonCode::NoController, 3),
             ("worker-b3", ReasonCode::NoFit, 0),
         ]
     );

@@ -191,7 +191,7 @@ fn default_spread_owner(pod: &PodSpec) -> bool {
 
 /// The pods kube-scheduler's default spreading counts together with `pod`: same namespace,
 /// same controller and, for a Deployment, same `pod-template-hash` (its ReplicaSet).
-fn default_spread_group(pod: &PodSpec) -> Option<(&str, &str, &str, &str)> {
+fn default_spread_group(pod: &PodSpec) -> Option<GroupKey<'_>> {
     let owner = pod.owner.as_ref()?;
     let hash = if owner.kind == "Deployment" {
         pod.labels
@@ -270,6 +270,12 @@ type ClassKey<'a> = (
     Option<&'a [Toleration]>,
 );
 
+/// What makes two counters the same: clauses, key, spread class, kind, and a weight.
+type CounterKey = (Vec<u32>, usize, Option<usize>, u8, i64);
+
+/// A default spreading group: namespace, owner kind and name, `pod-template-hash`.
+type GroupKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
 /// Builds counters, deduplicating by definition.
 struct Builder<'a> {
     snap: &'a Snapshot,
@@ -280,7 +286,7 @@ struct Builder<'a> {
     clause_members: Vec<Vec<u32>>,
     /// Clause of a term carried by a pod of a namespace (lookups only, never iterated).
     term_clauses: FastMap<(&'a PodAffinityTerm, &'a str), u32>,
-    counter_ids: BTreeMap<(Vec<u32>, usize, Option<usize>, u8, i64), u32>,
+    counter_ids: BTreeMap<CounterKey, u32>,
     /// Eligibility classes by (keys, node affinity when honoured, tolerations when
     /// honoured). Lookups only, never iterated.
     #[allow(clippy::type_complexity)]
@@ -519,8 +525,7 @@ impl Index {
             return ix;
         }
         // Default spreading groups (pods of one controller), with an id each.
-        let mut default_groups: BTreeMap<(&str, &str, &str, &str), (u32, Vec<u32>)> =
-            BTreeMap::new();
+        let mut default_groups: BTreeMap<GroupKey<'_>, (u32, Vec<u32>)> = BTreeMap::new();
         for (q, pod) in pods.iter().enumerate() {
             if pod.spec.phase.is_terminal() || !default_spread_owner(&pod.spec) {
                 continue;

@@ -114,6 +114,10 @@ pub enum ReasonCode {
     NoFit,
     /// kube-scheduler would place a pod beyond the cap (or nowhere).
     SchedulerOverCap,
+    /// kube-scheduler's predicted choice for a moved pod is a node the plan may not use: one
+    /// being drained (a pod that tolerates `node.kubernetes.io/unschedulable` can land on a
+    /// cordoned node), or one excluded or cordoned by someone else.
+    SchedulerOffPlan,
     /// Node annotated `optimizer.io/exclude: "true"`.
     NodeExcluded,
     /// Node is not Ready.
@@ -141,6 +145,7 @@ impl ReasonCode {
             ReasonCode::PdbExhausted => "pdb-exhausted",
             ReasonCode::NoFit => "no-fit",
             ReasonCode::SchedulerOverCap => "scheduler-over-cap",
+            ReasonCode::SchedulerOffPlan => "scheduler-off-plan",
             ReasonCode::NodeExcluded => "node-excluded",
             ReasonCode::NodeNotReady => "node-not-ready",
             ReasonCode::NodeCordoned => "node-cordoned",

@@ -9,7 +9,7 @@ use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
 use crate::plan::interpod::Index;
 use crate::plan::placement::{Packer, Preference, Room, StaticGroups};
-use crate::plan::scheduler::SchedulerSim;
+use crate::plan::scheduler::{SchedulerSim, tolerates_cordon};
 use crate::plan::waves::assign_waves;
 use crate::plan::{
     BlockingPod, DrainedNode, KeptNode, Move, Plan, PlanOptions, Reason, ReasonCode, Savings,
@@ -75,7 +75,8 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
             .annotations
             .get(EXCLUDE_ANNOTATION)
             .is_some_and(|v| v == "true");
-        receiver[i] = node.spec.ready && !node.spec.unschedulable && !excluded;
+        // Excluded nodes are never drained but do receive pods: kube-scheduler uses them.
+        receiver[i] = node.spec.ready && !node.spec.unschedulable;
         node_reason[i] = if excluded {
             Some(Reason {
                 code: ReasonCode::NodeExcluded,
@@ -467,6 +468,10 @@ const SEARCH_ATTEMPTS: usize = 32;
 /// Moves of each such attempt.
 const SEARCH_BUDGET: u64 = 2_000;
 
+/// The validated drain order, `(pod, predicted node)` in eviction order, and the nodes tied
+/// with each prediction.
+type Validated = (Vec<usize>, Vec<(usize, usize)>, Vec<Vec<usize>>);
+
 /// Full passes of the scheduler simulation allowed before the rest of the drain set is
 /// deferred to a later plan.
 const VALIDATION_PASSES: usize = 4;
@@ -487,7 +492,7 @@ fn validate(
     room: Room<'_>,
     (interpod, statics): (&Index, &StaticGroups),
     fit_reason: &mut [Option<Reason>],
-) -> (Vec<usize>, Vec<(usize, usize)>, Vec<Vec<usize>>) {
+) -> Validated {
     let Room {
         receiver,
         limit,
@@ -506,7 +511,26 @@ fn validate(
         let mut failure = None;
         'nodes: for (k, &x) in drain.iter().enumerate() {
             for &p in &movable[x] {
-                match sim.place(p, |i| receiver[i] && !in_drain[i], limit, cap) {
+                // What kube-scheduler may choose: Ready nodes, cordoned ones (every drained
+                // node is) only for pods that tolerate the cordon; excluded nodes too.
+                let cordon_ok = tolerates_cordon(&snapshot.pods()[p].spec);
+                let visible = |i: usize| {
+                    let node = &snapshot.nodes()[i].spec;
+                    node.ready && (cordon_ok || !(node.unschedulable || in_drain[i]))
+                };
+                let off_plan = |i: usize| {
+                    let node = &snapshot.nodes()[i].spec;
+                    if in_drain[i] {
+                        Some("cordoned and drained by this plan")
+                    } else if node.unschedulable {
+                        Some("cordoned by someone else")
+                    } else if !receiver[i] {
+                        Some("not Ready")
+                    } else {
+                        None
+                    }
+                };
+                match sim.place(p, visible, off_plan, limit, cap) {
                     Ok(to) => {
                         placed.push((p, to.node));
                         tied.push(to.tied);

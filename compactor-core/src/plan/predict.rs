@@ -6,15 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
-use crate::constraints::toleration_matches;
-use crate::model::{Taint, TaintEffect};
 use crate::plan::interpod::Index;
 use crate::plan::placement::StaticGroups;
-use crate::plan::scheduler::SchedulerSim;
+use crate::plan::scheduler::{SchedulerSim, tolerates_cordon};
 use crate::snapshot::Snapshot;
-
-/// The taint kube-scheduler's NodeUnschedulable filter tests a cordoned node with.
-const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 
 /// The predicted placement of one pending pod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,10 +36,11 @@ pub struct PodPrediction {
 /// higher priority first, then (for want of creation times) by namespace and name.
 ///
 /// Every node the scheduler could use is a candidate: cordoned nodes only for pods that
-/// tolerate `node.kubernetes.io/unschedulable:NoSchedule`; nodes that are not Ready or carry
-/// `optimizer.io/exclude` are candidates too (kube-scheduler only sees their taints). There is
-/// no safety cap here: the question is where the pod goes, not whether the planner would let
-/// it.
+/// tolerate `node.kubernetes.io/unschedulable:NoSchedule`; nodes that carry
+/// `optimizer.io/exclude` too (kube-scheduler does not read it); nodes that are not Ready are
+/// not (in a live cluster they carry the `node.kubernetes.io/not-ready` taint, which a
+/// snapshot may leave out). There is no safety cap here: the question is where the pod goes,
+/// not whether the planner would let it.
 ///
 /// # Example
 /// ```
@@ -144,22 +140,15 @@ fn predict_in_order(snapshot: &Snapshot, pending: Vec<usize>) -> Vec<PodPredicti
         .iter()
         .flat_map(|n| n.allocatable.iter().copied())
         .collect();
-    let unschedulable = Taint {
-        key: UNSCHEDULABLE_TAINT.into(),
-        value: None,
-        effect: TaintEffect::NoSchedule,
-    };
     let nodes = snapshot.nodes();
     pending
         .into_iter()
         .map(|p| {
             let spec = &pods[p].spec;
-            let tolerates_cordon = spec
-                .tolerations
-                .iter()
-                .any(|t| toleration_matches(t, &unschedulable));
-            let open = |i: usize| tolerates_cordon || !nodes[i].spec.unschedulable;
-            match sim.place(p, open, &limit, 100) {
+            let cordon_ok = tolerates_cordon(spec);
+            let open =
+                |i: usize| nodes[i].spec.ready && (cordon_ok || !nodes[i].spec.unschedulable);
+            match sim.place(p, open, |_| None, &limit, 100) {
                 Ok(pred) => PodPrediction {
                     pod: spec.key(),
                     node: Some(nodes[pred.node].spec.name.clone()),

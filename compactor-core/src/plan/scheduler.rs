@@ -50,6 +50,20 @@ pub(crate) struct SchedulerSim<'a> {
     prefer_no_schedule: bool,
 }
 
+/// Whether `pod` tolerates the taint kube-scheduler's NodeUnschedulable filter tests a
+/// cordoned node with (`node.kubernetes.io/unschedulable:NoSchedule`): such a pod may be
+/// scheduled onto a cordoned node, the one being drained included.
+pub(crate) fn tolerates_cordon(pod: &crate::model::PodSpec) -> bool {
+    let taint = crate::model::Taint {
+        key: "node.kubernetes.io/unschedulable".into(),
+        value: None,
+        effect: TaintEffect::NoSchedule,
+    };
+    pod.tolerations
+        .iter()
+        .any(|t| toleration_matches(t, &taint))
+}
+
 /// Plugin weights of kube-scheduler's default profile.
 const TAINT_TOLERATION_WEIGHT: i64 = 3;
 const NODE_AFFINITY_WEIGHT: i64 = 2;
@@ -122,15 +136,17 @@ impl<'a> SchedulerSim<'a> {
         }
     }
 
-    /// Predicts the node for `pod` among nodes for which `open(node)` holds, then checks the
-    /// result against `limit` (the safety cap, per node and dimension). The cap must hold on
-    /// every node that ties for the top score, since kube-scheduler picks among those at
-    /// random. On success the pod is placed on the first of them (in search order) and the
-    /// prediction returned.
+    /// Predicts the node for `pod` among the nodes kube-scheduler considers (`open(node)`),
+    /// then checks every node that ties for the top score (kube-scheduler picks among those
+    /// at random): `off_plan(node)` must be `None` (else it says why the plan may not use
+    /// that node) and the pod must fit under `limit` (the safety cap, per node and
+    /// dimension). On success the pod is placed on the first of them (in search order) and
+    /// the prediction returned.
     pub fn place(
         &mut self,
         pod: usize,
         open: impl Fn(usize) -> bool,
+        off_plan: impl Fn(usize) -> Option<&'static str>,
         limit: &[u64],
         cap: u8,
     ) -> Result<Prediction, Reason> {
@@ -242,23 +258,37 @@ impl<'a> SchedulerSim<'a> {
                 message,
             });
         };
+        let tie = |top: &[usize]| {
+            if top.len() > 1 {
+                format!(" (one of {} nodes tied for its top score)", top.len())
+            } else {
+                String::new()
+            }
+        };
         for &t in &top {
+            if let Some(why) = off_plan(t) {
+                return Err(Reason {
+                    code: ReasonCode::SchedulerOffPlan,
+                    message: format!(
+                        "kube-scheduler could place pod {} on node {}{}, which is {why}",
+                        p.spec.key(),
+                        self.snap.nodes()[t].spec.name,
+                        tie(&top),
+                    ),
+                });
+            }
             let load = &self.load[t * self.d..(t + 1) * self.d];
             let lim = &limit[t * self.d..(t + 1) * self.d];
             if let Some(dim) = (0..self.d).find(|&k| load[k] + p.request[k] > lim[k]) {
                 let alloc = self.snap.nodes()[t].allocatable[dim];
                 let pct = (load[dim] + p.request[dim]) as f64 * 100.0 / alloc as f64;
-                let tie = if top.len() > 1 {
-                    format!(" (one of {} nodes tied for its top score)", top.len())
-                } else {
-                    String::new()
-                };
                 return Err(Reason {
                     code: ReasonCode::SchedulerOverCap,
                     message: format!(
-                        "kube-scheduler could place pod {} on node {}{tie}, taking its {} to {pct:.0} % of allocatable, over the {cap} % cap",
+                        "kube-scheduler could place pod {} on node {}{}, taking its {} to {pct:.0} % of allocatable, over the {cap} % cap",
                         p.spec.key(),
                         self.snap.nodes()[t].spec.name,
+                        tie(&top),
                         self.snap.dims().name(dim),
                     ),
                 });
