@@ -43,11 +43,18 @@ results="$(mktemp)"
 status=0
 "$E2E_DIR/run-tests.sh" | tee "$results" || status=$?
 
+# Last: it replaces the scenario's nodes with generated clusters.
+phase "conformance"
+conformance=0
+"$E2E_DIR/conformance.sh" || conformance=$?
+
 phase "cluster down"
 trap - EXIT
 "$E2E_DIR/cluster.sh" down || true
 log "e2e finished in $((SECONDS - t0)) s"
-# The tally again, as the very last line of the run.
-tail -n1 "$results"
+# The tally again, the conformance suite counted as one more check, as the very last line.
+read -r passed _ failed _ < <(tail -n1 "$results" | tr -d ',')
+if [[ $conformance -eq 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 rm -f "$results"
+echo "$passed passed, $failed failed"
 exit "$status"

@@ -22,15 +22,17 @@
 //! build's) and `KUBECONFIG` (default: the e2e cluster's) say where.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+
+#[path = "common/kubectl.rs"]
+mod kubectl;
 use compactor_core::Snapshot;
 use compactor_core::plan::{PodPrediction, predict_pods};
 use compactor_core::rng::Rng;
+use kubectl::{Kubectl, poll};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -399,70 +401,6 @@ fn generate(seed: u64) -> Case {
     }
 }
 
-// -------------------------------------------------------------------------------- kubectl
-
-struct Kubectl {
-    bin: PathBuf,
-    kubeconfig: PathBuf,
-}
-
-impl Kubectl {
-    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Result<String> {
-        let mut cmd = Command::new(&self.bin);
-        cmd.arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("running {}", self.bin.display()))?;
-        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(input)?;
-        }
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
-            bail!(
-                "kubectl {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Ok(String::from_utf8(out.stdout)?)
-    }
-
-    fn json(&self, args: &[&str]) -> Result<Value> {
-        let mut all = args.to_vec();
-        all.extend(["-o", "json"]);
-        Ok(serde_json::from_str(&self.run(&all, None)?)?)
-    }
-
-    fn create(&self, items: &[Value]) -> Result<()> {
-        let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
-        self.run(&["create", "-f", "-"], Some(list.to_string().as_bytes()))?;
-        Ok(())
-    }
-}
-
-/// Polls `f` every 50 ms until it returns `Some`, for at most `timeout`.
-fn poll<T>(timeout: Duration, mut f: impl FnMut() -> Result<Option<T>>) -> Result<Option<T>> {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f()? {
-            return Ok(Some(v));
-        }
-        if start.elapsed() > timeout {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 // --------------------------------------------------------------------------------- driver
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -763,14 +701,7 @@ fn main() -> Result<()> {
     let mut out = std::env::temp_dir().join("kube-compactor-conformance");
     let mut print_case = false;
     let mut min_agreement: Option<f64> = None;
-    let cache = std::env::var_os("E2E_CACHE").map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kube-compactor-e2e")
-        },
-        PathBuf::from,
-    );
-    let mut kubectl = cache.join("v1.34.4/bin/kubectl");
+    let mut kc = Kubectl::from_env();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().with_context(|| format!("{a} needs a value"));
@@ -781,7 +712,7 @@ fn main() -> Result<()> {
                 seeds = a.parse()?..b.parse()?;
             }
             "--out" => out = PathBuf::from(value()?),
-            "--kubectl" => kubectl = PathBuf::from(value()?),
+            "--kubectl" => kc.bin = PathBuf::from(value()?),
             "--min-agreement" => min_agreement = Some(value()?.parse()?),
             "--print-case" => print_case = true,
             other => bail!(
@@ -802,14 +733,6 @@ fn main() -> Result<()> {
         }
         return Ok(());
     }
-    let kubeconfig = std::env::var_os("KUBECONFIG").map_or_else(
-        || cache.join("kwok-home/clusters/kube-compactor-e2e/kubeconfig.yaml"),
-        PathBuf::from,
-    );
-    let kc = Kubectl {
-        bin: kubectl,
-        kubeconfig,
-    };
     // Only a cluster of kwok nodes: this deletes every node.
     let nodes = kc.json(&["get", "nodes"])?;
     let foreign: Vec<&str> = nodes["items"]

@@ -86,6 +86,11 @@ struct PlanArgs {
     /// Edges below this many bytes per second do not join pods into traffic groups.
     #[arg(long, value_name = "BYTES_PER_SECOND", default_value_t = 0.0)]
     traffic_threshold: f64,
+    /// The cluster's kube-scheduler `percentageOfNodesToScore` (0: its adaptive default). Set
+    /// it when the cluster's scheduler configuration does; 100 makes predictions on clusters
+    /// of 100 nodes or more exact.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    percentage_of_nodes_to_score: u32,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -185,6 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 pricing,
                 traffic,
                 traffic_threshold: args.traffic_threshold,
+                percentage_of_nodes_to_score: args.percentage_of_nodes_to_score,
                 ..PlanOptions::default()
             };
             let plan = plan(&snapshot, &options).map_err(|e| match e {

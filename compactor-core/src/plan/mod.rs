@@ -57,6 +57,17 @@ pub struct PlanOptions {
     /// count in the traffic figures). Default 0: every edge counts.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub traffic_threshold: f64,
+    /// The cluster's kube-scheduler `percentageOfNodesToScore` (1–100), or 0 for its default,
+    /// the adaptive `max(5, 50 − nodes/125)` %. In clusters of 100 nodes or more kube-scheduler
+    /// scores only that share of the feasible nodes (at least 100), starting where its
+    /// previous search stopped — a position no snapshot shows — so predictions there are the
+    /// best node of a sample, and the plan says so in `notes`; 100 scores every node.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub percentage_of_nodes_to_score: u32,
+}
+
+fn is_zero_u32(x: &u32) -> bool {
+    *x == 0
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -84,6 +95,7 @@ impl Default for PlanOptions {
             seed: default_seed(),
             traffic: None,
             traffic_threshold: 0.0,
+            percentage_of_nodes_to_score: 0,
         }
     }
 }

@@ -52,13 +52,23 @@ use petgraph::visit::EdgeRef;
 /// ```
 ///
 /// # Errors
-/// [`CoreError::InvalidOption`] for invalid pricing.
+/// [`CoreError::InvalidOption`] for invalid pricing or a `percentage_of_nodes_to_score`
+/// above 100.
 ///
 /// # Complexity
 /// O(C · m · N · d) for C candidate nodes with m movable pods each over N nodes, plus a full
 /// re-placement of the drain set when a candidate already received pods.
 pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
     options.pricing.validate()?;
+    if options.percentage_of_nodes_to_score > 100 {
+        return Err(CoreError::InvalidOption {
+            field: "percentageOfNodesToScore".into(),
+            message: format!(
+                "{} is not a percentage (0 for kube-scheduler's adaptive default, or 1–100)",
+                options.percentage_of_nodes_to_score
+            ),
+        });
+    }
     let thresholds = options.safety.thresholds();
     let nodes = snapshot.nodes();
     let n = nodes.len();
@@ -276,7 +286,20 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         room,
         (&interpod, &statics),
         &mut fit_reason,
+        options.percentage_of_nodes_to_score,
     );
+    let sampled =
+        crate::plan::scheduler::feasible_nodes_to_find(n, options.percentage_of_nodes_to_score);
+    if sampled < n && !placed.is_empty() {
+        notes.push(format!(
+            "kube-scheduler scores only the first {sampled} feasible nodes of {n} it finds, starting where its previous search stopped (percentageOfNodesToScore {}): each toNode is the best node of such a sample, and the real sample may differ; with percentageOfNodesToScore: 100 in the scheduler's configuration (and --percentage-of-nodes-to-score 100 here) predictions are exact",
+            if options.percentage_of_nodes_to_score == 0 {
+                "adaptive".to_owned()
+            } else {
+                options.percentage_of_nodes_to_score.to_string()
+            }
+        ));
+    }
     let mut drained = vec![false; n];
     for &x in &drain_order {
         drained[x] = true;
@@ -492,6 +515,7 @@ fn validate(
     room: Room<'_>,
     (interpod, statics): (&Index, &StaticGroups),
     fit_reason: &mut [Option<Reason>],
+    percentage: u32,
 ) -> Validated {
     let Room {
         receiver,
@@ -505,7 +529,7 @@ fn validate(
         for &x in &drain {
             in_drain[x] = true;
         }
-        let mut sim = SchedulerSim::new(snapshot, interpod, statics);
+        let mut sim = SchedulerSim::new(snapshot, interpod, statics, percentage);
         let mut placed = Vec::new();
         let mut tied = Vec::new();
         let mut failure = None;

@@ -134,7 +134,7 @@ fn predict_in_order(snapshot: &Snapshot, pending: Vec<usize>) -> Vec<PodPredicti
     }
     let interpod = Index::new(snapshot, |p| wanted[p]);
     let statics = StaticGroups::new(snapshot);
-    let mut sim = SchedulerSim::new(snapshot, &interpod, &statics);
+    let mut sim = SchedulerSim::new(snapshot, &interpod, &statics, 0);
     let limit: Vec<u64> = snapshot
         .nodes()
         .iter()

@@ -87,20 +87,29 @@ pub(crate) struct Prediction {
     pub tied: Vec<usize>,
 }
 
-/// How many feasible nodes kube-scheduler looks for before scoring (adaptive
-/// `percentageOfNodesToScore`).
-pub(crate) fn feasible_nodes_to_find(nodes: usize) -> usize {
+/// How many feasible nodes kube-scheduler looks for before scoring, for its
+/// `percentageOfNodesToScore` (0: adaptive, `max(5, 50 − nodes/125)` %).
+pub(crate) fn feasible_nodes_to_find(nodes: usize, percentage: u32) -> usize {
     const MIN_FEASIBLE: usize = 100;
     if nodes < MIN_FEASIBLE {
         return nodes;
     }
-    let percentage = 50usize.saturating_sub(nodes / 125).max(5);
+    let percentage = if percentage == 0 {
+        50usize.saturating_sub(nodes / 125).max(5)
+    } else {
+        (percentage as usize).min(100)
+    };
     (nodes * percentage / 100).max(MIN_FEASIBLE)
 }
 
 impl<'a> SchedulerSim<'a> {
     /// Every pod where it is now.
-    pub fn new(snap: &'a Snapshot, interpod: &'a Index, statics: &'a StaticGroups) -> Self {
+    pub fn new(
+        snap: &'a Snapshot,
+        interpod: &'a Index,
+        statics: &'a StaticGroups,
+        percentage_of_nodes_to_score: u32,
+    ) -> Self {
         let n = snap.nodes().len();
         let d = snap.dims().len();
         let mut load = Vec::with_capacity(n * d);
@@ -122,7 +131,7 @@ impl<'a> SchedulerSim<'a> {
             load,
             scoring,
             next_start: 0,
-            to_find: feasible_nodes_to_find(n),
+            to_find: feasible_nodes_to_find(n, percentage_of_nodes_to_score),
             ports,
             inter: State::new(interpod, snap),
             interpod,
@@ -408,11 +417,15 @@ mod tests {
 
     #[test]
     fn adaptive_percentage_of_nodes_to_score() {
-        assert_eq!(feasible_nodes_to_find(10), 10);
-        assert_eq!(feasible_nodes_to_find(99), 99);
-        assert_eq!(feasible_nodes_to_find(100), 100); // 49 % of 100 is below the minimum
-        assert_eq!(feasible_nodes_to_find(1000), 420); // 50 − 8 = 42 %
-        assert_eq!(feasible_nodes_to_find(5000), 500); // 50 − 40 = 10 %
-        assert_eq!(feasible_nodes_to_find(10_000), 500); // floor of 5 %
+        assert_eq!(feasible_nodes_to_find(10, 0), 10);
+        assert_eq!(feasible_nodes_to_find(99, 0), 99);
+        assert_eq!(feasible_nodes_to_find(100, 0), 100); // 49 % of 100 is below the minimum
+        assert_eq!(feasible_nodes_to_find(400, 0), 188); // 50 − 3 = 47 %
+        assert_eq!(feasible_nodes_to_find(1000, 0), 420); // 50 − 8 = 42 %
+        assert_eq!(feasible_nodes_to_find(5000, 0), 500); // 50 − 40 = 10 %
+        assert_eq!(feasible_nodes_to_find(10_000, 0), 500); // floor of 5 %
+        assert_eq!(feasible_nodes_to_find(400, 100), 400);
+        assert_eq!(feasible_nodes_to_find(1000, 20), 200);
+        assert_eq!(feasible_nodes_to_find(1000, 5), 100); // at least 100
     }
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The differential conformance suite (examples/conformance.rs): random small clusters on the
+# running e2e cluster, one pod at a time released from its scheduling gate, the core's
+# prediction compared with where the real kube-scheduler binds it.
+#
+# It deletes every node and the scenario namespace: run it after run-tests.sh (ci.sh does).
+# Prints one line "PASS conformance: …" or "FAIL conformance: …" last; exit 1 on FAIL.
+#
+# Environment:
+#   E2E_CONFORMANCE_SEEDS   seeds FROM..TO (default 1..3: about 320 placements, 4–5 min)
+#   E2E_CONFORMANCE_MIN     minimum agreement on non-tied choices, percent (default 99)
+#   E2E_CONFORMANCE_OUT     where disagreements are written (default a temporary directory)
+#   CONFORMANCE_BIN         the example binary (default target/release, else target/debug)
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+seeds="${E2E_CONFORMANCE_SEEDS:-1..3}"
+min="${E2E_CONFORMANCE_MIN:-99}"
+out="${E2E_CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/kube-compactor-conformance.XXXXXX")}"
+bin="${CONFORMANCE_BIN:-}"
+if [[ -z "$bin" ]]; then
+  for b in "$REPO_DIR/target/release/examples/conformance" "$REPO_DIR/target/debug/examples/conformance"; do
+    if [[ -x "$b" ]]; then bin="$b"; break; fi
+  done
+fi
+if [[ -z "$bin" ]]; then
+  log "building examples/conformance"
+  (cd "$REPO_DIR" && cargo build -j2 --example conformance >&2)
+  bin="$REPO_DIR/target/debug/examples/conformance"
+fi
+need_bins kubectl
+log "conformance: seeds $seeds with $bin (disagreements under $out)"
+report="$out/report.md"
+if "$bin" --seeds "$seeds" --out "$out" --kubectl "$E2E_BIN/kubectl" --min-agreement "$min" | tee "$report"; then
+  echo "PASS conformance: $(tail -n1 "$report")"
+else
+  echo "FAIL conformance: below $min % agreement on non-tied choices, or the run failed (see $out)"
+  exit 1
+fi
