@@ -55,6 +55,9 @@ options:
   kubeAuthorization: true
   kubeAdmission: true
 EOF
+    if [[ -n "${E2E_SCHEDULER_CONFIG:-}" ]]; then
+      echo "  kubeSchedulerConfig: $(realpath "$E2E_SCHEDULER_CONFIG")"
+    fi
     if [[ $metrics_server -eq 1 ]]; then
       cat <<EOF
   metricsServerBinary: $E2E_BIN/metrics-server
@@ -71,8 +74,9 @@ EOF
 
 # Node manifests from the nodes file (see its header for the columns).
 node_manifests() {
-  local name zone itype cpu mem pods taint extra pool
-  while read -r name zone itype cpu mem pods taint extra; do
+  local name zone itype cpu mem pods taints extras capacity pool t tkey effect tval r
+  local -a list
+  while read -r name zone itype cpu mem pods taints extras capacity; do
     [[ -z "$name" || "$name" == \#* ]] && continue
     pool="${name%%-*}"
     cat <<EOF
@@ -98,23 +102,40 @@ metadata:
     e2e.kube-compactor.io/pool: $pool
 spec:
 EOF
-    if [[ "${taint:--}" != "-" ]]; then
-      local tkey="${taint%%=*}" rest="${taint#*=}"
-      cat <<EOF
-  taints:
-  - key: $tkey
-    value: "${rest%%:*}"
-    effect: ${rest##*:}
-EOF
+    # Taints: comma-separated key=value:Effect or key:Effect.
+    if [[ "${taints:--}" != "-" ]]; then
+      echo "  taints:"
+      IFS=, read -ra list <<< "$taints"
+      for t in "${list[@]}"; do
+        tkey="${t%:*}"; effect="${t##*:}"; tval=""
+        if [[ "$tkey" == *=* ]]; then tval="${tkey#*=}"; tkey="${tkey%%=*}"; fi
+        printf '  - key: %s\n' "$tkey"
+        if [[ -n "$tval" ]]; then printf '    value: "%s"\n' "$tval"; fi
+        printf '    effect: %s\n' "$effect"
+      done
     else
       echo "  {}"
     fi
-    local resources
-    resources="$(printf '    %s\n' "cpu: \"$cpu\"" "memory: $mem" "pods: \"$pods\"" "ephemeral-storage: 100Gi")"
-    if [[ "${extra:--}" != "-" ]]; then
-      resources+=$'\n'"    ${extra%%=*}: \"${extra#*=}\""
+    # Allocatable: cpu, memory, pods, 100Gi of ephemeral storage and the extra resources
+    # (comma-separated name=qty). Capacity: the same, except what the capacity column
+    # names (comma-separated name=qty).
+    local -A alloc=([cpu]="$cpu" [memory]="$mem" [pods]="$pods" [ephemeral-storage]="100Gi")
+    if [[ "${extras:--}" != "-" ]]; then
+      IFS=, read -ra list <<< "$extras"
+      for r in "${list[@]}"; do alloc[${r%%=*}]="${r#*=}"; done
     fi
-    printf 'status:\n  allocatable:\n%s\n  capacity:\n%s\n' "$resources" "$resources"
+    local -A cap=()
+    for r in "${!alloc[@]}"; do cap[$r]="${alloc[$r]}"; done
+    if [[ "${capacity:--}" != "-" ]]; then
+      IFS=, read -ra list <<< "$capacity"
+      for r in "${list[@]}"; do cap[${r%%=*}]="${r#*=}"; done
+    fi
+    echo "status:"
+    echo "  allocatable:"
+    while read -r r; do printf '    %s: "%s"\n' "$r" "${alloc[$r]}"; done < <(printf '%s\n' "${!alloc[@]}" | sort)
+    echo "  capacity:"
+    while read -r r; do printf '    %s: "%s"\n' "$r" "${cap[$r]}"; done < <(printf '%s\n' "${!cap[@]}" | sort)
+    unset alloc cap
     printf '  nodeInfo:\n    architecture: amd64\n    operatingSystem: linux\n    kubeletVersion: fake\n    kubeProxyVersion: fake\n'
   done < "$NODES_FILE"
 }
@@ -122,12 +143,20 @@ EOF
 expected_nodes() { grep -cvE '^[[:space:]]*(#|$)' "$NODES_FILE"; }
 
 create_nodes() {
-  local want
+  local want stale
   want="$(expected_nodes)"
+  # A running cluster may hold the nodes of another nodes file: those go first.
+  stale="$(comm -23 <(kc get nodes -l type=kwok -o name | sed 's|^node/||' | sort) \
+                    <(grep -vE '^[[:space:]]*(#|$)' "$NODES_FILE" | awk '{print $1}' | sort))"
+  if [[ -n "$stale" ]]; then
+    log "deleting $(wc -w <<< "$stale") nodes that $NODES_FILE does not list"
+    # shellcheck disable=SC2086 # one name per word
+    kc delete node $stale >/dev/null
+  fi
   log "creating $want nodes from $NODES_FILE"
   node_manifests | kc apply -f - >/dev/null
   log "waiting for the nodes to be Ready"
-  kc wait --for=condition=Ready node -l type=kwok --timeout=120s >/dev/null \
+  kc wait --for=condition=Ready node -l type=kwok --timeout=300s >/dev/null \
     || die "nodes did not become Ready"
   local have
   have="$(kc get nodes -l type=kwok -o name | wc -l)"

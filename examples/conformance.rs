@@ -189,10 +189,13 @@ fn template(
     let mut affinity = serde_json::Map::new();
     let mut node_affinity = serde_json::Map::new();
     if rng.chance(10) {
-        let tiers: Vec<&str> = ["1", "2", "3"]
+        let mut tiers: Vec<&str> = ["1", "2", "3"]
             .into_iter()
             .filter(|_| rng.chance(60))
             .collect();
+        if tiers.is_empty() {
+            tiers.push(*pick(rng, &["1", "2", "3"]));
+        }
         node_affinity.insert(
             "requiredDuringSchedulingIgnoredDuringExecution".into(),
             json!({"nodeSelectorTerms": [{"matchExpressions": [
@@ -768,10 +771,13 @@ fn main() -> Result<()> {
     };
     let start = Instant::now();
     let cases = seeds.end.saturating_sub(seeds.start);
+    let start_seed = seeds.start;
     for seed in seeds {
         let case = generate(seed);
         run.case(&case)
             .with_context(|| format!("seed {seed} ({} nodes)", case.nodes.len()))?;
+        // Kept after every cluster, so that an interrupted run still has its figures.
+        write_summary(&run, seed + 1 - start_seed, &out)?;
         eprintln!(
             "seed {seed}: {} nodes, {} placements so far, {:.1} % agreement on non-tied choices, {:.0} s",
             case.nodes.len(),
@@ -831,6 +837,10 @@ fn report(run: &Run, cases: u64, out: &Path) -> Result<()> {
         out.display(),
         run.timeouts
     );
+    write_summary(run, cases, out)
+}
+
+fn write_summary(run: &Run, cases: u64, out: &Path) -> Result<()> {
     let summary = json!({
         "cases": cases,
         "total": run.total,

@@ -1865,6 +1865,48 @@ mod off_plan {
     use super::*;
     use compactor_core::model::{Toleration, TolerationOperator};
 
+    /// b (1.5 CPU used) has room under the 70 % cap for x (1 CPU) from a — unless the
+    /// pending pod p (1 CPU) takes it first: kube-scheduler places p as soon as it fits, and
+    /// b at 2.5 CPU cannot take x as well (3.5 CPU, 88 %). So a stays, and the plan says why.
+    #[test]
+    fn pending_pods_take_their_room_first() {
+        let spec = |pending: bool| {
+            let mut pods = vec![
+                pod("shop", "x", "a", "web", 1000, GI),
+                pod("ops", "pin-b", "b", "", 1500, GI),
+            ];
+            if pending {
+                let mut p = pod("shop", "p", "a", "", 1000, GI);
+                p.node_name = None;
+                pods.push(p);
+            }
+            SnapshotSpec {
+                nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
+                pods,
+                pdbs: vec![],
+                ..Default::default()
+            }
+        };
+        let p = run(spec(false), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        let p = run(spec(true), SafetyLevel::Conservative);
+        assert!(p.drain.is_empty());
+        assert_eq!(kept_code(&p, "a"), ReasonCode::SchedulerOverCap);
+        assert!(
+            p.kept[0]
+                .reason
+                .message
+                .contains("on node b, taking its cpu to 88 %"),
+            "{}",
+            p.kept[0].reason.message
+        );
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("1 pending pod(s) fit"))
+        );
+    }
+
     /// x (200m, 1 GiB) on a tolerates every taint, `node.kubernetes.io/unschedulable`
     /// included, so kube-scheduler may put its replacement back on a, cordoned for the drain.
     /// a (still holding the terminating x: 400m, 2 GiB) scores 88 + 98 = 186 against b's

@@ -176,6 +176,27 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
             may_move[p] = true;
         }
     }
+    // Pending pods, in kube-scheduler's queue order: higher priority first, then by name.
+    let mut pending: Vec<usize> = (0..snapshot.pods().len())
+        .filter(|&p| {
+            let pod = &snapshot.pods()[p];
+            pod.node.is_none() && !pod.spec.phase.is_terminal()
+        })
+        .collect();
+    pending.sort_by(|&a, &b| {
+        let (a, b) = (&snapshot.pods()[a].spec, &snapshot.pods()[b].spec);
+        b.priority
+            .cmp(&a.priority)
+            .then_with(|| a.namespace.cmp(&b.namespace))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    for &p in &pending {
+        may_move[p] = true;
+    }
+    let allocatable: Vec<u64> = nodes
+        .iter()
+        .flat_map(|node| node.allocatable.iter().copied())
+        .collect();
     let interpod = Index::new(snapshot, |p| may_move[p]);
     let statics = StaticGroups::new(snapshot);
 
@@ -279,15 +300,25 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     drop(packer);
 
     // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
-    let (drain_order, placed, tied) = validate(
+    let Validated {
+        drain: drain_order,
+        placed,
+        tied,
+        pending_placed,
+    } = validate(
         snapshot,
         chosen,
         &movable,
         room,
         (&interpod, &statics),
         &mut fit_reason,
-        options.percentage_of_nodes_to_score,
+        (options.percentage_of_nodes_to_score, &pending, &allocatable),
     );
+    if pending_placed > 0 {
+        notes.push(format!(
+            "{pending_placed} pending pod(s) fit a node now: the prediction lets kube-scheduler place them first (higher priority first), so the replacements do not count on their room"
+        ));
+    }
     let sampled =
         crate::plan::scheduler::feasible_nodes_to_find(n, options.percentage_of_nodes_to_score);
     if sampled < n && !placed.is_empty() {
@@ -491,9 +522,17 @@ const SEARCH_ATTEMPTS: usize = 32;
 /// Moves of each such attempt.
 const SEARCH_BUDGET: u64 = 2_000;
 
-/// The validated drain order, `(pod, predicted node)` in eviction order, and the nodes tied
-/// with each prediction.
-type Validated = (Vec<usize>, Vec<(usize, usize)>, Vec<Vec<usize>>);
+/// What the scheduler replay of [`validate`] keeps.
+struct Validated {
+    /// The drain order.
+    drain: Vec<usize>,
+    /// `(pod, predicted node)` in eviction order.
+    placed: Vec<(usize, usize)>,
+    /// For each of those, the other nodes tied with the prediction.
+    tied: Vec<Vec<usize>>,
+    /// Pending pods the replay let kube-scheduler place first, on the room they would take.
+    pending_placed: usize,
+}
 
 /// Full passes of the scheduler simulation allowed before the rest of the drain set is
 /// deferred to a later plan.
@@ -515,7 +554,7 @@ fn validate(
     room: Room<'_>,
     (interpod, statics): (&Index, &StaticGroups),
     fit_reason: &mut [Option<Reason>],
-    percentage: u32,
+    (percentage, pending, allocatable): (u32, &[usize], &[u64]),
 ) -> Validated {
     let Room {
         receiver,
@@ -530,6 +569,20 @@ fn validate(
             in_drain[x] = true;
         }
         let mut sim = SchedulerSim::new(snapshot, interpod, statics, percentage);
+        // Pending pods first: kube-scheduler places any that fit before (and, by priority,
+        // ahead of) the replacements, so their room is not there for ours. In doubt — a
+        // snapshot does not say why a pod is pending — every one that fits takes its room.
+        let mut pending_placed = 0;
+        for &p in pending {
+            let cordon_ok = tolerates_cordon(&snapshot.pods()[p].spec);
+            let visible = |i: usize| {
+                let node = &snapshot.nodes()[i].spec;
+                node.ready && (cordon_ok || !(node.unschedulable || in_drain[i]))
+            };
+            if sim.place(p, visible, |_| None, allocatable, 100).is_ok() {
+                pending_placed += 1;
+            }
+        }
         let mut placed = Vec::new();
         let mut tied = Vec::new();
         let mut failure = None;
@@ -567,7 +620,12 @@ fn validate(
             }
         }
         let Some((k, reason)) = failure else {
-            return (drain, placed, tied);
+            return Validated {
+                drain,
+                placed,
+                tied,
+                pending_placed,
+            };
         };
         fit_reason[drain[k]] = Some(reason);
         if passes < VALIDATION_PASSES {
