@@ -349,6 +349,7 @@ mod tests {
             operator,
             value: value.map(Into::into),
             effect,
+            toleration_seconds: None,
         }
     }
 

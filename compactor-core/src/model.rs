@@ -147,6 +147,10 @@ pub struct Toleration {
     /// Effect matched; absent matches every effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<TaintEffect>,
+    /// `tolerationSeconds`: a `NoExecute` taint is tolerated for this long only, then the
+    /// pod is evicted. kube-scheduler still places the pod on the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
 }
 
 impl Toleration {
@@ -157,6 +161,7 @@ impl Toleration {
             operator: TolerationOperator::Exists,
             value: None,
             effect: Some(effect),
+            toleration_seconds: None,
         }
     }
 }

@@ -705,6 +705,7 @@ mod constraints {
             operator: TolerationOperator::Equal,
             value: Some("gpu".into()),
             effect: Some(TaintEffect::NoSchedule),
+            toleration_seconds: None,
         }];
         moved_to_b(&scenario(gpu_node(), x, pinned()));
     }
@@ -1904,6 +1905,48 @@ mod off_plan {
             p.notes
                 .iter()
                 .any(|n| n.starts_with("1 pending pod(s) fit"))
+        );
+    }
+
+    /// b carries `maintenance=soon:NoExecute`; x tolerates it, but for 60 s only. The filter
+    /// lets kube-scheduler put x on b (100m used, against c's 2 CPU), and the taint manager would evict it
+    /// again a minute later: a stays. With a permanent toleration x goes to b.
+    #[test]
+    fn a_timed_no_execute_toleration_is_not_a_home() {
+        let spec = |seconds: Option<i64>| {
+            let mut x = pod("shop", "x", "a", "web", 200, GI);
+            x.tolerations = vec![Toleration {
+                key: Some("maintenance".into()),
+                operator: TolerationOperator::Exists,
+                effect: Some(compactor_core::model::TaintEffect::NoExecute),
+                toleration_seconds: seconds,
+                ..Default::default()
+            }];
+            let mut b = node("b", 4000, 16 * GI);
+            b.taints = vec![compactor_core::model::Taint {
+                key: "maintenance".into(),
+                value: Some("soon".into()),
+                effect: compactor_core::model::TaintEffect::NoExecute,
+            }];
+            SnapshotSpec {
+                nodes: vec![node("a", 4000, 16 * GI), b, node("c", 4000, 16 * GI)],
+                pods: vec![
+                    x,
+                    pod("ops", "pin-b", "b", "", 100, GI),
+                    pod("ops", "pin-c", "c", "", 2000, GI),
+                ],
+                pdbs: vec![],
+                ..Default::default()
+            }
+        };
+        let p = run(spec(None), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        let p = run(spec(Some(60)), SafetyLevel::Conservative);
+        assert!(p.drain.is_empty());
+        assert_eq!(kept_code(&p, "a"), ReasonCode::SchedulerOffPlan);
+        assert_eq!(
+            p.kept[0].reason.message,
+            "kube-scheduler could place pod shop/x on node b, which is tainted maintenance=soon:NoExecute, which the pod tolerates for 60 s only (tolerationSeconds): it would be evicted again"
         );
     }
 

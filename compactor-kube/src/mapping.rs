@@ -181,8 +181,8 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
 ///   `readinessProbe`;
 /// - `limits`: for each resource that every app container limits, the sum of the limits
 ///   (used by the analyzer only); `usage` is left unknown (see [`crate::metrics`]);
-/// - `tolerations`: `spec.tolerations` (operator absent → Equal; `tolerationSeconds` is
-///   dropped); `node_selector`: `spec.nodeSelector`;
+/// - `tolerations`: `spec.tolerations` (operator absent → Equal; `tolerationSeconds` kept);
+///   `node_selector`: `spec.nodeSelector`;
 /// - `required_node_affinity`: the `nodeSelectorTerms` of
 ///   `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution`;
 ///   `preferred_node_affinity`: `…nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution`
@@ -338,6 +338,7 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
             operator,
             value: t.value.clone().filter(|v| !v.is_empty()),
             effect,
+            toleration_seconds: t.toleration_seconds,
         });
     }
     let affinity = spec.and_then(|s| s.affinity.as_ref());
@@ -1730,13 +1731,15 @@ mod tests {
                     key: Some("dedicated".into()),
                     operator: TolerationOperator::Equal,
                     value: Some("gpu".into()),
-                    effect: Some(TaintEffect::NoSchedule)
+                    effect: Some(TaintEffect::NoSchedule),
+                    toleration_seconds: None,
                 },
                 Toleration {
                     key: Some("node.kubernetes.io/not-ready".into()),
                     operator: TolerationOperator::Exists,
                     value: None,
-                    effect: Some(TaintEffect::NoExecute)
+                    effect: Some(TaintEffect::NoExecute),
+                    toleration_seconds: Some(300),
                 },
                 Toleration {
                     operator: TolerationOperator::Exists,
@@ -1746,7 +1749,8 @@ mod tests {
                     key: Some("k".into()),
                     operator: TolerationOperator::Equal,
                     value: Some("v".into()),
-                    effect: None
+                    effect: None,
+                    toleration_seconds: None,
                 },
             ]
         );

@@ -9,7 +9,7 @@ use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
 use crate::plan::interpod::Index;
 use crate::plan::placement::{Packer, Preference, Room, StaticGroups};
-use crate::plan::scheduler::{SchedulerSim, tolerates_cordon};
+use crate::plan::scheduler::{SchedulerSim, timed_no_execute, tolerates_cordon};
 use crate::plan::waves::assign_waves;
 use crate::plan::{
     BlockingPod, DrainedNode, KeptNode, Move, Plan, PlanOptions, Reason, ReasonCode, Savings,
@@ -598,13 +598,15 @@ fn validate(
                 let off_plan = |i: usize| {
                     let node = &snapshot.nodes()[i].spec;
                     if in_drain[i] {
-                        Some("cordoned and drained by this plan")
+                        Some("cordoned and drained by this plan".to_owned())
                     } else if node.unschedulable {
-                        Some("cordoned by someone else")
+                        Some("cordoned by someone else".to_owned())
                     } else if !receiver[i] {
-                        Some("not Ready")
+                        Some("not Ready".to_owned())
                     } else {
-                        None
+                        timed_no_execute(&snapshot.pods()[p].spec, node).map(|(taint, s)| {
+                            format!("tainted {taint}, which the pod tolerates for {s} s only (tolerationSeconds): it would be evicted again")
+                        })
                     }
                 };
                 match sim.place(p, visible, off_plan, limit, cap) {

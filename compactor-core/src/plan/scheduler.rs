@@ -64,6 +64,32 @@ pub(crate) fn tolerates_cordon(pod: &crate::model::PodSpec) -> bool {
         .any(|t| toleration_matches(t, &taint))
 }
 
+/// A `NoExecute` taint of `node` that `pod` tolerates only for a while (every matching
+/// toleration has `tolerationSeconds`), with the time the taint manager then gives it (the
+/// shortest): kube-scheduler places the pod there, and it is evicted again later.
+pub(crate) fn timed_no_execute(
+    pod: &crate::model::PodSpec,
+    node: &crate::model::NodeSpec,
+) -> Option<(String, i64)> {
+    node.taints
+        .iter()
+        .filter(|t| t.effect == TaintEffect::NoExecute)
+        .find_map(|t| {
+            let mut seconds: Option<i64> = None;
+            for tol in pod
+                .tolerations
+                .iter()
+                .filter(|tol| toleration_matches(tol, t))
+            {
+                match tol.toleration_seconds {
+                    None => return None,
+                    Some(s) => seconds = Some(seconds.map_or(s, |x| x.min(s))),
+                }
+            }
+            seconds.map(|s| (t.to_string(), s))
+        })
+}
+
 /// Plugin weights of kube-scheduler's default profile.
 const TAINT_TOLERATION_WEIGHT: i64 = 3;
 const NODE_AFFINITY_WEIGHT: i64 = 2;
@@ -155,7 +181,7 @@ impl<'a> SchedulerSim<'a> {
         &mut self,
         pod: usize,
         open: impl Fn(usize) -> bool,
-        off_plan: impl Fn(usize) -> Option<&'static str>,
+        off_plan: impl Fn(usize) -> Option<String>,
         limit: &[u64],
         cap: u8,
     ) -> Result<Prediction, Reason> {
