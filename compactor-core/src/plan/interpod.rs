@@ -1385,3 +1385,81 @@ impl<'a> State<'a> {
         own + existing
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SelectorRequirement, SnapshotSpec, TopologySpreadConstraint};
+    use crate::testing::{GI, node, pod};
+
+    /// kube-scheduler v1.34's own table test (podtopologyspread/scoring_test.go, "two
+    /// Constraints on zone and node, 2 out of 4 nodes are candidates"): zone1 holds node-a
+    /// (2 foo pods) and node-b (1), zone2 node-x (2) and node-y (4); only a and x passed the
+    /// filters. Zone weight and node weight ln(2 + 2); a: round(3 · 1.386 + 2 · 1.386) = 7,
+    /// x: round(6 · 1.386 + 2 · 1.386) = 11 → a 100 · (18 − 7) / 11 = 100, x 63.
+    #[test]
+    fn spread_scores_match_kube_schedulers_table() {
+        let foo = LabelSelector {
+            match_expressions: vec![SelectorRequirement {
+                key: "foo".into(),
+                operator: SelectorOperator::Exists,
+                values: vec![],
+            }],
+            ..Default::default()
+        };
+        let soft = |key: &str| TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: key.into(),
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            label_selector: Some(foo.clone()),
+            min_domains: None,
+            match_label_keys: vec![],
+            node_affinity_policy: NodeInclusionPolicy::Honor,
+            node_taints_policy: NodeInclusionPolicy::Ignore,
+        };
+        let zoned = |name: &str, zone: &str| {
+            let mut n = node(name, 4000, 16 * GI);
+            n.labels.insert("zone".into(), zone.into());
+            n
+        };
+        let with_foo = |name: &str, on: &str| {
+            let mut p = pod("default", name, on, "", 10, 0);
+            p.labels.insert("foo".into(), String::new());
+            p
+        };
+        let mut incoming = with_foo("p", "node-a");
+        incoming.node_name = None;
+        incoming.topology_spread_constraints = vec![soft("zone"), soft(HOSTNAME_KEY)];
+        let mut pods = vec![incoming];
+        for (name, on) in [
+            ("p-a1", "node-a"),
+            ("p-a2", "node-a"),
+            ("p-b1", "node-b"),
+            ("p-x1", "node-x"),
+            ("p-x2", "node-x"),
+            ("p-y1", "node-y"),
+            ("p-y2", "node-y"),
+            ("p-y3", "node-y"),
+            ("p-y4", "node-y"),
+        ] {
+            pods.push(with_foo(name, on));
+        }
+        let snap = Snapshot::new(SnapshotSpec {
+            nodes: vec![
+                zoned("node-a", "zone1"),
+                zoned("node-b", "zone1"),
+                zoned("node-x", "zone2"),
+                zoned("node-y", "zone2"),
+            ],
+            pods,
+            ..Default::default()
+        })
+        .expect("valid snapshot");
+        let p = snap.pod_index("default", "p").expect("pod p");
+        let ix = Index::new(&snap, |q| q == p);
+        let state = State::new(&ix, &snap);
+        let a = snap.node_index("node-a").expect("node-a");
+        let x = snap.node_index("node-x").expect("node-x");
+        assert_eq!(state.spread_scores(p, &[a, x]), Some(vec![100, 63]));
+    }
+}
