@@ -212,8 +212,13 @@ fn recreate(dump: &Value) -> Result<(Vec<Value>, Vec<Value>, BTreeSet<String>)> 
     Ok((nodes, all, namespaces))
 }
 
-fn live_pods(kc: &Kubectl) -> Result<Vec<Value>> {
-    Ok(kc.json(&["get", "pods", "-A"])?["items"]
+/// The pods of namespace `ns`, or of every namespace.
+fn live_pods(kc: &Kubectl, ns: Option<&str>) -> Result<Vec<Value>> {
+    let args: Vec<&str> = match ns {
+        Some(ns) => vec!["get", "pods", "-n", ns],
+        None => vec!["get", "pods", "-A"],
+    };
+    Ok(kc.json(&args)?["items"]
         .as_array()
         .cloned()
         .unwrap_or_default())
@@ -349,7 +354,7 @@ fn main() -> Result<()> {
     let mut last = (usize::MAX, Instant::now());
     let settled = poll(Duration::from_secs(900), || {
         std::thread::sleep(Duration::from_secs(2));
-        let pods = live_pods(&kc)?;
+        let pods = live_pods(&kc, None)?;
         let waiting = pods
             .iter()
             .filter(|p| {
@@ -422,7 +427,7 @@ fn main() -> Result<()> {
     let mut receivers: BTreeSet<String> = BTreeSet::new();
     let mut log = Vec::new();
     for m in &plan.moves {
-        let before = live_pods(&kc)?;
+        let before = live_pods(&kc, Some(&m.namespace))?;
         let known: BTreeSet<String> = before
             .iter()
             .filter_map(|p| p["metadata"]["uid"].as_str().map(str::to_owned))
@@ -460,7 +465,7 @@ fn main() -> Result<()> {
         }
         // The replacement: a new pod of the same controller.
         let landed = poll(Duration::from_secs(60), || {
-            for p in live_pods(&kc)? {
+            for p in live_pods(&kc, Some(&m.namespace))? {
                 let uid = p["metadata"]["uid"].as_str().unwrap_or("");
                 if known.contains(uid) || controller_uid(&p) != owner || owner.is_none() {
                     continue;
