@@ -41,6 +41,10 @@ const WORKLOAD_LABEL: &str = "conf.kube-compactor.io/workload";
 /// The scheduling gate every generated pod is created behind.
 const GATE: &str = "conf.kube-compactor.io/gate";
 const ZONE: &str = "topology.kubernetes.io/zone";
+/// The PriorityClass some generated pods use (value 1000; the others have 0).
+const HIGH_PRIORITY: &str = "conf-high";
+/// The storage class of the generated zonal volumes (static, pre-bound).
+const STORAGE_CLASS: &str = "conf-static";
 const HOST: &str = "kubernetes.io/hostname";
 
 // ------------------------------------------------------------------------------ generator
@@ -173,6 +177,10 @@ fn template(
         "terminationGracePeriodSeconds": 0,
         "containers": [container],
     });
+    if rng.chance(12) {
+        spec["priorityClassName"] = json!(HIGH_PRIORITY);
+        features.push("priority");
+    }
     if !dedicated.is_empty() && rng.chance(30) {
         spec["tolerations"] = if rng.chance(30) {
             json!([{"key": "dedicated", "operator": "Exists"}])
@@ -357,12 +365,45 @@ fn generate(seed: u64) -> Case {
                 }));
             }
             _ => {
+                // Some bare pods get a volume in one zone: a static PersistentVolume with
+                // zonal node affinity, pre-bound to the pod's claim.
+                let zonal = rng
+                    .chance(25)
+                    .then(|| ZONES[rng.below(zones as u64) as usize]);
+                if zonal.is_some() {
+                    features.push("pvc-zone");
+                }
                 for k in 0..pods {
                     let mut pod = tpl.clone();
+                    let pod_name = format!("{name}-{k}");
                     pod["apiVersion"] = json!("v1");
                     pod["kind"] = json!("Pod");
-                    pod["metadata"]["name"] = json!(format!("{name}-{k}"));
+                    pod["metadata"]["name"] = json!(pod_name);
                     pod["metadata"]["namespace"] = json!(namespace);
+                    if let Some(zone) = zonal {
+                        let claim = format!("{pod_name}-data");
+                        let pv = format!("{namespace}-{claim}");
+                        objects.push(json!({
+                            "apiVersion": "v1", "kind": "PersistentVolume",
+                            "metadata": {"name": pv, "labels": {"conf.kube-compactor.io/case": seed.to_string()}},
+                            "spec": {
+                                "capacity": {"storage": "1Gi"},
+                                "accessModes": ["ReadWriteOnce"],
+                                "storageClassName": STORAGE_CLASS,
+                                "hostPath": {"path": format!("/tmp/{pv}")},
+                                "claimRef": {"namespace": namespace, "name": claim},
+                                "nodeAffinity": {"required": {"nodeSelectorTerms": [
+                                    {"matchExpressions": [{"key": ZONE, "operator": "In", "values": [zone]}]}]}},
+                            },
+                        }));
+                        objects.push(json!({
+                            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                            "metadata": {"name": claim, "namespace": namespace},
+                            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": STORAGE_CLASS,
+                                     "volumeName": pv, "resources": {"requests": {"storage": "1Gi"}}},
+                        }));
+                        pod["spec"]["volumes"] = json!([{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]);
+                    }
                     objects.push(pod);
                 }
             }
@@ -524,6 +565,18 @@ impl Run {
                 case.seed
             );
         }
+        let bound = poll(Duration::from_secs(60), || {
+            let claims = kc.json(&["get", "pvc", "-n", ns])?;
+            Ok(claims["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|c| c["status"]["phase"] == "Bound")
+                .then_some(()))
+        })?;
+        if bound.is_none() {
+            bail!("seed {}: the claims did not bind", case.seed);
+        }
         for (step, &w) in case.order.iter().enumerate() {
             self.step(case, step, &case.workloads[w])?;
         }
@@ -554,6 +607,16 @@ impl Run {
         )
         .ok();
         kc.run(&["delete", "namespace", ns, "--wait=false"], None)?;
+        kc.run(
+            &[
+                "delete",
+                "pv",
+                "-l",
+                &format!("conf.kube-compactor.io/case={}", case.seed),
+                "--wait=false",
+            ],
+            None,
+        )?;
         Ok(())
     }
 
@@ -760,6 +823,10 @@ fn main() -> Result<()> {
         ],
         None,
     )?;
+    let priority = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+        "metadata": {"name": HIGH_PRIORITY}, "value": 1000,
+        "description": "kube-compactor conformance suite: the high-priority pods"});
+    kc.run(&["apply", "-f", "-"], Some(priority.to_string().as_bytes()))?;
     std::fs::create_dir_all(&out)?;
     let mut run = Run {
         kc,

@@ -294,7 +294,17 @@ fn predict_places_pending_pods_as_kube_scheduler_would() {
 fn percentage_of_nodes_to_score_is_a_percentage() {
     let o = run(&["plan", "--percentage-of-nodes-to-score", "101"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("101 is not in 0..=100"), "{}", stderr(&o));
-    let o = run(&["plan", "--percentage-of-nodes-to-score", "100", "-o", "json"]);
+    assert!(
+        stderr(&o).contains("101 is not in 0..=100"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "plan",
+        "--percentage-of-nodes-to-score",
+        "100",
+        "-o",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
