@@ -32,7 +32,11 @@ pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
     let mut demand = vec![0u128; d];
     let mut daemon = vec![0u64; snapshot.nodes().len() * d];
     for p in snapshot.pods() {
-        let Some(n) = p.node.filter(|_| !p.spec.phase.is_terminal()) else {
+        // Terminal and terminating pods hold nothing once the plan is carried out.
+        let Some(n) = p
+            .node
+            .filter(|_| !p.spec.phase.is_terminal() && !p.spec.terminating)
+        else {
             continue;
         };
         if p.spec.owner.as_ref().is_some_and(|o| o.kind == "DaemonSet") {

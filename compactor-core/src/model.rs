@@ -358,6 +358,11 @@ pub struct PodSpec {
     /// Phase; defaults to Running.
     #[serde(default)]
     pub phase: PodPhase,
+    /// `metadata.deletionTimestamp` is set: the pod is going away. It still holds its
+    /// resources and counts for inter-pod affinity (as kube-scheduler counts it) but not for
+    /// topology spreading; it neither blocks a drain nor is moved.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub terminating: bool,
     /// Controlling owner, resolved to the workload (see [`OwnerRef`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<OwnerRef>,

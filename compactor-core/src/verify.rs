@@ -202,7 +202,7 @@ pub fn verify(snapshot: &Snapshot, plan: &Plan, options: &PlanOptions) -> Vec<St
                     pod.spec.key(),
                     nodes[n].spec.name
                 ));
-            } else if !daemon && location[p] == pod.node {
+            } else if !daemon && !pod.spec.terminating && location[p] == pod.node {
                 errors.push(format!(
                     "pod {} stays on drained node {}",
                     pod.spec.key(),
@@ -503,7 +503,9 @@ fn interpod_problems(
                 .or_insert(0);
         }
         for (_, other, node) in placed() {
+            // Terminating pods do not count for spreading (they do for affinity).
             if other.spec.namespace == pod.namespace
+                && !other.spec.terminating
                 && eligible(node)
                 && selects(selector.as_ref(), &other.spec.labels)
             {

@@ -1983,3 +1983,44 @@ mod off_plan {
         );
     }
 }
+
+/// A terminating pod (`deletionTimestamp` set) goes away by itself: it neither blocks its
+/// node nor is moved, still holds its resources (kube-scheduler counts it until it is gone),
+/// and no longer counts for spreading.
+mod terminating {
+    use super::*;
+
+    /// a holds a bare pod that is terminating and a Deployment pod x: without the
+    /// terminating flag the bare pod blocks a (no-controller); with it a is drained and only
+    /// x moves. b keeps the terminating pod's 3 CPU: x (1 CPU) does not fit there under the
+    /// 70 % cap (4 of 4 CPU), so it goes to c.
+    #[test]
+    fn a_terminating_pod_neither_blocks_nor_moves_but_holds_its_room() {
+        let spec = |terminating: bool| {
+            let mut bare = pod("ops", "old", "a", "", 100, GI);
+            bare.terminating = terminating;
+            let mut leaving = pod("ops", "leaving", "b", "", 3000, GI);
+            leaving.terminating = true;
+            SnapshotSpec {
+                nodes: vec![
+                    node("a", 4000, 16 * GI),
+                    node("b", 4000, 16 * GI),
+                    node("c", 4000, 16 * GI),
+                ],
+                pods: vec![
+                    bare,
+                    pod("shop", "x", "a", "web", 1000, GI),
+                    leaving,
+                    pod("ops", "pin-c", "c", "", 1500, GI),
+                ],
+                pdbs: vec![],
+                ..Default::default()
+            }
+        };
+        let p = run(spec(false), SafetyLevel::Conservative);
+        assert_eq!(kept_code(&p, "a"), ReasonCode::NoController);
+        let p = run(spec(true), SafetyLevel::Conservative);
+        assert!(drained(&p).contains(&"a"), "{:?}", drained(&p));
+        assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)]);
+    }
+}

@@ -464,6 +464,7 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
     Ok(PodSpec {
         node_name: spec.and_then(|s| s.node_name.clone()),
         phase,
+        terminating: meta.deletion_timestamp.is_some(),
         owner,
         replicas: None,
         priority: spec.and_then(|s| s.priority).unwrap_or(0),
@@ -1691,6 +1692,18 @@ mod tests {
         );
         let plain = node_spec(&node(json!({"metadata": {"name": "n"}}))).unwrap();
         assert!(plain.taints.is_empty());
+    }
+
+    #[test]
+    fn deletion_timestamp_marks_a_terminating_pod() {
+        let of = |meta: Value| {
+            pod_spec(&pod(json!({"metadata": meta, "spec": {"containers": []}})))
+                .unwrap()
+                .terminating
+        };
+        assert!(of(json!({"namespace": "a", "name": "x",
+            "deletionTimestamp": "2026-12-04T10:00:00Z"})));
+        assert!(!of(json!({"namespace": "a", "name": "x"})));
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum PodDisposition {
     DaemonSet,
     /// A Succeeded or Failed pod: it holds nothing and is ignored.
     Terminal,
+    /// A terminating pod (`deletionTimestamp` set): it is going away by itself, so it does
+    /// not block and is never moved (it is not evicted: a PodDisruptionBudget no longer
+    /// protects it).
+    Terminating,
     /// The pod blocks draining its node.
     Blocks(Reason),
     /// The pod can be evicted and recreated elsewhere.
@@ -65,6 +69,9 @@ pub fn classify_pod(
     }
     if spec.phase.is_terminal() {
         return PodDisposition::Terminal;
+    }
+    if spec.terminating {
+        return PodDisposition::Terminating;
     }
     for (key, value) in [
         (EXCLUDE_ANNOTATION, "true"),

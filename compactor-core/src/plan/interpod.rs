@@ -426,6 +426,15 @@ impl<'a> Builder<'a> {
                 members.unwrap_or_default()
             }
         };
+        // kube-scheduler's spreading does not count terminating pods; affinity does.
+        let members: Vec<u32> = if matches!(kind, SPREAD | SOFT_SPREAD | DEFAULT_SPREAD) {
+            members
+                .into_iter()
+                .filter(|&q| !self.snap.pods()[q as usize].spec.terminating)
+                .collect()
+        } else {
+            members
+        };
         let id = self.ix.counters.len() as u32;
         for &q in &members {
             self.ix.member_of[q as usize].push(id);

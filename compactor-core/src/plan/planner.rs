@@ -124,7 +124,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         for &p in pods {
             match classify_pod(snapshot, &snapshot.pods()[p], &options.excluded_namespaces) {
                 PodDisposition::DaemonSet => daemon_pods[i] += 1,
-                PodDisposition::Terminal => {}
+                PodDisposition::Terminal | PodDisposition::Terminating => {}
                 PodDisposition::Blocks(reason) => blocking[i].push(BlockingPod {
                     pod: snapshot.pods()[p].spec.key(),
                     reason,
