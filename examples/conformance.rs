@@ -660,7 +660,7 @@ impl Run {
         )?;
         let spec = compactor_kube::read_snapshot(&dump).context("reading the dump")?;
         let snapshot = Snapshot::new(spec).context("building the snapshot")?;
-        let predicted = predict_pods(&snapshot, &[key.as_str()])?
+        let predicted = predict_pods(&snapshot, &[key.as_str()], 0)?
             .into_iter()
             .next()
             .context("no prediction")?;

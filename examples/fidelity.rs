@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use compactor_core::Snapshot;
-use compactor_core::plan::{Plan, PlanOptions, plan};
+use compactor_core::plan::{Plan, PlanOptions, plan, predict_pods};
 use compactor_core::safety::SafetyLevel;
 use serde_json::{Value, json};
 
@@ -246,6 +246,13 @@ struct Figures {
     receiving_nodes: u32,
     receiving_over_cap: u32,
     over_cap: Vec<String>,
+    /// The replacement predicted again from the live cluster right before its eviction (as
+    /// an executor that re-validates each step would): single-node predictions and their hits,
+    /// tied ones and the hits among the tied nodes.
+    repredicted_exact: u32,
+    repredicted_exact_hit: u32,
+    repredicted_tied: u32,
+    repredicted_tied_hit: u32,
 }
 
 fn main() -> Result<()> {
@@ -439,6 +446,32 @@ fn main() -> Result<()> {
             bail!("pod {}/{} is gone before its eviction", m.namespace, m.pod);
         };
         let owner = controller_uid(victim);
+        // Re-predicted from the live state: the victim as its own pending replacement (its
+        // node is cordoned, so what it still holds there does not matter).
+        let live = kc.run(
+            &[
+                "get",
+                "nodes,pods,pdb,pvc,pv,namespaces",
+                "-A",
+                "-o",
+                "json",
+            ],
+            None,
+        )?;
+        let mut spec = compactor_kube::read_snapshot(&live)?;
+        if let Some(v) = spec
+            .pods
+            .iter_mut()
+            .find(|p| p.namespace == m.namespace && p.name == m.pod)
+        {
+            v.node_name = None;
+            v.phase = compactor_core::model::PodPhase::Pending;
+        }
+        let key = format!("{}/{}", m.namespace, m.pod);
+        let again = predict_pods(&Snapshot::new(spec)?, &[key.as_str()], args.percentage)?
+            .into_iter()
+            .next()
+            .context("no prediction")?;
         let body = json!({"apiVersion": "policy/v1", "kind": "Eviction",
             "metadata": {"name": m.pod, "namespace": m.namespace}})
         .to_string();
@@ -502,9 +535,20 @@ fn main() -> Result<()> {
                 }
             }
         }
+        if let Some(node) = &landed {
+            if again.tied_with.is_empty() {
+                figures.repredicted_exact += 1;
+                figures.repredicted_exact_hit += u32::from(again.node.as_ref() == Some(node));
+            } else {
+                figures.repredicted_tied += 1;
+                figures.repredicted_tied_hit +=
+                    u32::from(again.node.as_ref() == Some(node) || again.tied_with.contains(node));
+            }
+        }
         log.push(
             json!({"pod": format!("{}/{}", m.namespace, m.pod), "from": m.from_node,
-            "predicted": m.to_node, "tiedWith": m.tied_with, "landed": landed}),
+            "predicted": m.to_node, "tiedWith": m.tied_with, "landed": landed,
+            "repredicted": again.node, "repredictedTiedWith": again.tied_with}),
         );
     }
 
@@ -557,7 +601,7 @@ fn main() -> Result<()> {
         }
     };
     println!(
-        "{}: safety {:?}, percentageOfNodesToScore {} | drained {} | evictions {} | landed on toNode {} ({:.1} %) | single-node predictions exact {}/{} | tied {} (landed among the tied {}, on toNode {}) | elsewhere {} | Pending {} | refused {} | receiving nodes over the cap {} of {} {:?} | {:.0} s",
+        "{}: safety {:?}, percentageOfNodesToScore {} | drained {} | evictions {} | landed on toNode {} ({:.1} %) | single-node predictions exact {}/{} | tied {} (landed among the tied {}, on toNode {}) | elsewhere {} | Pending {} | refused {} | receiving nodes over the cap {} of {} {:?} | re-predicted before each eviction: single-node {}/{}, tied {}/{} | {:.0} s",
         args.dump.display(),
         args.safety,
         args.percentage,
@@ -576,6 +620,10 @@ fn main() -> Result<()> {
         figures.receiving_over_cap,
         figures.receiving_nodes,
         figures.over_cap,
+        figures.repredicted_exact_hit,
+        figures.repredicted_exact,
+        figures.repredicted_tied_hit,
+        figures.repredicted_tied,
         t0.elapsed().as_secs_f64()
     );
     Ok(())

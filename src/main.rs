@@ -52,6 +52,9 @@ enum Command {
         /// other pending pods stay unplaced.
         #[arg(long, value_name = "NAMESPACE/NAME")]
         pod: Vec<String>,
+        /// The cluster's kube-scheduler `percentageOfNodesToScore` (0: its adaptive default).
+        #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+        percentage_of_nodes_to_score: u32,
         /// Output format (`table`: one line per pod).
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
@@ -263,13 +266,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             analyze::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Predict { from, pod, output } => {
+        Command::Predict {
+            from,
+            pod,
+            percentage_of_nodes_to_score,
+            output,
+        } => {
             let snapshot = load(Some(&from))?;
             let predictions = if pod.is_empty() {
-                compactor_core::plan::predict_pending(&snapshot)
+                compactor_core::plan::predict_pending(&snapshot, percentage_of_nodes_to_score)
             } else {
                 let keys: Vec<&str> = pod.iter().map(String::as_str).collect();
-                compactor_core::plan::predict_pods(&snapshot, &keys)
+                compactor_core::plan::predict_pods(&snapshot, &keys, percentage_of_nodes_to_score)
                     .map_err(|e| InputError(format!("--pod: {e}")))?
             };
             match output {

@@ -34,6 +34,8 @@ pub struct PodPrediction {
 /// `snapshot` — every pod not bound to a node and not terminal — one after the other, each
 /// prediction counting the ones before it. Pods are taken as kube-scheduler's queue takes them:
 /// higher priority first, then (for want of creation times) by namespace and name.
+/// `percentage_of_nodes_to_score` is the cluster's kube-scheduler setting (0: its adaptive
+/// default; see [`crate::plan::PlanOptions::percentage_of_nodes_to_score`]).
 ///
 /// Every node the scheduler could use is a candidate: cordoned nodes only for pods that
 /// tolerate `node.kubernetes.io/unschedulable:NoSchedule`; nodes that carry
@@ -57,7 +59,7 @@ pub struct PodPrediction {
 ///     ..Default::default()
 /// })
 /// .unwrap();
-/// let p = predict_pending(&snap);
+/// let p = predict_pending(&snap, 0);
 /// // b is emptier and holds no replica of web yet.
 /// assert_eq!(p[0].node.as_deref(), Some("b"));
 /// ```
@@ -68,7 +70,10 @@ pub struct PodPrediction {
 /// # Complexity
 /// O(Q · S · (d + t)) for Q pending pods, S nodes searched per pod (all below 100 nodes, else
 /// kube-scheduler's adaptive sample) and t inter-pod terms, after the O(P) index build.
-pub fn predict_pending(snapshot: &Snapshot) -> Vec<PodPrediction> {
+pub fn predict_pending(
+    snapshot: &Snapshot,
+    percentage_of_nodes_to_score: u32,
+) -> Vec<PodPrediction> {
     let pods = snapshot.pods();
     let mut pending: Vec<usize> = (0..pods.len())
         .filter(|&p| pods[p].node.is_none() && !pods[p].spec.phase.is_terminal())
@@ -81,7 +86,7 @@ pub fn predict_pending(snapshot: &Snapshot) -> Vec<PodPrediction> {
             .then_with(|| pods[a].spec.namespace.cmp(&pods[b].spec.namespace))
             .then_with(|| pods[a].spec.name.cmp(&pods[b].spec.name))
     });
-    predict_in_order(snapshot, pending)
+    predict_in_order(snapshot, pending, percentage_of_nodes_to_score)
 }
 
 /// Predicts, as [`predict_pending`] does, the pending pods named by `keys`
@@ -94,7 +99,11 @@ pub fn predict_pending(snapshot: &Snapshot) -> Vec<PodPrediction> {
 ///
 /// # Complexity
 /// As [`predict_pending`], for the pods named.
-pub fn predict_pods(snapshot: &Snapshot, keys: &[&str]) -> Result<Vec<PodPrediction>, CoreError> {
+pub fn predict_pods(
+    snapshot: &Snapshot,
+    keys: &[&str],
+    percentage_of_nodes_to_score: u32,
+) -> Result<Vec<PodPrediction>, CoreError> {
     let pods = snapshot.pods();
     let mut order = Vec::with_capacity(keys.len());
     for key in keys {
@@ -122,11 +131,19 @@ pub fn predict_pods(snapshot: &Snapshot, keys: &[&str]) -> Result<Vec<PodPredict
         }
         order.push(p);
     }
-    Ok(predict_in_order(snapshot, order))
+    Ok(predict_in_order(
+        snapshot,
+        order,
+        percentage_of_nodes_to_score,
+    ))
 }
 
 /// Predicts `pending` (unbound, non-terminal pods) one after the other.
-fn predict_in_order(snapshot: &Snapshot, pending: Vec<usize>) -> Vec<PodPrediction> {
+fn predict_in_order(
+    snapshot: &Snapshot,
+    pending: Vec<usize>,
+    percentage_of_nodes_to_score: u32,
+) -> Vec<PodPrediction> {
     let pods = snapshot.pods();
     let mut wanted = vec![false; pods.len()];
     for &p in &pending {
@@ -134,7 +151,7 @@ fn predict_in_order(snapshot: &Snapshot, pending: Vec<usize>) -> Vec<PodPredicti
     }
     let interpod = Index::new(snapshot, |p| wanted[p]);
     let statics = StaticGroups::new(snapshot);
-    let mut sim = SchedulerSim::new(snapshot, &interpod, &statics, 0);
+    let mut sim = SchedulerSim::new(snapshot, &interpod, &statics, percentage_of_nodes_to_score);
     let limit: Vec<u64> = snapshot
         .nodes()
         .iter()
