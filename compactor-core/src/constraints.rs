@@ -67,8 +67,8 @@ pub enum Violation {
 }
 
 impl Violation {
-    /// The constraint, in words that complete "no kept node …" style messages, e.g.
-    /// `tolerates dedicated=gpu:NoSchedule`, `matches node selector disktype=ssd`.
+    /// The constraint, as a noun phrase: `taint dedicated=gpu:NoSchedule`,
+    /// `node selector disktype=ssd`, `anti-affinity with pod shop/web-2 on topology …`.
     pub fn describe(&self) -> String {
         match self {
             Self::Taint(t) => format!("taint {t}"),
@@ -97,7 +97,9 @@ impl Violation {
     /// A sentence explaining that no candidate node passed this constraint for `pod`.
     pub fn no_node_message(&self, pod: &str) -> String {
         match self {
-            Self::Taint(t) => format!("pod {pod} cannot move: no kept node tolerates {t}"),
+            Self::Taint(t) => format!(
+                "pod {pod} cannot move: the kept nodes with room carry taint {t}, which it does not tolerate"
+            ),
             Self::NodeSelector(s) => {
                 format!("pod {pod} cannot move: no kept node with room matches node selector {s}")
             }
@@ -584,7 +586,7 @@ mod tests {
         assert!(
             Violation::Taint("dedicated=gpu:NoSchedule".into())
                 .no_node_message("ml/x")
-                .contains("no kept node tolerates dedicated=gpu:NoSchedule")
+                .contains("the kept nodes with room carry taint dedicated=gpu:NoSchedule, which it does not tolerate")
         );
     }
 }

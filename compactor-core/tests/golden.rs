@@ -693,7 +693,7 @@ mod constraints {
     fn untolerated_taint_blocks_the_move() {
         stuck(
             &scenario(gpu_node(), x(), pinned()),
-            "pod shop/x cannot move: no kept node tolerates dedicated=gpu:NoSchedule (1 of the 1 kept node with room)",
+            "pod shop/x cannot move: the kept nodes with room carry taint dedicated=gpu:NoSchedule, which it does not tolerate (1 of the 1 kept node with room)",
         );
     }
 
@@ -715,7 +715,7 @@ mod constraints {
         let b = b_with(|b| b.taints = vec![taint("maintenance", None, TaintEffect::NoExecute)]);
         stuck(
             &scenario(b, x(), pinned()),
-            "no kept node tolerates maintenance:NoExecute",
+            "carry taint maintenance:NoExecute, which it does not tolerate",
         );
         let b = b_with(|b| b.taints = vec![taint("spot", None, TaintEffect::PreferNoSchedule)]);
         moved_to_b(&scenario(b, x(), pinned()));
@@ -782,7 +782,7 @@ mod constraints {
         assert_eq!(w2.reason.code, ReasonCode::NoFit);
         assert!(
             w2.reason.message.contains(
-                "no kept node tolerates node-role.kubernetes.io/control-plane:NoSchedule"
+                "carry taint node-role.kubernetes.io/control-plane:NoSchedule, which it does not tolerate"
             ),
             "{}",
             w2.reason.message

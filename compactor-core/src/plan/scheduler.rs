@@ -279,7 +279,7 @@ impl<'a> SchedulerSim<'a> {
             rejected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             let message = match rejected.first() {
                 Some((v, count)) => format!(
-                    "kube-scheduler would find no node for pod {}: {count} node(s) with room fail its {}",
+                    "kube-scheduler would find no node for pod {}: {count} node(s) with room are excluded by {}",
                     p.spec.key(),
                     v.describe()
                 ),
