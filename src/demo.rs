@@ -360,6 +360,7 @@ fn pvc(claim: &str) -> VolumeSpec {
         source: VolumeSource::PersistentVolumeClaim {
             claim_name: claim.into(),
             node_affinity: Vec::new(),
+            unresolved: None,
         },
     }
 }

@@ -276,6 +276,7 @@ pub fn volumes_allow(pod: &PodSpec, node: &NodeSpec) -> Result<(), Violation> {
         if let VolumeSource::PersistentVolumeClaim {
             claim_name,
             node_affinity,
+            ..
         } = &v.source
             && !node_affinity.is_empty()
             && !node_affinity.iter().any(|t| term_matches(t, node))

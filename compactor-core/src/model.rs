@@ -314,9 +314,14 @@ pub enum VolumeSource {
         claim_name: String,
         /// Where the bound volume can be used: the PersistentVolume's required node
         /// affinity (terms ORed), with its zone / region labels added as terms'
-        /// requirements. Empty when the volume can be used anywhere (or is not known).
+        /// requirements. Empty when the volume can be used anywhere.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         node_affinity: Vec<NodeSelectorTerm>,
+        /// Why the volume is not known, when it is not: the claim or its PersistentVolume is
+        /// missing from the input, or the claim is not bound. Such a pod stays (reason
+        /// `missing-input`): where its volume could follow is unknown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unresolved: Option<String>,
     },
     /// An emptyDir; `memory` when `medium: Memory` (tmpfs, no node-local disk data).
     EmptyDir {
@@ -803,6 +808,7 @@ mod tests {
             VolumeSource::PersistentVolumeClaim {
                 claim_name: "data".into(),
                 node_affinity: Vec::new(),
+                unresolved: None,
             }
         );
         let err = serde_json::from_str::<SnapshotSpec>(

@@ -305,6 +305,7 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                         } else {
                             Vec::new()
                         },
+                        unresolved: None,
                     },
                 });
             }

@@ -337,6 +337,7 @@ fn constraint_problems(pod: &PodSpec, node: &NodeSpec) -> Vec<String> {
         if let VolumeSource::PersistentVolumeClaim {
             claim_name,
             node_affinity,
+            ..
         } = &v.source
             && !node_affinity.is_empty()
             && !node_affinity.iter().any(|t| term_holds(t, node))

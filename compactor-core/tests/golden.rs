@@ -594,6 +594,7 @@ fn risk_from_facts() {
         source: VolumeSource::PersistentVolumeClaim {
             claim_name: "data-db-0".into(),
             node_affinity: Vec::new(),
+            unresolved: None,
         },
     });
     db.readiness_probe = false;
@@ -1338,6 +1339,7 @@ mod interpod {
             source: VolumeSource::PersistentVolumeClaim {
                 claim_name: "data-x".into(),
                 node_affinity: zone_term(zones),
+                unresolved: None,
             },
         }];
         x

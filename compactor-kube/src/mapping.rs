@@ -1171,14 +1171,24 @@ pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeErr
             if let VolumeSource::PersistentVolumeClaim {
                 claim_name,
                 node_affinity,
+                unresolved,
             } = &mut volume.source
             {
-                let terms = pod_claims
-                    .and_then(|c| c.get(claim_name.as_str()))
-                    .and_then(Option::as_ref)
-                    .and_then(|volume_name| volumes.get(volume_name));
-                if let Some(terms) = terms {
-                    node_affinity.clone_from(terms);
+                let claim = format!("PersistentVolumeClaim {}/{claim_name}", pod.namespace);
+                match pod_claims.and_then(|c| c.get(claim_name.as_str())) {
+                    None => *unresolved = Some(format!("{claim} is not in the input")),
+                    Some(None) => *unresolved = Some(format!("{claim} is not bound")),
+                    Some(Some(volume_name)) => match volumes.get(volume_name) {
+                        None => {
+                            *unresolved = Some(format!(
+                                "{claim} is bound to PersistentVolume {volume_name}, which is not in the input"
+                            ));
+                        }
+                        Some(terms) => {
+                            node_affinity.clone_from(terms);
+                            *unresolved = None;
+                        }
+                    },
                 }
             }
         }
@@ -1372,6 +1382,11 @@ fn volume_spec(volume: &Volume) -> VolumeSpec {
         VolumeSource::PersistentVolumeClaim {
             claim_name: pvc.claim_name.clone(),
             node_affinity: Vec::new(),
+            // Resolved against the list's claims and volumes, when there is a list.
+            unresolved: Some(format!(
+                "PersistentVolumeClaim {} is not in the input",
+                pvc.claim_name
+            )),
         }
     } else if let Some(dir) = &volume.empty_dir {
         VolumeSource::EmptyDir {
@@ -1922,6 +1937,7 @@ mod tests {
                 &VolumeSource::PersistentVolumeClaim {
                     claim_name: "data-api-0".into(),
                     node_affinity: Vec::new(),
+                    unresolved: Some("PersistentVolumeClaim data-api-0 is not in the input".into()),
                 },
                 &VolumeSource::EmptyDir { memory: false },
                 &VolumeSource::EmptyDir { memory: true },

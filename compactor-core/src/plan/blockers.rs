@@ -147,6 +147,24 @@ pub fn classify_pod(
             }
         }
     }
+    // In doubt, the pod stays: a claim whose volume the input does not show could be bound
+    // to a volume that cannot follow the pod (a local one, another zone's).
+    for v in &spec.volumes {
+        if let VolumeSource::PersistentVolumeClaim {
+            unresolved: Some(why),
+            ..
+        } = &v.source
+        {
+            return blocks(
+                ReasonCode::MissingInput,
+                format!(
+                    "{} uses volume {}: {why}, so where the volume can be used is unknown",
+                    spec.key(),
+                    v.name
+                ),
+            );
+        }
+    }
     if pod.pdbs.len() > 1 {
         let names: Vec<String> = pod.pdbs.iter().map(|i| snapshot.pdbs()[*i].key()).collect();
         return blocks(

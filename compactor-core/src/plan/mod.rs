@@ -118,6 +118,9 @@ pub enum ReasonCode {
     KubeSystemNoPdb,
     /// hostPath or disk-backed emptyDir data would be lost.
     LocalStorage,
+    /// The input leaves out what deciding needs (a pod's PersistentVolumeClaim or its
+    /// volume): in doubt, the pod stays.
+    MissingInput,
     /// Covered by more than one PodDisruptionBudget (the Eviction API answers 500).
     MultiplePdbs,
     /// Its PodDisruptionBudget allows no disruption now.
@@ -128,7 +131,8 @@ pub enum ReasonCode {
     SchedulerOverCap,
     /// kube-scheduler's predicted choice for a moved pod is a node the plan may not use: one
     /// being drained (a pod that tolerates `node.kubernetes.io/unschedulable` can land on a
-    /// cordoned node), or one excluded or cordoned by someone else.
+    /// cordoned node), one cordoned by someone else, or one whose `NoExecute` taint the pod
+    /// tolerates only for `tolerationSeconds`.
     SchedulerOffPlan,
     /// Node annotated `optimizer.io/exclude: "true"`.
     NodeExcluded,
@@ -158,6 +162,7 @@ impl ReasonCode {
             ReasonCode::NoFit => "no-fit",
             ReasonCode::SchedulerOverCap => "scheduler-over-cap",
             ReasonCode::SchedulerOffPlan => "scheduler-off-plan",
+            ReasonCode::MissingInput => "missing-input",
             ReasonCode::NodeExcluded => "node-excluded",
             ReasonCode::NodeNotReady => "node-not-ready",
             ReasonCode::NodeCordoned => "node-cordoned",

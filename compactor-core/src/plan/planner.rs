@@ -210,6 +210,16 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         None => None,
     };
     let mut notes = Vec::new();
+    let missing_claims = blocking
+        .iter()
+        .flatten()
+        .filter(|b| b.reason.code == ReasonCode::MissingInput)
+        .count();
+    if missing_claims > 0 {
+        notes.push(format!(
+            "{missing_claims} pod(s) use PersistentVolumeClaims whose volume the input does not show (the claim or its PersistentVolume is missing, or it is not bound): they stay (missing-input); a dump made with `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` carries them"
+        ));
+    }
     let preference = match options.strategy {
         StrategyKind::NetworkAware => match &traffic {
             Some(g) if g.graph().edge_count() > 0 => {
