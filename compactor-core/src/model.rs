@@ -715,7 +715,9 @@ pub struct SnapshotSpec {
     pub pdbs: Vec<PdbSpec>,
     /// Namespace labels, for the `namespaceSelector` of pod affinity terms. A namespace
     /// not listed has only `kubernetes.io/metadata.name: <name>`, which the API server
-    /// sets on every namespace (and which is added here too).
+    /// sets on every namespace (and which is added here too); since its other labels are
+    /// unknown, a pod whose required pod (anti-)affinity depends on them stays where it is
+    /// (`missing-input`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
 }

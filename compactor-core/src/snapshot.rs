@@ -149,6 +149,8 @@ pub struct Snapshot {
     node_requested: Vec<u64>,
     /// Labels of every namespace named by a pod or given in the spec.
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// The namespaces the spec lists (whose labels are known).
+    listed_namespaces: std::collections::BTreeSet<String>,
 }
 
 impl Snapshot {
@@ -262,6 +264,7 @@ impl Snapshot {
         let d = dims.len();
         let mut node_requested = vec![0u64; built_nodes.len() * d];
         let mut built_pods = Vec::with_capacity(pods.len());
+        let listed_namespaces = namespace_labels.keys().cloned().collect();
         let mut namespaces = namespace_labels;
         for (name, labels) in &mut namespaces {
             labels
@@ -317,6 +320,7 @@ impl Snapshot {
             pdbs,
             node_requested,
             namespaces,
+            listed_namespaces,
         })
     }
 
@@ -324,6 +328,12 @@ impl Snapshot {
     /// `None`).
     pub fn namespace_labels(&self, ns: &str) -> Option<&BTreeMap<String, String>> {
         self.namespaces.get(ns)
+    }
+
+    /// Whether the spec lists namespace `ns`, so that its labels are known (a namespace a pod
+    /// names but the spec does not list has only its name label here, which may be wrong).
+    pub fn namespace_listed(&self, ns: &str) -> bool {
+        self.listed_namespaces.contains(ns)
     }
 
     /// The resource dimensions of this snapshot.

@@ -1195,6 +1195,9 @@ mod interpod {
                     "red".to_owned(),
                     [("team".to_owned(), "red".to_owned())].into(),
                 ),
+                // Listed, so that their labels are known (else x stays: missing-input).
+                ("shop".to_owned(), Default::default()),
+                ("ops".to_owned(), Default::default()),
             ]
             .into(),
             ..Default::default()
@@ -2024,5 +2027,68 @@ mod terminating {
         let p = run(spec(true), SafetyLevel::Conservative);
         assert!(drained(&p).contains(&"a"), "{:?}", drained(&p));
         assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)]);
+    }
+}
+
+/// In doubt, the pod stays: what the input leaves out.
+mod missing_input {
+    use super::*;
+    use compactor_core::model::{LabelSelector, PodAffinityTerm};
+
+    /// guard on b keeps pods labelled app=web of namespaces labelled team=shop off its node.
+    /// x (app=web, namespace shop) on a can go to b only if shop is not team=shop — which the
+    /// input must say. Namespace listed with team=shop: x cannot move (no-fit); listed
+    /// without it: x moves to b; not listed at all: x stays with missing-input.
+    #[test]
+    fn a_namespace_selector_needs_the_namespace_labels() {
+        let spec = |namespace: Option<&str>| {
+            let mut x = pod("shop", "x", "a", "web", 500, GI);
+            x.labels.insert("app".into(), "web".into());
+            let mut guard = pod("ops", "guard", "b", "", 100, GI);
+            guard.pod_anti_affinity = vec![PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: [("app".to_string(), "web".to_string())].into(),
+                    ..Default::default()
+                }),
+                namespace_selector: Some(LabelSelector {
+                    match_labels: [("team".to_string(), "shop".to_string())].into(),
+                    ..Default::default()
+                }),
+                topology_key: "kubernetes.io/hostname".into(),
+                ..Default::default()
+            }];
+            let mut namespaces = std::collections::BTreeMap::new();
+            if let Some(team) = namespace {
+                namespaces.insert(
+                    "shop".to_string(),
+                    [("team".to_string(), team.to_string())].into(),
+                );
+                namespaces.insert("ops".to_string(), Default::default());
+            }
+            SnapshotSpec {
+                nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
+                pods: vec![x, guard],
+                pdbs: vec![],
+                namespaces,
+            }
+        };
+        let p = run(spec(Some("shop")), SafetyLevel::Conservative);
+        assert_eq!(kept_code(&p, "a"), ReasonCode::NoFit);
+        let p = run(spec(Some("other")), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        let p = run(spec(None), SafetyLevel::Conservative);
+        assert_eq!(kept_code(&p, "a"), ReasonCode::MissingInput);
+        assert!(
+            p.kept[0].reason.message.starts_with(
+                "shop/x: pod guard's anti-affinity selects namespaces by label, and the input has no labels for namespace shop"
+            ),
+            "{}",
+            p.kept[0].reason.message
+        );
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("1 pod(s) stay because"))
+        );
     }
 }

@@ -135,6 +135,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         let size = |p: &usize| weighted_size(&snapshot.pods()[*p].request, &weights);
         movable[i].sort_by(|a, b| size(b).total_cmp(&size(a)).then(a.cmp(b)));
     }
+    let namespaces_in_doubt = namespace_selectors_in_doubt(snapshot, &mut movable, &mut blocking);
 
     let prices: Vec<_> = nodes
         .iter()
@@ -214,7 +215,13 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         .iter()
         .flatten()
         .filter(|b| b.reason.code == ReasonCode::MissingInput)
-        .count();
+        .count()
+        - namespaces_in_doubt;
+    if namespaces_in_doubt > 0 {
+        notes.push(format!(
+            "{namespaces_in_doubt} pod(s) stay because a required pod (anti-)affinity term selects namespaces by label and the input has no labels for the namespaces involved (missing-input); a dump made with `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` carries them"
+        ));
+    }
     if missing_claims > 0 {
         notes.push(format!(
             "{missing_claims} pod(s) use PersistentVolumeClaims whose volume the input does not show (the claim or its PersistentVolume is missing, or it is not bound): they stay (missing-input); a dump made with `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` carries them"
@@ -525,6 +532,90 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         traffic,
         notes,
     })
+}
+
+/// In doubt, the pod stays: a required pod (anti-)affinity term with a `namespaceSelector`
+/// cannot be judged without the labels of the namespaces involved. A movable pod blocks its
+/// node (`missing-input`) when its own required terms select namespaces by label and some
+/// namespace with pods has no labels in the input, or when an existing pod's required
+/// anti-affinity term selects namespaces by label, its label selector matches the pod, and the
+/// pod's namespace has no labels in the input.
+///
+/// # Complexity
+/// O(P · t) for t such terms.
+fn namespace_selectors_in_doubt(
+    snapshot: &Snapshot,
+    movable: &mut [Vec<usize>],
+    blocking: &mut [Vec<BlockingPod>],
+) -> usize {
+    let mut count = 0;
+    let pods = snapshot.pods();
+    let uses_ns_selector = |t: &crate::model::PodAffinityTerm| t.namespace_selector.is_some();
+    // Existing pods' required anti-affinity terms that pick namespaces by label.
+    let targeting: Vec<(&str, &crate::model::PodAffinityTerm)> = pods
+        .iter()
+        .filter(|p| p.node.is_some() && !p.spec.phase.is_terminal())
+        .flat_map(|p| {
+            p.spec
+                .pod_anti_affinity
+                .iter()
+                .filter(|t| uses_ns_selector(t))
+                .map(move |t| (p.spec.name.as_str(), t))
+        })
+        .collect();
+    let unknown_namespace = pods
+        .iter()
+        .map(|p| p.spec.namespace.as_str())
+        .find(|ns| !snapshot.namespace_listed(ns));
+    for (i, list) in movable.iter_mut().enumerate() {
+        list.retain(|&p| {
+            let spec = &pods[p].spec;
+            let own = spec
+                .pod_affinity
+                .iter()
+                .chain(&spec.pod_anti_affinity)
+                .any(&uses_ns_selector);
+            let why = if own && let Some(ns) = unknown_namespace {
+                Some(format!(
+                    "its required pod affinity or anti-affinity selects namespaces by label, and the input has no labels for namespace {ns}"
+                ))
+            } else if !snapshot.namespace_listed(&spec.namespace) {
+                targeting
+                    .iter()
+                    .find(|(_, t)| {
+                        t.label_selector
+                            .as_ref()
+                            .is_some_and(|s| s.matches(&spec.labels))
+                    })
+                    .map(|(owner, _)| {
+                        format!(
+                            "pod {owner}'s anti-affinity selects namespaces by label, and the input has no labels for namespace {}",
+                            spec.namespace
+                        )
+                    })
+            } else {
+                None
+            };
+            match why {
+                Some(why) => {
+                    blocking[i].push(BlockingPod {
+                        pod: spec.key(),
+                        reason: Reason {
+                            code: ReasonCode::MissingInput,
+                            message: format!(
+                                "{}: {why} (dump Namespace objects too: kubectl get …,namespaces)",
+                                spec.key()
+                            ),
+                        },
+                    });
+                    count += 1;
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+    count
 }
 
 /// Candidates the `search` strategy tries to empty by repacking after best fit failed.
