@@ -310,7 +310,16 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                 });
             }
             if rng.chance(shape.blocking_percent) {
-                match rng.below(4) {
+                match rng.below(7) {
+                    // Going away: neither blocks nor moves, holds its room.
+                    4 => p.terminating = true,
+                    // Pending: placed first by the prediction, wherever it fits.
+                    5 => p.node_name = None,
+                    // Tolerates every taint, the cordon included.
+                    6 => p.tolerations.push(Toleration {
+                        operator: TolerationOperator::Exists,
+                        ..Default::default()
+                    }),
                     0 => p.owner = None,
                     1 => p.volumes.push(VolumeSpec {
                         name: "scratch".into(),

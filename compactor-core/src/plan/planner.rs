@@ -681,6 +681,9 @@ fn validate(
                 node.ready && (cordon_ok || !(node.unschedulable || in_drain[i]))
             };
             if sim.place(p, visible, |_| None, allocatable, 100).is_ok() {
+                // Its room is taken; but whether it really is scheduled first is a guess, so
+                // it counts for no inter-pod rule (it could relax a spread or an affinity).
+                sim.forget_constraints(p);
                 pending_placed += 1;
             }
         }

@@ -345,6 +345,13 @@ impl<'a> SchedulerSim<'a> {
         })
     }
 
+    /// Takes placed pod `pod` out of the inter-pod counts (its resources and host ports
+    /// stay): for a placement that is only assumed, which must not relax another pod's
+    /// affinity or spread.
+    pub fn forget_constraints(&mut self, pod: usize) {
+        self.inter.remove(pod);
+    }
+
     fn fits(&self, i: usize, request: &[u64]) -> bool {
         let load = &self.load[i * self.d..(i + 1) * self.d];
         let alloc = &self.snap.nodes()[i].allocatable;
