@@ -57,6 +57,21 @@ pub struct NodeSpec {
     /// `spec.taints`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<Taint>,
+    /// `status.images`: the container images on the node, for kube-scheduler's
+    /// ImageLocality score.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<NodeImage>,
+}
+
+/// A container image present on a node (`status.images[]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeImage {
+    /// Its names (`names`: tags and digests).
+    pub names: Vec<String>,
+    /// Its size in bytes (`sizeBytes`).
+    #[serde(default)]
+    pub size_bytes: u64,
 }
 
 /// Effect of a taint.
@@ -420,6 +435,10 @@ pub struct PodSpec {
     /// percentile of them; see `compactor_core::analysis`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub usage_samples: Vec<ResourceList>,
+    /// The image of every init container, then of every app container, for kube-scheduler's
+    /// ImageLocality score (empty when unknown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
     /// `spec.tolerations`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,

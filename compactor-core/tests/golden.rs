@@ -2092,3 +2092,43 @@ mod missing_input {
         );
     }
 }
+
+/// ImageLocality (weight 1): nodes that already hold the pod's image score higher.
+mod images {
+    use super::*;
+    use compactor_core::model::NodeImage;
+
+    /// b and c are alike (500m used each), so x would tie between them; c holds x's image
+    /// (900 MiB): sum 900 MiB · 1/3 nodes = 300 MiB → 100 · (300 − 23) / (1000 − 23) = 28,
+    /// so x goes to c, and no tie is reported.
+    #[test]
+    fn a_node_with_the_image_wins_a_tie() {
+        let spec = |image_on_c: bool| {
+            let mut x = pod("shop", "x", "a", "web", 200, GI);
+            x.images = vec!["registry.example/web:1.4".into()];
+            let mut c = node("c", 4000, 16 * GI);
+            if image_on_c {
+                c.images = vec![NodeImage {
+                    names: vec!["registry.example/web:1.4".into()],
+                    size_bytes: 900 << 20,
+                }];
+            }
+            SnapshotSpec {
+                nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI), c],
+                pods: vec![
+                    x,
+                    pod("ops", "pin-b", "b", "", 500, GI),
+                    pod("ops", "pin-c", "c", "", 500, GI),
+                ],
+                pdbs: vec![],
+                ..Default::default()
+            }
+        };
+        let p = run(spec(false), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        assert_eq!(p.moves[0].tied_with, vec!["c".to_string()]);
+        let p = run(spec(true), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)]);
+        assert!(p.moves[0].tied_with.is_empty());
+    }
+}

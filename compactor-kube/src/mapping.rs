@@ -151,6 +151,21 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
         ready,
         usage: None,
         taints,
+        images: node
+            .status
+            .as_ref()
+            .and_then(|s| s.images.as_deref())
+            .unwrap_or_default()
+            .iter()
+            .map(|image| compactor_core::model::NodeImage {
+                names: image.names.clone().unwrap_or_default(),
+                size_bytes: image
+                    .size_bytes
+                    .and_then(|b| u64::try_from(b).ok())
+                    .unwrap_or(0),
+            })
+            .filter(|image| !image.names.is_empty())
+            .collect(),
     })
 }
 
@@ -480,6 +495,12 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         limits: pod_limits(&object, app)?,
         usage: None,
         usage_samples: Vec::new(),
+        images: init
+            .iter()
+            .chain(app)
+            .filter_map(|c| c.image.clone())
+            .filter(|i| !i.is_empty())
+            .collect(),
         tolerations,
         node_selector: spec
             .and_then(|s| s.node_selector.clone())

@@ -12,8 +12,8 @@
 //! (2, preferred terms), InterPodAffinity (2: the pod's preferred terms and existing pods'
 //! terms that select it) and PodTopologySpread (2: `ScheduleAnyway` constraints, or the
 //! system default hostname and zone spreading of a controller's pods), each with the
-//! scheduler's normalisation and integer arithmetic. ImageLocality (1) is not modelled (the
-//! input carries no node images). kube-scheduler picks among the nodes tied for the top score
+//! scheduler's normalisation and integer arithmetic, and ImageLocality (1) where the input
+//! lists node images (`status.images`). kube-scheduler picks among the nodes tied for the top score
 //! at random; we predict the first in search order (node-name order; the scheduler's is
 //! zone-interleaved) and report the others, and the safety cap must hold on all of them.
 
@@ -48,6 +48,77 @@ pub(crate) struct SchedulerSim<'a> {
     statics: &'a StaticGroups,
     /// Whether some node has a PreferNoSchedule taint (TaintToleration scoring matters).
     prefer_no_schedule: bool,
+    /// The images on the nodes, when the input lists any (ImageLocality scoring).
+    images: Option<Images>,
+}
+
+/// kube-scheduler's image states: per image name its size (as the first node listing it
+/// reports it) and the number of nodes that have it, and each node's image names.
+#[derive(Debug, Clone)]
+struct Images {
+    states: std::collections::BTreeMap<String, (u64, u32)>,
+    on_node: Vec<std::collections::BTreeSet<String>>,
+}
+
+impl Images {
+    fn new(snap: &Snapshot) -> Option<Self> {
+        if snap.nodes().iter().all(|n| n.spec.images.is_empty()) {
+            return None;
+        }
+        let mut states = std::collections::BTreeMap::new();
+        let mut on_node = Vec::with_capacity(snap.nodes().len());
+        for node in snap.nodes() {
+            let mut names = std::collections::BTreeSet::new();
+            for image in &node.spec.images {
+                for name in &image.names {
+                    if names.insert(name.clone()) {
+                        states
+                            .entry(name.clone())
+                            .or_insert((image.size_bytes, 0))
+                            .1 += 1;
+                    }
+                }
+            }
+            on_node.push(names);
+        }
+        Some(Self { states, on_node })
+    }
+
+    /// ImageLocality's score (0–100) of node `n` for a pod with `images` (its containers'
+    /// images) and `containers` containers, init containers included.
+    fn score(&self, images: &[String], containers: usize, n: usize, total_nodes: usize) -> i64 {
+        const MB: i64 = 1024 * 1024;
+        const MIN: i64 = 23 * MB;
+        const MAX_PER_CONTAINER: i64 = 1000 * MB;
+        let mut sum: i64 = 0;
+        for image in images {
+            let name = normalized_image_name(image);
+            if self.on_node[n].contains(name.as_ref())
+                && let Some(&(size, nodes)) = self.states.get(name.as_ref())
+            {
+                let spread = f64::from(nodes) / total_nodes as f64;
+                sum = sum.saturating_add((size as f64 * spread) as i64);
+            }
+        }
+        let max = MAX_PER_CONTAINER.saturating_mul(containers as i64);
+        if max <= MIN {
+            return 0;
+        }
+        let sum = sum.clamp(MIN, max);
+        100 * (sum - MIN) / (max - MIN)
+    }
+}
+
+/// An image reference with the `:latest` tag added when it has none, as kube-scheduler
+/// compares them.
+fn normalized_image_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let colon = name.rfind(':');
+    let slash = name.rfind('/');
+    if colon.is_none_or(|c| slash.is_some_and(|s| c <= s)) {
+        std::borrow::Cow::Owned(format!("{name}:latest"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 /// Whether `pod` tolerates the taint kube-scheduler's NodeUnschedulable filter tests a
@@ -95,6 +166,7 @@ const TAINT_TOLERATION_WEIGHT: i64 = 3;
 const NODE_AFFINITY_WEIGHT: i64 = 2;
 const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
 const POD_TOPOLOGY_SPREAD_WEIGHT: i64 = 2;
+const IMAGE_LOCALITY_WEIGHT: i64 = 1;
 
 /// A feasible node with its resource score and the raw scores normalised across nodes.
 struct Scored {
@@ -103,6 +175,8 @@ struct Scored {
     untolerated: i64,
     affinity: i64,
     inter: i64,
+    /// ImageLocality, already 0–100.
+    image: i64,
 }
 
 /// Where the prediction puts a pod: `node`, and the other nodes that tied with it for the
@@ -162,6 +236,7 @@ impl<'a> SchedulerSim<'a> {
             inter: State::new(interpod, snap),
             interpod,
             statics,
+            images: Images::new(snap),
             prefer_no_schedule: snap.nodes().iter().any(|node| {
                 node.spec
                     .taints
@@ -255,6 +330,14 @@ impl<'a> SchedulerSim<'a> {
                     .map(|t| i64::from(t.weight))
                     .sum(),
                 inter: self.inter.preference(pod, i),
+                image: self.images.as_ref().map_or(0, |images| {
+                    images.score(
+                        &p.spec.images,
+                        p.spec.containers.len() + p.spec.init_containers.len(),
+                        i,
+                        n,
+                    )
+                }),
             });
         }
         if n > 0 {
@@ -393,6 +476,7 @@ fn top_scores(scored: &[Scored], spread: Option<&[i64]>) -> Vec<usize> {
         };
         let spread = spread.map_or(0, |v| v[k]);
         let score = s.resources
+            + IMAGE_LOCALITY_WEIGHT * s.image
             + TAINT_TOLERATION_WEIGHT * taint
             + NODE_AFFINITY_WEIGHT * affinity
             + INTER_POD_AFFINITY_WEIGHT * inter
@@ -446,6 +530,20 @@ mod tests {
         assert_eq!(balanced_allocation([(4, 4), (0, 16)]), 50);
         assert_eq!(balanced_allocation([(6, 4), (0, 16)]), 50); // fractions capped at 1
         assert_eq!(balanced_allocation([(4, 4), (0, 0)]), 100); // no memory: one fraction
+    }
+
+    #[test]
+    fn image_names_get_the_latest_tag_when_they_have_none() {
+        assert_eq!(normalized_image_name("nginx"), "nginx:latest");
+        assert_eq!(normalized_image_name("nginx:1.27"), "nginx:1.27");
+        assert_eq!(
+            normalized_image_name("registry:5000/team/app"),
+            "registry:5000/team/app:latest"
+        );
+        assert_eq!(
+            normalized_image_name("registry:5000/team/app:2"),
+            "registry:5000/team/app:2"
+        );
     }
 
     #[test]
