@@ -212,3 +212,27 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// The same on clusters of more than 100 nodes, where the scheduler prediction samples
+    /// nodes as kube-scheduler does (fewer cases: each plans a larger cluster).
+    #[test]
+    fn large_plans_pass_the_independent_checker(
+        seed in any::<u64>(),
+        nodes in 101usize..160,
+        constraints in any::<bool>(),
+        opts in options(),
+    ) {
+        let shape = ClusterShape { nodes, pods_per_node: 6, blocking_percent: 10, constraints };
+        let snap = Snapshot::new(generate(seed, shape)).expect("generated snapshots are valid");
+        let p = plan(&snap, &opts).expect("plan");
+        let violations = verify(&snap, &p, &opts);
+        prop_assert!(violations.is_empty(), "{violations:#?}");
+        prop_assert!(p.kept.len() as u32 >= p.lower_bound.nodes);
+        if !p.moves.is_empty() {
+            prop_assert!(p.notes.iter().any(|n| n.starts_with("kube-scheduler scores only")));
+        }
+    }
+}
