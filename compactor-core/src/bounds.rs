@@ -180,7 +180,8 @@ pub fn conflict_clique(snapshot: &Snapshot) -> Option<(usize, String)> {
     type Owners = BTreeMap<(String, String), (crate::model::PodAffinityTerm, Vec<usize>)>;
     let mut owners: Owners = BTreeMap::new();
     for (p, pod) in snapshot.pods().iter().enumerate() {
-        if pod.node.is_none() || pod.spec.phase.is_terminal() {
+        // Terminating pods are going away: they are in no final placement.
+        if pod.node.is_none() || pod.spec.phase.is_terminal() || pod.spec.terminating {
             continue;
         }
         for t in &pod.spec.pod_anti_affinity {

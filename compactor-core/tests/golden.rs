@@ -1472,6 +1472,31 @@ mod interpod {
         assert_eq!(p.lower_bound.binding_dimension, "anti-affinity");
     }
 
+    /// The same, with web-3 terminating: it will be gone, so the clique is two pods on two
+    /// nodes (found by the plan fuzz target: a clique counting a terminating pod made the
+    /// bound exceed what a plan keeps). c then holds only a terminating pod and is drained.
+    #[test]
+    fn a_terminating_pod_is_in_no_conflict_clique() {
+        let web = |name: &str, on: &str| {
+            let mut p = with_app(pod("shop", name, on, "web", 100, 64 * MI), "web");
+            p.pod_anti_affinity = vec![term(HOST, "web")];
+            p
+        };
+        let mut leaving = web("web-3", "c");
+        leaving.terminating = true;
+        let p = run(
+            SnapshotSpec {
+                nodes: vec![zoned("a", "z1"), zoned("b", "z1"), zoned("c", "z2")],
+                pods: vec![web("web-1", "a"), web("web-2", "b"), leaving],
+                ..Default::default()
+            },
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(p.lower_bound.nodes, 2);
+        assert!(p.lower_bound.method.starts_with("conflict clique: 2 pods"));
+        assert_eq!(drained(&p), vec!["c"]);
+    }
+
     #[test]
     fn invalid_constraints_are_rejected_with_the_field() {
         let mut x = x();
