@@ -22,6 +22,11 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The repository README's code examples, compiled by `cargo test` so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub mod analysis;
 pub mod bounds;
 pub mod constraints;
@@ -43,6 +48,6 @@ pub mod traffic;
 pub mod verify;
 
 pub use error::CoreError;
-pub use plan::{Plan, PlanOptions, plan};
+pub use plan::{Plan, PlanOptions};
 pub use snapshot::Snapshot;
 pub use traffic::{TrafficGraph, TrafficReport, TrafficSpec, pack_network};
