@@ -10,7 +10,7 @@
 #   E2E_CONFORMANCE_SEEDS   seeds FROM..TO (default 1..2: seed 1, 177 placements, about 4 min)
 #   E2E_CONFORMANCE_MIN     minimum agreement on non-tied choices, percent (default 99)
 #   E2E_CONFORMANCE_OUT     where disagreements are written (default a temporary directory)
-#   CONFORMANCE_BIN         the example binary (default target/release, else target/debug)
+#   CONFORMANCE_BIN         the example binary (default: target/debug, built first)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,11 +20,8 @@ min="${E2E_CONFORMANCE_MIN:-99}"
 out="${E2E_CONFORMANCE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/kube-compactor-conformance.XXXXXX")}"
 bin="${CONFORMANCE_BIN:-}"
 if [[ -z "$bin" ]]; then
-  for b in "$REPO_DIR/target/release/examples/conformance" "$REPO_DIR/target/debug/examples/conformance"; do
-    if [[ -x "$b" ]]; then bin="$b"; break; fi
-  done
-fi
-if [[ -z "$bin" ]]; then
+  # Built now (a no-op after `cargo test`, which builds the examples), so that a stale binary
+  # from an earlier build is never what gets measured.
   log "building examples/conformance"
   (cd "$REPO_DIR" && cargo build -j2 --example conformance >&2)
   bin="$REPO_DIR/target/debug/examples/conformance"
