@@ -528,27 +528,8 @@ impl Run {
         kc.run(&["delete", "nodes", "--all", "--wait=true"], None)?;
         kc.create(&case.nodes)?;
         let n = case.nodes.len();
-        let ready = poll(Duration::from_secs(60), || {
-            let nodes = kc.json(&["get", "nodes"])?;
-            let items = nodes["items"].as_array().cloned().unwrap_or_default();
-            let settled = items.len() == n
-                && items.iter().all(|node| {
-                    let ready = node["status"]["conditions"].as_array().is_some_and(|c| {
-                        c.iter()
-                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
-                    });
-                    let system_taint = node["spec"]["taints"].as_array().is_some_and(|t| {
-                        t.iter().any(|t| {
-                            t["key"]
-                                .as_str()
-                                .is_some_and(|k| k.starts_with("node.kubernetes.io/"))
-                        })
-                    });
-                    ready && !system_taint
-                });
-            Ok(settled.then_some(()))
-        })?;
-        if ready.is_none() {
+        let ready = kc.wait_nodes_ready(n, Duration::from_secs(60))?;
+        if !ready {
             bail!("seed {}: the {n} nodes did not become Ready", case.seed);
         }
         kc.create(&case.objects)?;
@@ -582,30 +563,7 @@ impl Run {
         }
         let kc = &self.kc;
         // Gone at once: controllers orphaned, pods force-deleted, the namespace in the background.
-        kc.run(
-            &[
-                "delete",
-                "rs,sts,job",
-                "--all",
-                "-n",
-                ns,
-                "--cascade=orphan",
-            ],
-            None,
-        )?;
-        kc.run(
-            &[
-                "delete",
-                "pods",
-                "--all",
-                "-n",
-                ns,
-                "--force",
-                "--grace-period=0",
-            ],
-            None,
-        )
-        .ok();
+        kc.empty_namespace(ns, "rs,sts,job")?;
         kc.run(&["delete", "namespace", ns, "--wait=false"], None)?;
         kc.run(
             &[
@@ -648,16 +606,7 @@ impl Run {
             return Ok(());
         };
         let key = format!("{ns}/{name}");
-        let dump = kc.run(
-            &[
-                "get",
-                "nodes,pods,pdb,pvc,pv,namespaces",
-                "-A",
-                "-o",
-                "json",
-            ],
-            None,
-        )?;
+        let dump = kc.dump()?;
         let spec = compactor_kube::read_snapshot(&dump).context("reading the dump")?;
         let snapshot = Snapshot::new(spec).context("building the snapshot")?;
         let predicted = predict_pods(&snapshot, &[key.as_str()], 0)?

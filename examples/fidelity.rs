@@ -282,29 +282,7 @@ fn main() -> Result<()> {
         if kc.run(&["get", "namespace", ns], None).is_err() {
             continue;
         }
-        kc.run(
-            &[
-                "delete",
-                "rs,sts,ds,job,deploy",
-                "--all",
-                "-n",
-                ns,
-                "--cascade=orphan",
-            ],
-            None,
-        )?;
-        kc.run(
-            &[
-                "delete",
-                "pods",
-                "--all",
-                "-n",
-                ns,
-                "--force",
-                "--grace-period=0",
-            ],
-            None,
-        )?;
+        kc.empty_namespace(ns, "rs,sts,ds,job,deploy")?;
         kc.run(&["delete", "pdb", "--all", "-n", ns], None)?;
     }
     kc.run(&["delete", "nodes", "--all"], None)?;
@@ -313,27 +291,8 @@ fn main() -> Result<()> {
         kc.create(chunk)?;
     }
     let n = nodes.len();
-    let ready = poll(Duration::from_secs(300), || {
-        let items = kc.json(&["get", "nodes"])?["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let ok = items.len() == n
-            && items.iter().all(|node| {
-                node["status"]["conditions"].as_array().is_some_and(|c| {
-                    c.iter()
-                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
-                }) && !node["spec"]["taints"].as_array().is_some_and(|t| {
-                    t.iter().any(|t| {
-                        t["key"]
-                            .as_str()
-                            .is_some_and(|k| k.starts_with("node.kubernetes.io/"))
-                    })
-                })
-            });
-        Ok(ok.then_some(()))
-    })?;
-    if ready.is_none() {
+    let ready = kc.wait_nodes_ready(n, Duration::from_secs(300))?;
+    if !ready {
         bail!("the {n} nodes did not become Ready in 300 s");
     }
     eprintln!(
@@ -395,16 +354,7 @@ fn main() -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
 
-    let live_dump = kc.run(
-        &[
-            "get",
-            "nodes,pods,pdb,pvc,pv,namespaces",
-            "-A",
-            "-o",
-            "json",
-        ],
-        None,
-    )?;
+    let live_dump = kc.dump()?;
     std::fs::write(args.out.join("before.json"), &live_dump)?;
     let snapshot = Snapshot::new(compactor_kube::read_snapshot(&live_dump)?)?;
     let options = PlanOptions {
@@ -448,16 +398,7 @@ fn main() -> Result<()> {
         let owner = controller_uid(victim);
         // Re-predicted from the live state: the victim as its own pending replacement (its
         // node is cordoned, so what it still holds there does not matter).
-        let live = kc.run(
-            &[
-                "get",
-                "nodes,pods,pdb,pvc,pv,namespaces",
-                "-A",
-                "-o",
-                "json",
-            ],
-            None,
-        )?;
+        let live = kc.dump()?;
         let mut spec = compactor_kube::read_snapshot(&live)?;
         if let Some(v) = spec
             .pods
@@ -553,16 +494,7 @@ fn main() -> Result<()> {
     }
 
     // Receiving nodes against the cap (requests / allocatable, CPU and memory).
-    let after = kc.run(
-        &[
-            "get",
-            "nodes,pods,pdb,pvc,pv,namespaces",
-            "-A",
-            "-o",
-            "json",
-        ],
-        None,
-    )?;
+    let after = kc.dump()?;
     std::fs::write(args.out.join("after.json"), &after)?;
     let snap_after = Snapshot::new(compactor_kube::read_snapshot(&after)?)?;
     let cap = u128::from(plan.thresholds.max_utilization_percent);

@@ -95,3 +95,69 @@ pub fn poll<T>(timeout: Duration, mut f: impl FnMut() -> Result<Option<T>>) -> R
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+impl Kubectl {
+    /// The cluster as `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints it: what
+    /// the kubectl import reads.
+    pub fn dump(&self) -> Result<String> {
+        self.run(
+            &[
+                "get",
+                "nodes,pods,pdb,pvc,pv,namespaces",
+                "-A",
+                "-o",
+                "json",
+            ],
+            None,
+        )
+    }
+
+    /// Waits (at most `timeout`) until the cluster has exactly `n` nodes, all Ready and free of
+    /// the node lifecycle controller's `node.kubernetes.io/*` taints; false on time-out.
+    pub fn wait_nodes_ready(&self, n: usize, timeout: Duration) -> Result<bool> {
+        let ready = poll(timeout, || {
+            let items = self.json(&["get", "nodes"])?["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let ok = items.len() == n
+                && items.iter().all(|node| {
+                    node["status"]["conditions"].as_array().is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    }) && !node["spec"]["taints"].as_array().is_some_and(|t| {
+                        t.iter().any(|t| {
+                            t["key"]
+                                .as_str()
+                                .is_some_and(|k| k.starts_with("node.kubernetes.io/"))
+                        })
+                    })
+                });
+            Ok(ok.then_some(()))
+        })?;
+        Ok(ready.is_some())
+    }
+
+    /// Empties namespace `ns` at once: its controllers (`kinds`, e.g. `rs,sts,job`) deleted
+    /// with their pods orphaned, then every pod force-deleted. Deleting the controllers in
+    /// the foreground, or the namespace itself, takes minutes for a thousand pods.
+    pub fn empty_namespace(&self, ns: &str, kinds: &str) -> Result<()> {
+        self.run(
+            &["delete", kinds, "--all", "-n", ns, "--cascade=orphan"],
+            None,
+        )?;
+        self.run(
+            &[
+                "delete",
+                "pods",
+                "--all",
+                "-n",
+                ns,
+                "--force",
+                "--grace-period=0",
+            ],
+            None,
+        )?;
+        Ok(())
+    }
+}

@@ -1367,20 +1367,16 @@ impl<'a> State<'a> {
     /// (negative for anti-affinity); plus, for each existing pod in `n`'s domain with a term
     /// that selects `p`, that term's weight (1 for a required affinity term).
     pub fn preference(&self, p: usize, n: usize) -> i64 {
-        let own = self.ix.rule_set(p).map_or(0, |r| {
-            r.preferred
-                .iter()
-                .map(|&(c, w)| {
-                    let dom = self.domain(c, n);
-                    if dom == NONE {
-                        0
-                    } else {
-                        w * i64::from(self.count(c, dom))
-                    }
-                })
-                .sum()
-        });
-        let existing: i64 = self.ix.scored_by[p]
+        let own = self
+            .ix
+            .rule_set(p)
+            .map_or(0, |r| self.weighted_count(&r.preferred, n));
+        own + self.weighted_count(&self.ix.scored_by[p], n)
+    }
+
+    /// Σ weight × members of each counter in `n`'s domain.
+    fn weighted_count(&self, terms: &[(u32, i64)], n: usize) -> i64 {
+        terms
             .iter()
             .map(|&(c, w)| {
                 let dom = self.domain(c, n);
@@ -1390,8 +1386,7 @@ impl<'a> State<'a> {
                     w * i64::from(self.count(c, dom))
                 }
             })
-            .sum();
-        own + existing
+            .sum()
     }
 }
 

@@ -9,7 +9,7 @@ use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
 use crate::plan::interpod::Index;
 use crate::plan::placement::{Packer, Preference, Room, StaticGroups};
-use crate::plan::scheduler::{SchedulerSim, timed_no_execute, tolerates_cordon};
+use crate::plan::scheduler::{SchedulerSim, timed_no_execute};
 use crate::plan::waves::assign_waves;
 use crate::plan::{
     BlockingPod, DrainedNode, KeptNode, Move, Plan, PlanOptions, Reason, ReasonCode, Savings,
@@ -177,20 +177,8 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
             may_move[p] = true;
         }
     }
-    // Pending pods, in kube-scheduler's queue order: higher priority first, then by name.
-    let mut pending: Vec<usize> = (0..snapshot.pods().len())
-        .filter(|&p| {
-            let pod = &snapshot.pods()[p];
-            pod.node.is_none() && !pod.spec.phase.is_terminal()
-        })
-        .collect();
-    pending.sort_by(|&a, &b| {
-        let (a, b) = (&snapshot.pods()[a].spec, &snapshot.pods()[b].spec);
-        b.priority
-            .cmp(&a.priority)
-            .then_with(|| a.namespace.cmp(&b.namespace))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    // Pending pods, in kube-scheduler's queue order.
+    let pending = crate::plan::predict::pending_in_queue_order(snapshot);
     for &p in &pending {
         may_move[p] = true;
     }
@@ -675,12 +663,10 @@ fn validate(
         // snapshot does not say why a pod is pending — every one that fits takes its room.
         let mut pending_placed = 0;
         for &p in pending {
-            let cordon_ok = tolerates_cordon(&snapshot.pods()[p].spec);
-            let visible = |i: usize| {
-                let node = &snapshot.nodes()[i].spec;
-                node.ready && (cordon_ok || !(node.unschedulable || in_drain[i]))
-            };
-            if sim.place(p, visible, |_| None, allocatable, 100).is_ok() {
+            if sim
+                .place(p, |i| in_drain[i], |_| None, allocatable, 100)
+                .is_ok()
+            {
                 // Its room is taken; but whether it really is scheduled first is a guess, so
                 // it counts for no inter-pod rule (it could relax a spread or an affinity).
                 sim.forget_constraints(p);
@@ -692,13 +678,7 @@ fn validate(
         let mut failure = None;
         'nodes: for (k, &x) in drain.iter().enumerate() {
             for &p in &movable[x] {
-                // What kube-scheduler may choose: Ready nodes, cordoned ones (every drained
-                // node is) only for pods that tolerate the cordon; excluded nodes too.
-                let cordon_ok = tolerates_cordon(&snapshot.pods()[p].spec);
-                let visible = |i: usize| {
-                    let node = &snapshot.nodes()[i].spec;
-                    node.ready && (cordon_ok || !(node.unschedulable || in_drain[i]))
-                };
+                // Every drained node is cordoned; excluded nodes are open to kube-scheduler.
                 let off_plan = |i: usize| {
                     let node = &snapshot.nodes()[i].spec;
                     if in_drain[i] {
@@ -713,7 +693,7 @@ fn validate(
                         })
                     }
                 };
-                match sim.place(p, visible, off_plan, limit, cap) {
+                match sim.place(p, |i| in_drain[i], off_plan, limit, cap) {
                     Ok(to) => {
                         placed.push((p, to.node));
                         tied.push(to.tied);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::CoreError;
 use crate::plan::interpod::Index;
 use crate::plan::placement::StaticGroups;
-use crate::plan::scheduler::{SchedulerSim, tolerates_cordon};
+use crate::plan::scheduler::SchedulerSim;
 use crate::snapshot::Snapshot;
 
 /// The predicted placement of one pending pod.
@@ -74,18 +74,7 @@ pub fn predict_pending(
     snapshot: &Snapshot,
     percentage_of_nodes_to_score: u32,
 ) -> Vec<PodPrediction> {
-    let pods = snapshot.pods();
-    let mut pending: Vec<usize> = (0..pods.len())
-        .filter(|&p| pods[p].node.is_none() && !pods[p].spec.phase.is_terminal())
-        .collect();
-    pending.sort_by(|&a, &b| {
-        pods[b]
-            .spec
-            .priority
-            .cmp(&pods[a].spec.priority)
-            .then_with(|| pods[a].spec.namespace.cmp(&pods[b].spec.namespace))
-            .then_with(|| pods[a].spec.name.cmp(&pods[b].spec.name))
-    });
+    let pending = pending_in_queue_order(snapshot);
     predict_in_order(snapshot, pending, percentage_of_nodes_to_score)
 }
 
@@ -162,10 +151,7 @@ fn predict_in_order(
         .into_iter()
         .map(|p| {
             let spec = &pods[p].spec;
-            let cordon_ok = tolerates_cordon(spec);
-            let open =
-                |i: usize| nodes[i].spec.ready && (cordon_ok || !nodes[i].spec.unschedulable);
-            match sim.place(p, open, |_| None, &limit, 100) {
+            match sim.place(p, |_| false, |_| None, &limit, 100) {
                 Ok(pred) => PodPrediction {
                     pod: spec.key(),
                     node: Some(nodes[pred.node].spec.name.clone()),
@@ -185,4 +171,21 @@ fn predict_in_order(
             }
         })
         .collect()
+}
+
+/// The snapshot's pending pods (bound to no node, not terminal) in kube-scheduler's queue
+/// order: higher priority first, then (for want of creation times) by namespace and name.
+pub(crate) fn pending_in_queue_order(snapshot: &Snapshot) -> Vec<usize> {
+    let pods = snapshot.pods();
+    let mut pending: Vec<usize> = (0..pods.len())
+        .filter(|&p| pods[p].node.is_none() && !pods[p].spec.phase.is_terminal())
+        .collect();
+    pending.sort_by(|&a, &b| {
+        let (a, b) = (&pods[a].spec, &pods[b].spec);
+        b.priority
+            .cmp(&a.priority)
+            .then_with(|| a.namespace.cmp(&b.namespace))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    pending
 }

@@ -85,14 +85,20 @@ impl Images {
     }
 
     /// ImageLocality's score (0–100) of node `n` for a pod with `images` (its containers'
-    /// images) and `containers` containers, init containers included.
-    fn score(&self, images: &[String], containers: usize, n: usize, total_nodes: usize) -> i64 {
+    /// images, normalised by [`normalized_image_name`]) and `containers` containers, init
+    /// containers included.
+    fn score(
+        &self,
+        images: &[std::borrow::Cow<'_, str>],
+        containers: usize,
+        n: usize,
+        total_nodes: usize,
+    ) -> i64 {
         const MB: i64 = 1024 * 1024;
         const MIN: i64 = 23 * MB;
         const MAX_PER_CONTAINER: i64 = 1000 * MB;
         let mut sum: i64 = 0;
-        for image in images {
-            let name = normalized_image_name(image);
+        for name in images {
             if self.on_node[n].contains(name.as_ref())
                 && let Some(&(size, nodes)) = self.states.get(name.as_ref())
             {
@@ -246,7 +252,9 @@ impl<'a> SchedulerSim<'a> {
         }
     }
 
-    /// Predicts the node for `pod` among the nodes kube-scheduler considers (`open(node)`),
+    /// Predicts the node for `pod` among the nodes kube-scheduler considers: Ready nodes that
+    /// are neither unschedulable nor `cordoned(node)` (the plan's own cordons), cordoned ones
+    /// too when the pod tolerates `node.kubernetes.io/unschedulable` (NodeUnschedulable);
     /// then checks every node that ties for the top score (kube-scheduler picks among those
     /// at random): `off_plan(node)` must be `None` (else it says why the plan may not use
     /// that node) and the pod must fit under `limit` (the safety cap, per node and
@@ -255,7 +263,7 @@ impl<'a> SchedulerSim<'a> {
     pub fn place(
         &mut self,
         pod: usize,
-        open: impl Fn(usize) -> bool,
+        cordoned: impl Fn(usize) -> bool,
         off_plan: impl Fn(usize) -> Option<String>,
         limit: &[u64],
         cap: u8,
@@ -268,6 +276,21 @@ impl<'a> SchedulerSim<'a> {
         // The pod leaves its node before its replacement is scheduled.
         self.inter.remove(pod);
         let dynamic = self.interpod.constrained(pod);
+        let cordon_ok = tolerates_cordon(&p.spec);
+        // Normalised once per pod, not per node.
+        let pod_images: Vec<std::borrow::Cow<'_, str>> = match &self.images {
+            Some(_) => p
+                .spec
+                .images
+                .iter()
+                .map(|i| normalized_image_name(i))
+                .collect(),
+            None => Vec::new(),
+        };
+        let open = |i: usize| {
+            let node = &self.snap.nodes()[i].spec;
+            node.ready && (cordon_ok || !(node.unschedulable || cordoned(i)))
+        };
         let mut scored: Vec<Scored> = Vec::new();
         let mut found = 0;
         let mut processed = 0;
@@ -332,7 +355,7 @@ impl<'a> SchedulerSim<'a> {
                 inter: self.inter.preference(pod, i),
                 image: self.images.as_ref().map_or(0, |images| {
                     images.score(
-                        &p.spec.images,
+                        &pod_images,
                         p.spec.containers.len() + p.spec.init_containers.len(),
                         i,
                         n,
