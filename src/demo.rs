@@ -509,7 +509,7 @@ mod tests {
         let snap = Snapshot::new(spec).expect("demo snapshot is valid");
         let opts = PlanOptions::default();
         let p = plan(&snap, &opts).expect("plan");
-        assert_eq!(verify(&snap, &p, &opts), Vec::<String>::new());
+        assert_eq!(verify(&snap, &p, &opts), Vec::new());
         assert!(!p.drain.is_empty(), "the demo drains something");
         let codes: std::collections::BTreeSet<ReasonCode> =
             p.kept.iter().map(|k| k.reason.code).collect();

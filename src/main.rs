@@ -41,6 +41,10 @@ enum Command {
         /// The plan, as printed by `plan --output json`.
         #[arg(long, value_name = "FILE")]
         plan: PathBuf,
+        /// Output format (`json` / `yaml`: `{"valid": …, "violations": [...]}`, each violation
+        /// typed with the objects and the rule).
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
     },
     /// Predict where kube-scheduler places the snapshot's pending pods (those bound to no
     /// node), one after the other, with the nodes that tie for the top score.
@@ -230,6 +234,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check {
             from,
             plan: plan_path,
+            output,
         } => {
             let snapshot = load(from.as_deref())?;
             let text = read(&plan_path)?;
@@ -245,6 +250,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..PlanOptions::default()
             };
             let violations = verify(&snapshot, &plan, &options);
+            let code = if violations.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+            let report = serde_json::json!({
+                "valid": violations.is_empty(),
+                "violations": violations,
+            });
+            match output {
+                Output::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    writeln!(out)?;
+                    return Ok(code);
+                }
+                Output::Yaml => {
+                    write!(out, "{}", serde_yaml_ng::to_string(&report)?)?;
+                    return Ok(code);
+                }
+                Output::Table => {}
+            }
             if violations.is_empty() {
                 writeln!(
                     out,

@@ -70,6 +70,24 @@ fn check_rejects_a_tampered_plan() {
         )),
         "{out}"
     );
+    let j = run(&[
+        "check",
+        "--plan",
+        path.to_str().expect("utf-8 path"),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(j.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&j.stdout).expect("check JSON");
+    assert_eq!(report["valid"], false);
+    let left = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .find(|v| v["violation"] == "left-behind")
+        .unwrap_or_else(|| panic!("no left-behind violation in {report}"));
+    assert_eq!(left["pod"], format!("{}/{}", moved.namespace, moved.pod));
+    assert_eq!(left["node"], moved.from_node);
 }
 
 #[test]

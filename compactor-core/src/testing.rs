@@ -11,6 +11,8 @@ use crate::model::{
     Toleration, TolerationOperator, TopologySpreadConstraint, VolumeSource, VolumeSpec,
     WeightedPodAffinityTerm, WhenUnsatisfiable, ZONE_LABEL,
 };
+use std::collections::BTreeMap;
+
 use crate::resources::ResourceList;
 
 /// One GiB in bytes.
@@ -139,9 +141,37 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             n.taints
                 .push(Taint::no_schedule("nvidia.com/gpu", "present"));
         }
+        // By node number, so that they cost no random draws.
+        if shape.constraints {
+            if i % 23 == 7 {
+                n.taints.push(Taint {
+                    key: "spot".into(),
+                    value: Some("true".into()),
+                    effect: TaintEffect::PreferNoSchedule,
+                });
+            }
+            if i % 29 == 11 && t.2 == 0 {
+                n.taints.push(Taint {
+                    key: "maintenance".into(),
+                    value: None,
+                    effect: TaintEffect::NoExecute,
+                });
+            }
+            if i % 43 == 9 {
+                n.annotations
+                    .insert(crate::model::EXCLUDE_ANNOTATION.into(), "true".into());
+            }
+        }
         nodes.push(n);
     }
-    let tainted: Vec<bool> = nodes.iter().map(|n| !n.taints.is_empty()).collect();
+    let tainted: Vec<bool> = nodes
+        .iter()
+        .map(|n| {
+            n.taints
+                .iter()
+                .any(|t| t.effect != TaintEffect::PreferNoSchedule)
+        })
+        .collect();
     let mut ports_used: Vec<Vec<u16>> = vec![Vec::new(); nodes.len()];
     let mut free: Vec<(u64, u64, u64)> = nodes
         .iter()
@@ -166,6 +196,10 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         let stateful = rng.chance(10);
         if rng.chance(30) {
             pdbs.push(pdb(&ns, &name, &name, rng.below(3) as u32));
+        }
+        if shape.constraints && w % 31 == 4 {
+            // A second budget over the same pods: the Eviction API refuses them (500).
+            pdbs.push(pdb(&ns, &format!("{name}-extra"), &name, 2));
         }
         // Constraints by workload number, so that they cost no random draws.
         let host_port = (shape.constraints && w % 19 == 3).then(|| 9100 + (w % 5) as u16);
@@ -209,6 +243,9 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                 mem,
             );
             p.labels.insert("app".into(), name.clone());
+            if shape.constraints {
+                split_request(&mut p, w, cpu, mem);
+            }
             if gpu > 0 {
                 p.containers[0].requests.set("nvidia.com/gpu", 1);
                 p.tolerations.push(Toleration::exists(
@@ -226,6 +263,16 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                 match_fields: vec![],
             };
             let app_term = |app: String, key: &str| PodAffinityTerm {
+                // Every fifth term picks the namespace by label (the namespaces of the
+                // generated workloads carry `team: <name>`).
+                namespace_selector: (w % 5 == 0).then(|| LabelSelector {
+                    match_labels: [(
+                        "team".to_owned(),
+                        format!("team-{}", w.saturating_sub(1) % 7),
+                    )]
+                    .into(),
+                    ..Default::default()
+                }),
                 label_selector: Some(LabelSelector {
                     match_labels: [("app".to_owned(), app)].into(),
                     ..Default::default()
@@ -237,17 +284,22 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                 4 => p
                     .pod_anti_affinity
                     .push(app_term(name.clone(), HOSTNAME_LABEL)),
+                // Zone spread, with minDomains on every other one, or hostname spread.
                 6 => p
                     .topology_spread_constraints
                     .push(TopologySpreadConstraint {
-                        max_skew: 1,
-                        topology_key: ZONE_LABEL.into(),
+                        max_skew: if w % 3 == 0 { 2 } else { 1 },
+                        topology_key: if w % 3 == 0 {
+                            HOSTNAME_LABEL.into()
+                        } else {
+                            ZONE_LABEL.into()
+                        },
                         when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
                         label_selector: Some(LabelSelector {
                             match_labels: [("app".to_owned(), name.clone())].into(),
                             ..Default::default()
                         }),
-                        min_domains: None,
+                        min_domains: (w % 2 == 0 && w % 3 != 0).then_some(3),
                         match_label_keys: Vec::new(),
                         node_affinity_policy: NodeInclusionPolicy::Honor,
                         node_taints_policy: NodeInclusionPolicy::Ignore,
@@ -262,6 +314,19 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                 12 => p.preferred_node_affinity.push(PreferredSchedulingTerm {
                     weight: 20,
                     preference: zone_req(NodeSelectorOperator::In, zone),
+                }),
+                // Tolerates the maintenance taint for five minutes only: no home for it.
+                2 => p.tolerations.push(Toleration {
+                    key: Some("maintenance".into()),
+                    operator: TolerationOperator::Exists,
+                    value: None,
+                    effect: Some(TaintEffect::NoExecute),
+                    toleration_seconds: Some(300),
+                }),
+                // A Deployment that tolerates every taint, the cordon included.
+                11 => p.tolerations.push(Toleration {
+                    operator: TolerationOperator::Exists,
+                    ..Default::default()
                 }),
                 _ => {}
             }
@@ -354,15 +419,98 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
             operator: TolerationOperator::Exists,
             ..Default::default()
         });
+        let tolerate_all = ds.tolerations.clone();
         if free[i].0 >= 100 && free[i].1 >= 64 * MI {
+            free[i].0 -= 100;
+            free[i].1 -= 64 * MI;
             pods.push(ds);
         }
+        if shape.constraints && i % 37 == 5 && free[i].0 >= 100 && free[i].1 >= 64 * MI {
+            // A static pod's mirror: blocks its node.
+            let mut mirror = pod(
+                "kube-system",
+                &format!("etcd-{i:05}"),
+                &n.name,
+                "",
+                100,
+                64 * MI,
+            );
+            mirror.owner = Some(OwnerRef {
+                kind: "Node".into(),
+                name: n.name.clone(),
+            });
+            mirror
+                .annotations
+                .insert(crate::model::MIRROR_ANNOTATION.into(), "hash".into());
+            mirror.tolerations = tolerate_all.clone();
+            pods.push(mirror);
+        }
+        if shape.constraints && i % 41 == 6 {
+            // A finished Job pod: holds nothing, blocks nothing.
+            let mut done = pod("batch", &format!("report-{i:05}"), &n.name, "", 500, GI);
+            done.owner = Some(OwnerRef {
+                kind: "Job".into(),
+                name: "report".into(),
+            });
+            done.phase = crate::model::PodPhase::Succeeded;
+            done.tolerations = tolerate_all.clone();
+            pods.push(done);
+        }
     }
+    // Namespace labels for namespaceSelector terms; on odd seeds one team's namespace is
+    // missing from the input (its pods with such terms stay: missing-input).
+    let namespaces = if shape.constraints {
+        (0..7)
+            .filter(|t| seed.is_multiple_of(2) || *t != 6)
+            .map(|t| {
+                let ns = format!("team-{t}");
+                (ns.clone(), [("team".to_owned(), ns)].into())
+            })
+            .chain(["kube-system", "batch"].map(|ns| (ns.to_owned(), BTreeMap::new())))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     SnapshotSpec {
         nodes,
         pods,
         pdbs,
-        ..Default::default()
+        namespaces,
+    }
+}
+
+/// Splits a generated pod's request over the shapes kube-scheduler adds up, by workload
+/// number, keeping the effective request at `cpu` / `mem`: a native sidecar (a quarter of it),
+/// an init container as large as the whole pod, or a pod overhead of 10m / 16 MiB.
+fn split_request(p: &mut PodSpec, w: usize, cpu: u64, mem: u64) {
+    let quarter = || {
+        ResourceList::new()
+            .with("cpu", cpu / 4)
+            .with("memory", mem / 4)
+    };
+    match w % 17 {
+        5 => {
+            p.containers[0].requests = ResourceList::new()
+                .with("cpu", cpu - cpu / 4)
+                .with("memory", mem - mem / 4);
+            p.init_containers.push(crate::model::InitContainerSpec {
+                name: "proxy".into(),
+                requests: quarter(),
+                sidecar: true,
+            });
+        }
+        2 => p.init_containers.push(crate::model::InitContainerSpec {
+            name: "migrate".into(),
+            requests: ResourceList::new().with("cpu", cpu).with("memory", mem),
+            sidecar: false,
+        }),
+        8 if cpu > 10 && mem > 16 * MI => {
+            p.containers[0].requests = ResourceList::new()
+                .with("cpu", cpu - 10)
+                .with("memory", mem - 16 * MI);
+            p.overhead = ResourceList::new().with("cpu", 10).with("memory", 16 * MI);
+        }
+        _ => {}
     }
 }
 

@@ -11,7 +11,7 @@ use compactor_core::plan::{PlanOptions, PodDisposition, ReasonCode, classify_pod
 use compactor_core::risk::RiskFactor;
 use compactor_core::safety::SafetyLevel;
 use compactor_core::testing::{GI, node, pdb, pod};
-use compactor_core::verify::verify;
+use compactor_core::verify::{Constraint, Violation, verify};
 use compactor_core::{Plan, Snapshot};
 
 fn run(spec: SnapshotSpec, safety: SafetyLevel) -> Plan {
@@ -23,7 +23,7 @@ fn run(spec: SnapshotSpec, safety: SafetyLevel) -> Plan {
     let p = plan(&snap, &opts).expect("plan");
     assert_eq!(
         verify(&snap, &p, &opts),
-        Vec::<String>::new(),
+        Vec::new(),
         "independent checker rejects the plan"
     );
     p
@@ -956,9 +956,18 @@ mod constraints {
         let errors = verify(&tainted, &p, &opts);
         assert_eq!(
             errors,
-            vec![
-                "pod shop/x moves to node b, which has taint dedicated that the pod does not tolerate"
-            ]
+            vec![Violation::Placement {
+                pod: "shop/x".into(),
+                node: "b".into(),
+                tied: false,
+                constraint: Constraint::UntoleratedTaint {
+                    taint: "dedicated=gpu:NoSchedule".into()
+                }
+            }]
+        );
+        assert_eq!(
+            errors[0].to_string(),
+            "pod shop/x moves to node b, which has taint dedicated=gpu:NoSchedule that the pod does not tolerate"
         );
         let mut selective = x();
         selective
@@ -977,10 +986,13 @@ mod constraints {
         let errors = verify(&with_ports, &p, &opts);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
-            errors[0].contains("node selector disktype=ssd"),
+            matches!(&errors[0], Violation::Placement { constraint: Constraint::NodeSelector { key, .. }, .. } if key == "disktype"),
             "{errors:?}"
         );
-        assert!(errors[1].contains("host port 53/Udp"), "{errors:?}");
+        assert!(
+            matches!(&errors[1], Violation::Placement { constraint: Constraint::HostPort { port: 53, other, .. }, .. } if other == "ops/pinned"),
+            "{errors:?}"
+        );
     }
 }
 
@@ -1538,9 +1550,15 @@ mod interpod {
         let errors = verify(&snap, &p, &opts);
         assert_eq!(
             errors,
-            vec![
-                "pod shop/x moves to node b, which shares kubernetes.io/hostname with pod shop/web-2, which the pod's anti-affinity excludes"
-            ]
+            vec![Violation::Placement {
+                pod: "shop/x".into(),
+                node: "b".into(),
+                tied: false,
+                constraint: Constraint::AntiAffinity {
+                    key: "kubernetes.io/hostname".into(),
+                    other: "shop/web-2".into()
+                }
+            }]
         );
     }
 }

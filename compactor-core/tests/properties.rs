@@ -8,7 +8,7 @@ use compactor_core::plan::{Plan, PlanOptions, plan};
 use compactor_core::quantity::{Unit, format, parse};
 use compactor_core::safety::SafetyLevel;
 use compactor_core::testing::{ClusterShape, generate};
-use compactor_core::verify::verify;
+use compactor_core::verify::{Constraint, Violation, verify};
 use proptest::prelude::*;
 
 fn options() -> impl Strategy<Value = PlanOptions> {
@@ -70,6 +70,23 @@ proptest! {
         prop_assert!(violations.is_empty(), "{violations:#?}");
         prop_assert_eq!(p.summary.nodes_after as usize, p.kept.len());
         prop_assert!(p.kept.len() as u32 >= p.lower_bound.nodes);
+    }
+
+    /// The checker is not vacuous: on every generated plan with moves, dropping a move leaves
+    /// that pod behind, and sending a pod to a node the plan drains is caught.
+    #[test]
+    fn tampered_plans_are_rejected(seed in any::<u64>(), shape in shape(), opts in options()) {
+        let snap = Snapshot::new(generate(seed, shape)).expect("valid");
+        let p = plan(&snap, &opts).expect("plan");
+        prop_assume!(!p.moves.is_empty());
+        let mut dropped = p.clone();
+        let m = dropped.moves.pop().expect("a move");
+        let v = verify(&snap, &dropped, &opts);
+        prop_assert!(v.contains(&Violation::LeftBehind { node: m.from_node.clone(), pod: format!("{}/{}", m.namespace, m.pod) }), "{v:#?}");
+        let mut misdirected = p.clone();
+        misdirected.moves[0].to_node = misdirected.moves[0].from_node.clone();
+        let v = verify(&snap, &misdirected, &opts);
+        prop_assert!(v.iter().any(|x| matches!(x, Violation::Placement { constraint: Constraint::Drained, tied: false, .. })), "{v:#?}");
     }
 
     /// The generator's placement satisfies every pod's node constraints (so that a plan can

@@ -1,0 +1,339 @@
+//! The checker's own reading of the raw objects: effective requests, allocatable with its
+//! defaults, PodDisruptionBudget coverage and the drain rules of DESIGN §6. Written apart from
+//! the planner on purpose (other representation: resource names, not dimensions), so that a
+//! mistake in one is caught by the other.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::placement::selects;
+use super::violation::{NodeRule, PodRule};
+use crate::model::{NodeSpec, PdbSpec, PodAffinityTerm, PodSpec, VolumeSource};
+
+/// Resource amounts by name, wide enough that no sum overflows.
+pub(super) type Amounts = BTreeMap<String, u128>;
+
+/// kube-scheduler's pod request: app containers plus sidecars, or the highest init step if
+/// higher (an init container runs beside the sidecars started before it), a pod-level request
+/// replacing the container sum for its resource, plus overhead, plus one pod slot.
+pub(super) fn pod_request(pod: &PodSpec) -> Amounts {
+    let mut app = Amounts::new();
+    for c in &pod.containers {
+        for (name, amount) in c.requests.iter() {
+            *app.entry(name.to_owned()).or_default() += u128::from(amount);
+        }
+    }
+    let mut sidecars = Amounts::new();
+    let mut init_peak = Amounts::new();
+    for c in &pod.init_containers {
+        let step: Amounts = if c.sidecar {
+            for (name, amount) in c.requests.iter() {
+                *app.entry(name.to_owned()).or_default() += u128::from(amount);
+                *sidecars.entry(name.to_owned()).or_default() += u128::from(amount);
+            }
+            sidecars.clone()
+        } else {
+            let mut step = sidecars.clone();
+            for (name, amount) in c.requests.iter() {
+                *step.entry(name.to_owned()).or_default() += u128::from(amount);
+            }
+            step
+        };
+        for (name, amount) in step {
+            let peak = init_peak.entry(name).or_default();
+            *peak = (*peak).max(amount);
+        }
+    }
+    let mut out = app;
+    for (name, amount) in init_peak {
+        let v = out.entry(name).or_default();
+        *v = (*v).max(amount);
+    }
+    for (name, amount) in pod.pod_requests.iter() {
+        out.insert(name.to_owned(), u128::from(amount));
+    }
+    for (name, amount) in pod.overhead.iter() {
+        *out.entry(name.to_owned()).or_default() += u128::from(amount);
+    }
+    *out.entry(crate::resources::PODS.to_owned()).or_default() += 1;
+    out.retain(|_, v| *v > 0);
+    out
+}
+
+/// A node's allocatable; a node that does not state `pods` gets the kubelet's default, 110.
+pub(super) fn allocatable(node: &NodeSpec) -> Amounts {
+    let mut out: Amounts = node
+        .allocatable
+        .iter()
+        .map(|(name, amount)| (name.to_owned(), u128::from(amount)))
+        .collect();
+    out.entry(crate::resources::PODS.to_owned()).or_insert(110);
+    out
+}
+
+/// The PodDisruptionBudgets (indices) that cover `pod`: same namespace, selector matching
+/// its labels (a null selector matches nothing, an empty one everything).
+pub(super) fn covering(pdbs: &[PdbSpec], pod: &PodSpec) -> Vec<usize> {
+    pdbs.iter()
+        .enumerate()
+        .filter(|(_, b)| {
+            b.namespace == pod.namespace
+                && b.selector
+                    .as_ref()
+                    .is_some_and(|s| selects(Some(s), &pod.labels))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Whether `pod` is a DaemonSet pod.
+pub(super) fn is_daemon(pod: &PodSpec) -> bool {
+    pod.owner.as_ref().is_some_and(|o| o.kind == "DaemonSet")
+}
+
+/// What the raw objects say about evicting `pod`: `None` when it may be moved.
+pub(super) struct PodRules<'a> {
+    /// Every PodDisruptionBudget.
+    pub pdbs: &'a [PdbSpec],
+    /// Namespaces the configuration excludes.
+    pub excluded_namespaces: &'a BTreeSet<String>,
+    /// Namespaces whose labels the input gives.
+    pub listed_namespaces: &'a BTreeSet<String>,
+    /// A namespace of some pod whose labels the input lacks.
+    pub unlisted_namespace: Option<&'a str>,
+    /// Required anti-affinity terms of bound pods that select namespaces by label.
+    pub anti_terms_by_label: Vec<&'a PodAffinityTerm>,
+}
+
+impl PodRules<'_> {
+    /// The first rule (DESIGN §6 order) that keeps `pod` where it is.
+    pub fn blocking(&self, pod: &PodSpec) -> Option<PodRule> {
+        let annotation = |key: &str| pod.annotations.get(key).map(String::as_str);
+        let owner = pod.owner.as_ref().map(|o| o.kind.as_str());
+        if annotation(crate::model::MIRROR_ANNOTATION).is_some() || owner == Some("Node") {
+            return Some(PodRule::MirrorPod);
+        }
+        if owner == Some("DaemonSet") {
+            return Some(PodRule::DaemonSet);
+        }
+        if pod.phase.is_terminal() {
+            return Some(PodRule::Terminal);
+        }
+        if pod.terminating {
+            return Some(PodRule::Terminating);
+        }
+        if pod.node_name.is_none() {
+            return Some(PodRule::NotBound);
+        }
+        for (key, value) in [
+            ("optimizer.io/exclude", "true"),
+            ("cluster-autoscaler.kubernetes.io/safe-to-evict", "false"),
+            ("karpenter.sh/do-not-disrupt", "true"),
+        ] {
+            if annotation(key) == Some(value) {
+                return Some(PodRule::OptOut {
+                    annotation: key.to_owned(),
+                    value: value.to_owned(),
+                });
+            }
+        }
+        if self.excluded_namespaces.contains(&pod.namespace) {
+            return Some(PodRule::NamespaceExcluded);
+        }
+        let safe = annotation("cluster-autoscaler.kubernetes.io/safe-to-evict") == Some("true");
+        if owner.is_none() && !safe {
+            return Some(PodRule::NoController);
+        }
+        if matches!(
+            pod.priority_class_name.as_deref(),
+            Some("system-cluster-critical" | "system-node-critical")
+        ) || pod.priority >= 2_000_000_000
+        {
+            return Some(PodRule::SystemCritical);
+        }
+        let budgets = covering(self.pdbs, pod);
+        if pod.namespace == "kube-system" && budgets.is_empty() {
+            return Some(PodRule::KubeSystemWithoutPdb);
+        }
+        if !safe {
+            for v in &pod.volumes {
+                if matches!(
+                    v.source,
+                    VolumeSource::HostPath { .. } | VolumeSource::EmptyDir { memory: false }
+                ) {
+                    return Some(PodRule::LocalStorage {
+                        volume: v.name.clone(),
+                    });
+                }
+            }
+        }
+        for v in &pod.volumes {
+            if let VolumeSource::PersistentVolumeClaim {
+                unresolved: Some(why),
+                ..
+            } = &v.source
+            {
+                return Some(PodRule::UnresolvedClaim {
+                    volume: v.name.clone(),
+                    why: why.clone(),
+                });
+            }
+        }
+        let own_by_label = pod
+            .pod_affinity
+            .iter()
+            .chain(&pod.pod_anti_affinity)
+            .any(|t| t.namespace_selector.is_some());
+        if own_by_label && let Some(ns) = self.unlisted_namespace {
+            return Some(PodRule::NamespaceLabelsMissing {
+                namespace: ns.to_owned(),
+            });
+        }
+        if !self.listed_namespaces.contains(&pod.namespace)
+            && self.anti_terms_by_label.iter().any(|t| {
+                t.label_selector
+                    .as_ref()
+                    .is_some_and(|s| selects(Some(s), &pod.labels))
+            })
+        {
+            return Some(PodRule::NamespaceLabelsMissing {
+                namespace: pod.namespace.clone(),
+            });
+        }
+        if budgets.len() > 1 {
+            return Some(PodRule::SeveralPdbs {
+                pdbs: budgets.iter().map(|b| self.pdbs[*b].key()).collect(),
+            });
+        }
+        if let Some(b) = budgets.first()
+            && self.pdbs[*b].disruptions_allowed == 0
+        {
+            return Some(PodRule::BudgetExhausted {
+                pdb: self.pdbs[*b].key(),
+            });
+        }
+        None
+    }
+}
+
+/// The first node rule that makes `node` no drain candidate.
+pub(super) fn node_rule(node: &NodeSpec) -> Option<NodeRule> {
+    if node
+        .annotations
+        .get("optimizer.io/exclude")
+        .map(String::as_str)
+        == Some("true")
+    {
+        Some(NodeRule::Excluded)
+    } else if !node.ready {
+        Some(NodeRule::NotReady)
+    } else if node.unschedulable {
+        Some(NodeRule::Cordoned)
+    } else {
+        None
+    }
+}
+
+/// A lower bound of the checker's own: for each resource, the fewest nodes whose largest
+/// allocatable amounts add up to what the pods that must stay somewhere request (bound,
+/// running, not terminating, not DaemonSet pods: those go away with their node). At least 1
+/// when there is a node.
+pub(super) fn lower_bound(nodes: &[&NodeSpec], pods: &[&PodSpec]) -> u64 {
+    let mut demand = Amounts::new();
+    for pod in pods {
+        if pod.node_name.is_none() || pod.phase.is_terminal() || pod.terminating || is_daemon(pod) {
+            continue;
+        }
+        for (name, amount) in pod_request(pod) {
+            *demand.entry(name).or_default() += amount;
+        }
+    }
+    let capacities: Vec<Amounts> = nodes.iter().map(|n| allocatable(n)).collect();
+    let mut bound = u64::from(!nodes.is_empty());
+    for (name, need) in demand {
+        let mut sizes: Vec<u128> = capacities
+            .iter()
+            .map(|a| a.get(&name).copied().unwrap_or(0))
+            .collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        let mut sum = 0u128;
+        let mut k = 0u64;
+        for s in sizes {
+            if sum >= need {
+                break;
+            }
+            sum += s;
+            k += 1;
+        }
+        bound = bound.max(k);
+    }
+    bound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContainerSpec, InitContainerSpec};
+    use crate::resources::ResourceList;
+
+    fn req(cpu: u64) -> ResourceList {
+        ResourceList::new().with("cpu", cpu)
+    }
+
+    #[test]
+    fn requests_follow_kube_scheduler_arithmetic() {
+        // app 300 + sidecar 100 = 400; init steps: 500 alone, then 100 + 200 = 300 beside the
+        // sidecar; overhead 50: max(400, 500) + 50 = 550.
+        let pod = PodSpec {
+            containers: vec![ContainerSpec {
+                name: "app".into(),
+                requests: req(300),
+            }],
+            init_containers: vec![
+                InitContainerSpec {
+                    name: "setup".into(),
+                    requests: req(500),
+                    sidecar: false,
+                },
+                InitContainerSpec {
+                    name: "proxy".into(),
+                    requests: req(100),
+                    sidecar: true,
+                },
+                InitContainerSpec {
+                    name: "late".into(),
+                    requests: req(200),
+                    sidecar: false,
+                },
+            ],
+            overhead: req(50),
+            ..Default::default()
+        };
+        let r = pod_request(&pod);
+        assert_eq!(r["cpu"], 550);
+        assert_eq!(r["pods"], 1);
+    }
+
+    #[test]
+    fn bound_counts_the_largest_nodes_first() {
+        let node = |name: &str, cpu: u64| NodeSpec {
+            name: name.into(),
+            allocatable: req(cpu).with("memory", 1 << 30),
+            ready: true,
+            ..Default::default()
+        };
+        let pod = |cpu: u64| PodSpec {
+            node_name: Some("a".into()),
+            containers: vec![ContainerSpec {
+                name: "c".into(),
+                requests: req(cpu),
+            }],
+            ..Default::default()
+        };
+        let nodes = [node("a", 1000), node("b", 4000), node("c", 1000)];
+        let nodes: Vec<&NodeSpec> = nodes.iter().collect();
+        let (big, mid) = (pod(3000), pod(1500));
+        assert_eq!(lower_bound(&nodes, &[&big]), 1);
+        assert_eq!(lower_bound(&nodes, &[&big, &mid]), 2);
+        assert_eq!(lower_bound(&nodes, &[]), 1);
+    }
+}
