@@ -60,10 +60,7 @@ fn planning(c: &mut Criterion) {
             StrategyKind::Search,
             StrategyKind::AffinityBased,
         ] {
-            let opts = PlanOptions {
-                strategy,
-                ..PlanOptions::default()
-            };
+            let opts = PlanOptions::default().with_strategy(strategy);
             bench_plan(
                 &mut group,
                 BenchmarkId::new(strategy.name(), nodes),
@@ -78,11 +75,9 @@ fn planning(c: &mut Criterion) {
     let mut group = slow_group(c, "plan-traffic");
     for nodes in [10, 100, 1_000, 10_000] {
         let spec = generate(42, shape(nodes, true));
-        let opts = PlanOptions {
-            strategy: StrategyKind::NetworkAware,
-            traffic: Some(generate_traffic(42, &spec)),
-            ..PlanOptions::default()
-        };
+        let opts = PlanOptions::default()
+            .with_strategy(StrategyKind::NetworkAware)
+            .with_traffic(Some(generate_traffic(42, &spec)));
         let snap = Snapshot::new(spec).expect("generated snapshot is valid");
         let id = BenchmarkId::new(StrategyKind::NetworkAware.name(), nodes);
         bench_plan(&mut group, id, &snap, &opts);
@@ -134,9 +129,7 @@ fn packing(c: &mut Criterion) {
         // The per-item rules; `search` is a whole-instance search (see the quality harness).
         for strategy in [StrategyKind::FirstFit, StrategyKind::BestFit] {
             group.bench_with_input(BenchmarkId::new(strategy.name(), n), &input, |b, input| {
-                b.iter(|| {
-                    pack(black_box(input), &[1000, 1000, 1000], strategy.strategy()).expect("pack")
-                });
+                b.iter(|| pack(black_box(input), &[1000, 1000, 1000], strategy).expect("pack"));
             });
         }
     }

@@ -31,7 +31,7 @@ use anyhow::{Context, Result, bail};
 mod kubectl;
 use compactor_core::Snapshot;
 use compactor_core::plan::{PodPrediction, predict_pods};
-use compactor_core::rng::Rng;
+use compactor_core::testing::Rng;
 use kubectl::{Kubectl, poll};
 use serde::Serialize;
 use serde_json::{Value, json};

@@ -357,11 +357,9 @@ fn main() -> Result<()> {
     let live_dump = kc.dump()?;
     std::fs::write(args.out.join("before.json"), &live_dump)?;
     let snapshot = Snapshot::new(compactor_kube::read_snapshot(&live_dump)?)?;
-    let options = PlanOptions {
-        safety: args.safety,
-        percentage_of_nodes_to_score: args.percentage,
-        ..PlanOptions::default()
-    };
+    let options = PlanOptions::default()
+        .with_safety(args.safety)
+        .with_percentage_of_nodes_to_score(args.percentage);
     let started = Instant::now();
     let plan: Plan = plan(&snapshot, &options)?;
     eprintln!(

@@ -179,16 +179,8 @@ fn main() -> anyhow::Result<()> {
         for strategy in strategies {
             let t = Instant::now();
             let packing = match strategy {
-                "first-fit" => pack(
-                    &instance.items,
-                    &instance.capacity,
-                    StrategyKind::FirstFit.strategy(),
-                )?,
-                "best-fit" => pack(
-                    &instance.items,
-                    &instance.capacity,
-                    StrategyKind::BestFit.strategy(),
-                )?,
+                "first-fit" => pack(&instance.items, &instance.capacity, StrategyKind::FirstFit)?,
+                "best-fit" => pack(&instance.items, &instance.capacity, StrategyKind::BestFit)?,
                 _ => {
                     let r = pack_search(&instance.items, &instance.capacity, args.options)?;
                     let ms = t.elapsed().as_secs_f64() * 1e3;

@@ -55,11 +55,9 @@ fn main() -> anyhow::Result<()> {
     let t2 = Instant::now();
     let p = plan(
         &snap,
-        &PlanOptions {
-            strategy,
-            traffic,
-            ..PlanOptions::default()
-        },
+        &PlanOptions::default()
+            .with_strategy(strategy)
+            .with_traffic(traffic),
     )?;
     let t3 = Instant::now();
     println!(

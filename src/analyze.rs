@@ -85,15 +85,11 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         Some(p) => load_pricing(p)?,
         None => Pricing::default(),
     };
-    let options = AnalysisOptions {
-        plan: PlanOptions {
-            strategy: args.strategy.into(),
-            safety: args.safety.into(),
-            pricing,
-            ..PlanOptions::default()
-        },
-        ..AnalysisOptions::default()
-    };
+    let mut options = AnalysisOptions::default();
+    options.plan = PlanOptions::default()
+        .with_strategy(args.strategy.into())
+        .with_safety(args.safety.into())
+        .with_pricing(pricing);
     let analysis = analyze(&snapshot, &options).context("analysis failed")?;
     let mut buf: Vec<u8> = Vec::new();
     match args.output {

@@ -191,15 +191,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })?),
                 None => None,
             };
-            let options = PlanOptions {
-                strategy: args.strategy.into(),
-                safety: args.safety.into(),
-                pricing,
-                traffic,
-                traffic_threshold: args.traffic_threshold,
-                percentage_of_nodes_to_score: args.percentage_of_nodes_to_score,
-                ..PlanOptions::default()
-            };
+            let options = PlanOptions::default()
+                .with_strategy(args.strategy.into())
+                .with_safety(args.safety.into())
+                .with_pricing(pricing)
+                .with_traffic(traffic)
+                .with_traffic_threshold(args.traffic_threshold)
+                .with_percentage_of_nodes_to_score(args.percentage_of_nodes_to_score);
             let plan = plan(&snapshot, &options).map_err(|e| match e {
                 e @ (CoreError::UnknownTrafficPod { .. }
                 | CoreError::UnknownTrafficWorkload { .. }
@@ -244,11 +242,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     plan_path.display()
                 ))
             })?;
-            let options = PlanOptions {
-                strategy: plan.strategy,
-                safety: plan.thresholds.level,
-                ..PlanOptions::default()
-            };
+            let options = PlanOptions::default()
+                .with_strategy(plan.strategy)
+                .with_safety(plan.thresholds.level);
             let violations = verify(&snapshot, &plan, &options);
             let code = if violations.is_empty() {
                 ExitCode::SUCCESS

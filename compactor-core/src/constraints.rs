@@ -19,6 +19,7 @@ use crate::model::{
 
 /// Which constraint excluded a node, in plain words (see [`Violation::describe`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Violation {
     /// A NoSchedule / NoExecute taint the pod does not tolerate (`key=value:Effect`).
     Taint(String),

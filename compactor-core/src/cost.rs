@@ -68,6 +68,7 @@ impl Default for Pricing {
 /// Where a node's price came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum PriceSource {
     /// The pricing table.
     Table,

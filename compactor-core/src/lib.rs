@@ -39,7 +39,7 @@ pub mod plan;
 pub mod quantity;
 pub mod resources;
 pub mod risk;
-pub mod rng;
+mod rng;
 pub mod safety;
 pub mod snapshot;
 #[cfg(feature = "test-util")]

@@ -20,6 +20,7 @@ pub enum RiskLevel {
 /// One fact that raised a risk score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum RiskFactor {
     /// Owned by a StatefulSet or mounts a PersistentVolumeClaim: +50.
     Stateful,
@@ -50,6 +51,7 @@ impl RiskFactor {
 /// A computed risk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Risk {
     /// Sum of the factors' points.
     pub score: u32,

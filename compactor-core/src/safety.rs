@@ -33,6 +33,7 @@ pub enum SafetyLevel {
 /// touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Thresholds {
     /// The level these numbers came from.
     pub level: SafetyLevel,

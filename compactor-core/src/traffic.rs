@@ -89,6 +89,7 @@ pub enum Endpoint {
 /// A pod-to-pod edge after resolution and merging.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TrafficEdge {
     /// Sending pod (index into [`Snapshot::pods`], or item index in [`pack_network`]).
     pub from: usize,
@@ -102,6 +103,7 @@ pub struct TrafficEdge {
 /// two pods).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Group {
     /// Pod indices, ascending.
     pub members: Vec<usize>,
@@ -115,6 +117,7 @@ pub struct Group {
 /// Traffic measured against a placement (see [`TrafficGraph::cross_node`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TrafficReport {
     /// All traffic between distinct pods, bytes per second (every edge, threshold or not).
     pub total_bytes_per_second: f64,
@@ -630,6 +633,7 @@ impl TrafficGraph {
 /// The result of [`pack_network`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct NetworkPacking {
     /// Bin index of each item, in item order.
     pub assignment: Vec<usize>,
@@ -788,7 +792,7 @@ mod tests {
     fn chatty_pair_ends_in_one_bin() {
         // Best fit decreasing alone puts 0 with 1 and 2 with 3; the pair (0, 3) talks.
         let items = vec![vec![5, 1], vec![5, 1], vec![5, 1], vec![5, 1]];
-        let plain = pack(&items, &[10, 10], StrategyKind::BestFit.strategy()).unwrap();
+        let plain = pack(&items, &[10, 10], StrategyKind::BestFit).unwrap();
         assert_ne!(plain.assignment[0], plain.assignment[3]);
         let p = pack_network(&items, &[10, 10], &[(0, 3, 500.0), (3, 0, 20.0)], 1.0).unwrap();
         assert_eq!(p.assignment[0], p.assignment[3]);
@@ -1197,7 +1201,7 @@ mod tests {
             vec![6, 2],
         ];
         let p = pack_network(&items, &[10, 10], &[], 0.0).unwrap();
-        let bfd = pack(&items, &[10, 10], StrategyKind::BestFit.strategy()).unwrap();
+        let bfd = pack(&items, &[10, 10], StrategyKind::BestFit).unwrap();
         assert_eq!((p.assignment, p.bins), (bfd.assignment, bfd.bins));
         assert!(p.groups.is_empty() && p.parts.is_empty());
         let p = pack_network(&[], &[10], &[], 0.0).unwrap();

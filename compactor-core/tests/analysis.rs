@@ -431,16 +431,18 @@ fn invalid_options_are_rejected() {
     let snap = Snapshot::new(cluster()).unwrap();
     let err = |o: AnalysisOptions| analyze(&snap, &o).unwrap_err().to_string();
     assert_eq!(
-        err(AnalysisOptions {
-            percentile: 0,
-            ..Default::default()
+        err({
+            let mut o = AnalysisOptions::default();
+            o.percentile = 0;
+            o
         }),
         "invalid option analysis.percentile: 0 is not in 1..=100"
     );
     assert!(
-        err(AnalysisOptions {
-            single_point_percent: 90,
-            ..Default::default()
+        err({
+            let mut o = AnalysisOptions::default();
+            o.single_point_percent = 90;
+            o
         })
         .starts_with("invalid option analysis.singlePointPercent: 90 is below 100")
     );

@@ -16,10 +16,7 @@ use compactor_core::{Plan, Snapshot};
 
 fn run(spec: SnapshotSpec, safety: SafetyLevel) -> Plan {
     let snap = Snapshot::new(spec).expect("valid snapshot");
-    let opts = PlanOptions {
-        safety,
-        ..PlanOptions::default()
-    };
+    let opts = PlanOptions::default().with_safety(safety);
     let p = plan(&snap, &opts).expect("plan");
     assert_eq!(
         verify(&snap, &p, &opts),
@@ -522,10 +519,7 @@ fn pod_rules_in_order() {
 
     // kube-system without a PDB blocks once the namespace is no longer excluded; with one it moves.
     let mut ks = pod("kube-system", "coredns-1", "a", "coredns", 100, GI);
-    let opts = PlanOptions {
-        excluded_namespaces: Default::default(),
-        ..PlanOptions::default()
-    };
+    let opts = PlanOptions::default().with_excluded_namespaces(Default::default());
     let spec = SnapshotSpec {
         nodes: vec![node("a", 4000, 16 * GI)],
         pods: vec![ks.clone()],
@@ -1540,10 +1534,7 @@ mod interpod {
             ..Default::default()
         })
         .expect("valid");
-        let opts = PlanOptions {
-            safety: SafetyLevel::Conservative,
-            ..PlanOptions::default()
-        };
+        let opts = PlanOptions::default().with_safety(SafetyLevel::Conservative);
         let mut p = plan(&snap, &opts).expect("plan");
         assert!(verify(&snap, &p, &opts).is_empty());
         p.moves[0].to_node = "b".into();
@@ -1602,12 +1593,10 @@ mod strategies {
 
     fn plan_with(strategy: StrategyKind, traffic: Option<TrafficSpec>) -> Plan {
         let snap = Snapshot::new(spec(vec![])).expect("valid");
-        let opts = PlanOptions {
-            strategy,
-            safety: SafetyLevel::Conservative,
-            traffic,
-            ..PlanOptions::default()
-        };
+        let opts = PlanOptions::default()
+            .with_strategy(strategy)
+            .with_safety(SafetyLevel::Conservative)
+            .with_traffic(traffic);
         let p = plan(&snap, &opts).expect("plan");
         assert!(verify(&snap, &p, &opts).is_empty());
         p
@@ -1656,13 +1645,11 @@ mod strategies {
     #[test]
     fn unknown_pod_in_traffic_is_an_error() {
         let snap = Snapshot::new(spec(vec![])).expect("valid");
-        let opts = PlanOptions {
-            strategy: StrategyKind::NetworkAware,
-            traffic: Some(TrafficSpec {
+        let opts = PlanOptions::default()
+            .with_strategy(StrategyKind::NetworkAware)
+            .with_traffic(Some(TrafficSpec {
                 edges: vec![chat("shop/x", "shop/nope", 1.0)],
-            }),
-            ..PlanOptions::default()
-        };
+            }));
         assert_eq!(
             plan(&snap, &opts).unwrap_err().to_string(),
             "traffic edge 0: to names pod shop/nope, which is not in the snapshot"
@@ -1695,11 +1682,9 @@ mod strategies {
         };
         let snap = Snapshot::new(s).expect("valid");
         for strategy in [StrategyKind::AffinityBased, StrategyKind::BestFit] {
-            let opts = PlanOptions {
-                strategy,
-                safety: SafetyLevel::Conservative,
-                ..PlanOptions::default()
-            };
+            let opts = PlanOptions::default()
+                .with_strategy(strategy)
+                .with_safety(SafetyLevel::Conservative);
             let p = plan(&snap, &opts).expect("plan");
             assert!(verify(&snap, &p, &opts).is_empty());
             // kube-scheduler scores the preferred term too (InterPodAffinity): c.

@@ -16,10 +16,10 @@ fn options() -> impl Strategy<Value = PlanOptions> {
         prop::sample::select(StrategyKind::ALL.to_vec()),
         prop::sample::select(SafetyLevel::ALL.to_vec()),
     )
-        .prop_map(|(strategy, safety)| PlanOptions {
-            strategy,
-            safety,
-            ..PlanOptions::default()
+        .prop_map(|(strategy, safety)| {
+            PlanOptions::default()
+                .with_strategy(strategy)
+                .with_safety(safety)
         })
 }
 
@@ -126,7 +126,7 @@ proptest! {
     #[test]
     fn packing_is_valid(items in prop::collection::vec(prop::collection::vec(0u64..=100, 3), 0..60), kind in prop::sample::select(StrategyKind::ALL.to_vec())) {
         let cap = [100u64, 100, 100];
-        let p = pack(&items, &cap, kind.strategy()).expect("items fit a bin");
+        let p = pack(&items, &cap, kind).expect("items fit a bin");
         let used = bin_loads(&items, &cap, &p)?;
         prop_assert!(used.iter().all(|u| u.iter().any(|x| *x > 0)) || items.iter().all(|i| i == &[0, 0, 0]));
         for d in 0..3 {
@@ -151,7 +151,7 @@ proptest! {
         }
         prop_assert_eq!(r.lower_bound, martello_toth_l2(&items, &cap));
         prop_assert!(p.bins >= r.lower_bound);
-        let best_fit = pack(&items, &cap, StrategyKind::BestFit.strategy()).expect("fits");
+        let best_fit = pack(&items, &cap, StrategyKind::BestFit).expect("fits");
         prop_assert!(p.bins <= best_fit.bins);
         prop_assert_eq!(&r, &pack_search(&items, &cap, options).expect("fits"));
     }

@@ -29,7 +29,7 @@ fn assert_valid(items: &[Vec<u64>], capacity: &[u64], p: &Packing) {
 fn check(items: &[Vec<u64>], capacity: &[u64]) {
     let mut best_fit = None;
     for kind in StrategyKind::ALL {
-        let Ok(p) = pack(items, capacity, kind.strategy()) else {
+        let Ok(p) = pack(items, capacity, kind) else {
             // Rejected input: the search must reject it too.
             assert!(pack_search(items, capacity, SearchOptions::default()).is_err());
             return;

@@ -29,11 +29,9 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 12 {
         return;
     }
-    let options = PlanOptions {
-        strategy: StrategyKind::ALL[usize::from(data[1]) % StrategyKind::ALL.len()],
-        safety: SafetyLevel::ALL[usize::from(data[2]) % SafetyLevel::ALL.len()],
-        ..PlanOptions::default()
-    };
+    let options = PlanOptions::default()
+        .with_strategy(StrategyKind::ALL[usize::from(data[1]) % StrategyKind::ALL.len()])
+        .with_safety(SafetyLevel::ALL[usize::from(data[2]) % SafetyLevel::ALL.len()]);
     if data[0] % 2 == 0 {
         let seed = u64::from_le_bytes(data[4..12].try_into().expect("8 bytes"));
         let shape = ClusterShape {

@@ -60,6 +60,7 @@ use crate::snapshot::Snapshot;
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AnalysisOptions {
     /// Options of the plans (current and what-if), including pricing.
     #[serde(default)]
@@ -167,6 +168,7 @@ impl AnalysisOptions {
 /// Everything the analyzer finds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Analysis {
     /// Cluster totals, fragmentation, efficiency, cost.
     pub cluster: ClusterAnalysis,

@@ -13,6 +13,7 @@ use crate::snapshot::Snapshot;
 /// How a recommendation was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Method {
     /// From a usage history (two or more samples): percentile plus margin.
     Percentile,
@@ -29,6 +30,7 @@ pub enum Method {
 /// no overhead). See [`WorkloadAnalysis`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct WorkloadDimension {
     /// Σ requests of the measured pods.
     pub requested: u64,
@@ -61,6 +63,7 @@ pub struct WorkloadDimension {
 /// (default threshold 30 %), or the same against the limits where every measured pod has one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct WorkloadAnalysis {
     /// Namespace.
     pub namespace: String,

@@ -13,6 +13,7 @@ use crate::snapshot::Snapshot;
 /// `bytes` for `memory` and `ephemeral-storage`, `count` otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceFigures {
     /// Resource name (`cpu`, `memory`, …).
     pub resource: String,
@@ -58,6 +59,7 @@ pub(crate) fn percent(part: u64, whole: u64) -> Option<f64> {
 /// A node's CPU and memory after a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct NodeAfter {
     /// The plan drains the node (all other figures are then zero).
     pub drained: bool,
@@ -77,6 +79,7 @@ pub struct NodeAfter {
 /// One node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct NodeAnalysis {
     /// Node name.
     pub node: String,
@@ -127,6 +130,7 @@ impl NodeAnalysis {
 /// all schedulable nodes (0 when nothing is free).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Fragmentation {
     /// Typical CPU request.
     pub typical_cpu_millicores: u64,
@@ -160,6 +164,7 @@ pub struct Fragmentation {
 ///   of the paid capacity that is reserved *and* used), else allocationPercent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Efficiency {
     /// The score.
     pub score: f64,
@@ -172,6 +177,7 @@ pub struct Efficiency {
 /// Cluster totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClusterAnalysis {
     /// Nodes.
     pub nodes: u32,

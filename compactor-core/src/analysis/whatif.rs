@@ -16,6 +16,7 @@ use crate::snapshot::Snapshot;
 /// recommendations raise requests (pods using more than they request).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct WhatIf {
     /// Pods whose requests were rewritten.
     pub rightsized_pods: u32,

@@ -11,10 +11,6 @@ use super::{Bins, Strategy};
 pub struct BestFitDecreasing;
 
 impl Strategy for BestFitDecreasing {
-    fn name(&self) -> &'static str {
-        "best-fit"
-    }
-
     fn select(&self, bins: &Bins, item: &[u64]) -> Option<usize> {
         bins.best_fit(item)
     }

@@ -43,19 +43,8 @@ const STACK_KEYS: usize = 32;
 /// Integers of smaller magnitude convert to `f64` exactly.
 const EXACT_F64: f64 = 9_007_199_254_740_992.0;
 
-/// Residual capacities of a set of bins, indexed for first-fit and best-fit queries.
-///
-/// # Examples
-/// ```
-/// use compactor_core::packing::Bins;
-/// let mut bins = Bins::new(2, 3, vec![0.1, 0.1]);
-/// bins.open(0, &[10, 10]);
-/// bins.open(2, &[4, 4]);
-/// assert_eq!(bins.first_fit(&[3, 3]), Some(0));
-/// assert_eq!(bins.best_fit(&[3, 3]), Some(2));
-/// bins.take(2, &[3, 3]);
-/// assert_eq!(bins.best_fit(&[3, 3]), Some(0));
-/// ```
+/// Residual capacities of a set of bins, indexed for first-fit and best-fit queries (see the
+/// test `first_and_best_fit_queries` for a worked example).
 #[derive(Debug, Clone)]
 pub struct Bins {
     d: usize,
@@ -121,16 +110,6 @@ impl Bins {
             slack: vec![0.0; n],
             active: vec![false; n],
         }
-    }
-
-    /// Number of bins (active or not).
-    pub fn len(&self) -> usize {
-        self.n
-    }
-
-    /// Whether there are no bins.
-    pub fn is_empty(&self) -> bool {
-        self.n == 0
     }
 
     /// Whether bin `b` can take items.
@@ -435,6 +414,17 @@ fn to_f64(r: i128) -> f64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn first_and_best_fit_queries() {
+        let mut bins = Bins::new(2, 3, vec![0.1, 0.1]);
+        bins.open(0, &[10, 10]);
+        bins.open(2, &[4, 4]);
+        assert_eq!(bins.first_fit(&[3, 3]), Some(0));
+        assert_eq!(bins.best_fit(&[3, 3]), Some(2));
+        bins.take(2, &[3, 3]);
+        assert_eq!(bins.best_fit(&[3, 3]), Some(0));
+    }
+
     /// The indexes agree with a linear scan on a pseudo-random workload.
     #[test]
     fn indexes_match_linear_scans() {
@@ -492,7 +482,7 @@ mod tests {
     /// by (normalised residual, index) from the item's size on; the first of the first
     /// [`BEST_FIT_WALK`] that fits, else the first fitting bin by index.
     fn scan_best_fit(bins: &Bins, weights: &[f64], item: &[u64]) -> Option<usize> {
-        let n = bins.len();
+        let n = bins.n;
         let first = (0..n).find(|&b| bins.fits(b, item));
         first?;
         let size = weighted_size(item, weights);
@@ -528,7 +518,7 @@ mod tests {
             return None;
         }
         let mut best = (bins.residual(0)[k], 0);
-        for b in 1..bins.len() {
+        for b in 1..bins.n {
             if bins.residual(b)[k] > best.0 {
                 best = (bins.residual(b)[k], b);
             }

@@ -10,10 +10,6 @@ use super::{Bins, Strategy};
 pub struct FirstFitDecreasing;
 
 impl Strategy for FirstFitDecreasing {
-    fn name(&self) -> &'static str {
-        "first-fit"
-    }
-
     fn select(&self, bins: &Bins, item: &[u64]) -> Option<usize> {
         bins.first_fit(item)
     }

@@ -1,8 +1,11 @@
-//! Vector bin packing: placement rules ([`Strategy`]) and a pure [`pack`] over identical bins.
+//! Vector bin packing: a pure [`pack`] over identical bins with one of the planner's
+//! strategies ([`StrategyKind`]), and the consistent-neighbourhood search [`pack_search`].
 //!
 //! A strategy only decides *where* one item goes among the bins that can take it; the item
 //! order (decreasing normalised size) and the fit test are shared, so every strategy is
-//! scored and used by the planner the same way.
+//! scored and used by the planner the same way. The per-item rules and the bin index behind
+//! them are internal: a custom rule cannot be passed to the planner (its views, constraint
+//! handling and repair are written for these rules), so the trait is not public.
 
 mod bfd;
 mod bins;
@@ -10,9 +13,9 @@ mod ffd;
 mod instance;
 mod search;
 
-pub use bfd::BestFitDecreasing;
-pub use bins::{BEST_FIT_WALK, Bins};
-pub use ffd::FirstFitDecreasing;
+pub(crate) use bfd::BestFitDecreasing;
+pub(crate) use bins::Bins;
+pub(crate) use ffd::FirstFitDecreasing;
 pub use instance::Instance;
 pub(crate) use search::repair;
 pub use search::{DEFAULT_WORK_LIMIT, SearchOptions, SearchResult, pack_search};
@@ -22,10 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 /// A placement rule: picks one bin among those that can take an item.
-pub trait Strategy: std::fmt::Debug + Send + Sync {
-    /// The strategy's stable name (`first-fit`, `best-fit`).
-    fn name(&self) -> &'static str;
-
+pub(crate) trait Strategy: std::fmt::Debug + Send + Sync {
     /// Picks an active bin of `bins` that can take `item`, or `None` when none can.
     fn select(&self, bins: &Bins, item: &[u64]) -> Option<usize>;
 }
@@ -35,6 +35,7 @@ pub trait Strategy: std::fmt::Debug + Send + Sync {
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum StrategyKind {
     /// First-fit decreasing.
     FirstFit,
@@ -66,7 +67,7 @@ impl StrategyKind {
 
     /// The per-item rule of this strategy (`search`, `network-aware` and `affinity-based`
     /// fall back to best fit when they have nothing better).
-    pub fn strategy(self) -> &'static dyn Strategy {
+    pub(crate) fn strategy(self) -> &'static dyn Strategy {
         match self {
             StrategyKind::FirstFit => &FirstFitDecreasing,
             StrategyKind::BestFit
@@ -89,12 +90,12 @@ impl StrategyKind {
 }
 
 /// `Σ_d weights[d] · v[d]`: a vector's normalised size.
-pub fn weighted_size(v: &[u64], weights: &[f64]) -> f64 {
+pub(crate) fn weighted_size(v: &[u64], weights: &[f64]) -> f64 {
     v.iter().zip(weights).map(|(x, w)| *x as f64 * w).sum()
 }
 
 /// Whether `item` fits into `residual` in every dimension.
-pub fn fits(item: &[u64], residual: &[u64]) -> bool {
+pub(crate) fn fits(item: &[u64], residual: &[u64]) -> bool {
     item.iter().zip(residual).all(|(i, r)| i <= r)
 }
 
@@ -102,7 +103,7 @@ pub fn fits(item: &[u64], residual: &[u64]) -> bool {
 ///
 /// # Complexity
 /// O(n log n + n·d).
-pub fn decreasing_order(items: &[&[u64]], weights: &[f64]) -> Vec<usize> {
+pub(crate) fn decreasing_order(items: &[&[u64]], weights: &[f64]) -> Vec<usize> {
     let sizes: Vec<f64> = items.iter().map(|i| weighted_size(i, weights)).collect();
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|a, b| sizes[*b].total_cmp(&sizes[*a]).then(a.cmp(b)));
@@ -110,7 +111,7 @@ pub fn decreasing_order(items: &[&[u64]], weights: &[f64]) -> Vec<usize> {
 }
 
 /// Per-dimension normalisation weights: `1 / capacity`, 0 where the capacity is 0.
-pub fn weights_for(capacity: &[u64]) -> Vec<f64> {
+pub(crate) fn weights_for(capacity: &[u64]) -> Vec<f64> {
     capacity
         .iter()
         .map(|c| if *c == 0 { 0.0 } else { 1.0 / *c as f64 })
@@ -119,6 +120,7 @@ pub fn weights_for(capacity: &[u64]) -> Vec<f64> {
 
 /// The result of [`pack`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Packing {
     /// Bin index of each item, in item order.
     pub assignment: Vec<usize>,
@@ -126,14 +128,16 @@ pub struct Packing {
     pub bins: usize,
 }
 
-/// Packs `items` into identical bins of size `capacity` with `strategy`, items taken in
-/// decreasing normalised size; a new bin is opened when no open bin can take an item.
+/// Packs `items` into identical bins of size `capacity` with `strategy`'s per-item rule
+/// (first fit for [`StrategyKind::FirstFit`], best fit for every other kind; the `search`
+/// of [`StrategyKind::Search`] is [`pack_search`]), items taken in decreasing normalised size;
+/// a new bin is opened when no open bin can take an item.
 ///
 /// # Examples
 /// ```
 /// use compactor_core::packing::{pack, StrategyKind};
 /// let items = vec![vec![6, 2], vec![5, 5], vec![4, 4], vec![3, 6]];
-/// let p = pack(&items, &[10, 10], StrategyKind::BestFit.strategy()).unwrap();
+/// let p = pack(&items, &[10, 10], StrategyKind::BestFit).unwrap();
 /// assert_eq!(p.bins, 2);
 /// ```
 ///
@@ -142,13 +146,13 @@ pub struct Packing {
 /// [`CoreError::ItemTooLarge`] when an item exceeds an empty bin.
 ///
 /// # Complexity
-/// O(n log n + n · d · log n) for n items in d dimensions when the indexes prune well
-/// (see [`Bins`]).
+/// O(n log n + n · d · log n) for n items in d dimensions when the bin index prunes well.
 pub fn pack(
     items: &[Vec<u64>],
     capacity: &[u64],
-    strategy: &dyn Strategy,
+    strategy: StrategyKind,
 ) -> Result<Packing, CoreError> {
+    let strategy = strategy.strategy();
     validate_items(items, capacity)?;
     let weights = weights_for(capacity);
     let views: Vec<&[u64]> = items.iter().map(Vec::as_slice).collect();
@@ -256,7 +260,7 @@ mod tests {
         // 5 4 3 3 2 2 1 (sum 20) into bins of 10: both rules reach the optimum of 2.
         let items: Vec<Vec<u64>> = [5, 4, 3, 3, 2, 2, 1].iter().map(|x| vec![*x]).collect();
         for kind in StrategyKind::ALL {
-            let p = pack(&items, &[10], kind.strategy()).unwrap();
+            let p = pack(&items, &[10], kind).unwrap();
             check(&items, &[10], &p);
             assert_eq!(p.bins, 2, "{kind:?}");
         }
@@ -276,11 +280,15 @@ mod tests {
         // FFD takes b0 (first), BFD takes b1 (tightest).
         let items = vec![vec![7], vec![5], vec![4], vec![1]];
         assert_eq!(
-            pack(&items, &[10], &FirstFitDecreasing).unwrap().assignment,
+            pack(&items, &[10], StrategyKind::FirstFit)
+                .unwrap()
+                .assignment,
             vec![0, 1, 1, 0]
         );
         assert_eq!(
-            pack(&items, &[10], &BestFitDecreasing).unwrap().assignment,
+            pack(&items, &[10], StrategyKind::BestFit)
+                .unwrap()
+                .assignment,
             vec![0, 1, 1, 1]
         );
     }
@@ -289,11 +297,11 @@ mod tests {
     fn multi_dimensional_and_errors() {
         let items = vec![vec![6, 2], vec![5, 5], vec![4, 4], vec![3, 6]];
         for kind in StrategyKind::ALL {
-            let p = pack(&items, &[10, 10], kind.strategy()).unwrap();
+            let p = pack(&items, &[10, 10], kind).unwrap();
             check(&items, &[10, 10], &p);
         }
         assert_eq!(
-            pack(&[vec![1]], &[1, 1], &FirstFitDecreasing),
+            pack(&[vec![1]], &[1, 1], StrategyKind::FirstFit),
             Err(CoreError::DimensionMismatch {
                 item: 0,
                 expected: 2,
@@ -301,12 +309,12 @@ mod tests {
             })
         );
         assert_eq!(
-            pack(&[vec![1, 3]], &[2, 2], &FirstFitDecreasing),
+            pack(&[vec![1, 3]], &[2, 2], StrategyKind::FirstFit),
             Err(CoreError::ItemTooLarge {
                 item: 0,
                 dimension: 1
             })
         );
-        assert_eq!(pack(&[], &[2, 2], &FirstFitDecreasing).unwrap().bins, 0);
+        assert_eq!(pack(&[], &[2, 2], StrategyKind::FirstFit).unwrap().bins, 0);
     }
 }

@@ -54,6 +54,7 @@ impl Default for SearchOptions {
 
 /// The result of [`pack_search`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SearchResult {
     /// The best packing found.
     pub packing: Packing,
@@ -178,9 +179,7 @@ impl Rule {
 
     fn run(self, items: &[Vec<u64>], capacity: &[u64]) -> Result<Vec<usize>, CoreError> {
         match self {
-            Rule::Greedy(kind, Order::Sum) => {
-                Ok(pack(items, capacity, kind.strategy())?.assignment)
-            }
+            Rule::Greedy(kind, Order::Sum) => Ok(pack(items, capacity, kind)?.assignment),
             Rule::Greedy(kind, Order::Max) => {
                 // Re-weight so that decreasing "sum" order becomes decreasing max order:
                 // pack a permuted copy whose first dimension is the max.
@@ -900,9 +899,7 @@ mod tests {
         let sizes = [31, 21, 31, 47, 28, 53, 42, 16, 29];
         let items: Vec<Vec<u64>> = sizes.iter().map(|s| vec![*s]).collect();
         assert_eq!(
-            pack(&items, &[100], StrategyKind::FirstFit.strategy())
-                .unwrap()
-                .bins,
+            pack(&items, &[100], StrategyKind::FirstFit).unwrap().bins,
             4
         );
         let r = pack_search(&items, &[100], SearchOptions::default()).unwrap();
@@ -953,7 +950,7 @@ mod tests {
         let a = run();
         assert_eq!(a, run());
         assert!(valid(&items, &[1000; 3], &a.packing));
-        let greedy = pack(&items, &[1000; 3], StrategyKind::BestFit.strategy()).unwrap();
+        let greedy = pack(&items, &[1000; 3], StrategyKind::BestFit).unwrap();
         assert!(a.packing.bins <= greedy.bins);
         assert!(a.packing.bins >= a.lower_bound);
     }

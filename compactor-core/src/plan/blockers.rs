@@ -14,6 +14,7 @@ pub const SYSTEM_CRITICAL_PRIORITY: i32 = 2_000_000_000;
 
 /// What draining a node means for one of its pods.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PodDisposition {
     /// A DaemonSet pod: it does not block and is never moved (it goes away with its node).
     DaemonSet,

@@ -33,6 +33,7 @@ pub const DEFAULT_EXCLUDED_NAMESPACES: [&str; 3] =
 /// Planner options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PlanOptions {
     /// Packing rule used to decide whether a node's pods fit on the kept nodes.
     #[serde(default)]
@@ -85,6 +86,72 @@ fn default_excluded() -> BTreeSet<String> {
         .collect()
 }
 
+/// Builder methods: `PlanOptions` may grow (it is `#[non_exhaustive]`), so outside this crate
+/// it is made from [`PlanOptions::default`] and these, or by assigning fields.
+///
+/// ```
+/// use compactor_core::{PlanOptions, packing::StrategyKind, safety::SafetyLevel};
+/// let o = PlanOptions::default().with_strategy(StrategyKind::FirstFit).with_safety(SafetyLevel::Aggressive);
+/// assert_eq!((o.strategy, o.safety), (StrategyKind::FirstFit, SafetyLevel::Aggressive));
+/// ```
+impl PlanOptions {
+    /// With packing rule `strategy`.
+    #[must_use]
+    pub fn with_strategy(mut self, strategy: StrategyKind) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// With safety threshold `safety`.
+    #[must_use]
+    pub fn with_safety(mut self, safety: SafetyLevel) -> Self {
+        self.safety = safety;
+        self
+    }
+
+    /// With these excluded namespaces (instead of the default three).
+    #[must_use]
+    pub fn with_excluded_namespaces(mut self, namespaces: BTreeSet<String>) -> Self {
+        self.excluded_namespaces = namespaces;
+        self
+    }
+
+    /// With node pricing `pricing`.
+    #[must_use]
+    pub fn with_pricing(mut self, pricing: Pricing) -> Self {
+        self.pricing = pricing;
+        self
+    }
+
+    /// With seed `seed` for the `search` strategy.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// With traffic data (or none).
+    #[must_use]
+    pub fn with_traffic(mut self, traffic: Option<crate::traffic::TrafficSpec>) -> Self {
+        self.traffic = traffic;
+        self
+    }
+
+    /// With traffic groups formed only by edges at or above `bytes_per_second`.
+    #[must_use]
+    pub fn with_traffic_threshold(mut self, bytes_per_second: f64) -> Self {
+        self.traffic_threshold = bytes_per_second;
+        self
+    }
+
+    /// With the cluster's kube-scheduler `percentageOfNodesToScore` (0: adaptive).
+    #[must_use]
+    pub fn with_percentage_of_nodes_to_score(mut self, percent: u32) -> Self {
+        self.percentage_of_nodes_to_score = percent;
+        self
+    }
+}
+
 impl Default for PlanOptions {
     fn default() -> Self {
         Self {
@@ -103,6 +170,7 @@ impl Default for PlanOptions {
 /// Why a pod blocks draining its node, or why a node is kept (DESIGN §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ReasonCode {
     /// Mirror pod of a static pod: the Eviction API cannot evict it.
     MirrorPod,
@@ -175,6 +243,7 @@ impl ReasonCode {
 /// A reason with its plain-words explanation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Reason {
     /// Machine-readable code.
     pub code: ReasonCode,
@@ -185,6 +254,7 @@ pub struct Reason {
 /// A pod that blocks draining its node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct BlockingPod {
     /// `namespace/name`.
     pub pod: String,
@@ -195,6 +265,7 @@ pub struct BlockingPod {
 /// A node that stays, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct KeptNode {
     /// Node name.
     pub node: String,
@@ -211,6 +282,7 @@ pub struct KeptNode {
 /// A node the plan drains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DrainedNode {
     /// Node name.
     pub node: String,
@@ -227,6 +299,7 @@ pub struct DrainedNode {
 /// The workload a moved pod belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct WorkloadRef {
     /// Kind (Deployment, StatefulSet, …).
     pub kind: String,
@@ -239,6 +312,7 @@ pub struct WorkloadRef {
 /// One planned eviction and its predicted landing node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Move {
     /// Pod namespace.
     pub namespace: String,
@@ -267,6 +341,7 @@ pub struct Move {
 /// A wave of evictions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Wave {
     /// 1-based index.
     pub index: u32,
@@ -279,6 +354,7 @@ pub struct Wave {
 /// A lower bound on the number of nodes the cluster needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct LowerBound {
     /// No valid packing keeps fewer nodes.
     pub nodes: u32,
@@ -291,6 +367,7 @@ pub struct LowerBound {
 /// Cluster figures before and after the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Summary {
     /// Nodes in the snapshot.
     pub nodes: u32,
@@ -314,6 +391,7 @@ pub struct Summary {
 /// Money the plan saves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Savings {
     /// Dollars per hour.
     pub hourly: f64,
@@ -326,6 +404,7 @@ pub struct Savings {
 /// A consolidation plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Plan {
     /// Strategy used.
     pub strategy: StrategyKind,
@@ -359,6 +438,7 @@ pub struct Plan {
 /// drain decision rests on; kube-scheduler, not the plan, decides where pods land).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TrafficSummary {
     /// Now.
     pub before: crate::traffic::TrafficReport,

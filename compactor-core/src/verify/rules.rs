@@ -313,6 +313,35 @@ mod tests {
         assert_eq!(r["pods"], 1);
     }
 
+    /// The checker's arithmetic and the planner's agree on every generated pod (sidecars,
+    /// init containers, overhead, GPUs), though they share no code.
+    #[test]
+    fn requests_agree_with_the_planner() {
+        use crate::testing::{ClusterShape, generate};
+        for seed in 0..8 {
+            let shape = ClusterShape {
+                nodes: 40,
+                pods_per_node: 8,
+                blocking_percent: 10,
+                constraints: true,
+            };
+            let snap = crate::Snapshot::new(generate(seed, shape)).expect("valid");
+            let dims = snap.dims();
+            for pod in snap.pods() {
+                let ours = pod_request(&pod.spec);
+                for (k, planner) in pod.request.iter().enumerate() {
+                    let name = dims.name(k);
+                    assert_eq!(
+                        ours.get(name).copied().unwrap_or(0),
+                        u128::from(*planner),
+                        "{} {name}",
+                        pod.spec.key()
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn bound_counts_the_largest_nodes_first() {
         let node = |name: &str, cpu: u64| NodeSpec {
