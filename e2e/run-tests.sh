@@ -237,7 +237,7 @@ if [[ ! -x "$KUBE_COMPACTOR_BIN" ]]; then
 elif ! "$KUBE_COMPACTOR_BIN" check --help >/dev/null 2>&1; then
   skip plan-accepted-by-checker "$KUBE_COMPACTOR_BIN has no 'check' subcommand yet"
 else
-  kc get nodes,pods,pdb,pvc,pv,namespaces -A -o json > "$TMP/cluster.json"
+  kc get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json > "$TMP/cluster.json"
   if ! "$KUBE_COMPACTOR_BIN" plan --from "$TMP/cluster.json" --output json > "$TMP/plan.json" 2> "$TMP/plan.err"; then
     fail plan-accepted-by-checker "kube-compactor plan failed: $(tail -n3 "$TMP/plan.err" | tr '\n' ' ')"
   elif "$KUBE_COMPACTOR_BIN" check --from "$TMP/cluster.json" --plan "$TMP/plan.json" > "$TMP/check.out" 2>&1; then

@@ -19,7 +19,7 @@ use crate::{InputError, SafetyArg, StrategyArg};
 /// Arguments of `analyze`.
 #[derive(clap::Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Snapshot file: `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` output, or the core snapshot JSON
+    /// Snapshot file: `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` output, or the core snapshot JSON
     /// (which may carry usage itself). The embedded demo cluster without it.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,

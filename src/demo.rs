@@ -361,6 +361,8 @@ fn pvc(claim: &str) -> VolumeSpec {
             claim_name: claim.into(),
             node_affinity: Vec::new(),
             unresolved: None,
+            csi_driver: None,
+            read_write_once_pod: false,
         },
     }
 }

@@ -72,7 +72,7 @@ enum Command {
 
 #[derive(clap::Args, Debug)]
 struct PlanArgs {
-    /// Snapshot file: `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` output, or the core snapshot JSON.
+    /// Snapshot file: `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` output, or the core snapshot JSON.
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
     /// Packing strategy.

@@ -190,8 +190,16 @@ pub fn render(
     let lb = &plan.lower_bound;
     writeln!(
         out,
-        "Lower bound: at least {} nodes are needed ({}; binding dimension {}); the plan keeps {}.",
-        lb.nodes, lb.method, lb.binding_dimension, s.nodes_after
+        "Lower bound: at least {} {} needed ({}; binding dimension {}); the plan keeps {}.",
+        lb.nodes,
+        if lb.nodes == 1 {
+            "node is"
+        } else {
+            "nodes are"
+        },
+        lb.method,
+        lb.binding_dimension,
+        s.nodes_after
     )?;
     writeln!(
         out,

@@ -11,7 +11,8 @@ use crate::snapshot::Snapshot;
 /// here is its allocatable less its own DaemonSet pods (they stay with the node and go away
 /// with it). The bound is the fixed count plus the maximum over dimensions, and at least one
 /// node while the cluster has any. It uses allocatable, not the safety cap, so it holds for
-/// every threshold.
+/// every threshold. A dimension whose demand exceeds every node's capacity together (an
+/// over-committed cluster) is left out.
 ///
 /// # Examples
 /// ```
@@ -68,6 +69,11 @@ pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
         while covered < remaining && k < free.len() {
             covered += u128::from(free[k]);
             k += 1;
+        }
+        // Demand beyond what every node holds (allocatable shrank, an attach limit was
+        // lowered): the cluster is over-committed there, and the dimension bounds nothing.
+        if covered < remaining {
+            continue;
         }
         if k > best.0 {
             best = (k, dim);

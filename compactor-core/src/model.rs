@@ -61,6 +61,12 @@ pub struct NodeSpec {
     /// ImageLocality score.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<NodeImage>,
+    /// The node's CSINode: per CSI driver, how many volumes the node can attach
+    /// (`spec.drivers[].allocatable.count`). A driver listed without a count, or not listed,
+    /// has no limit, as for kube-scheduler. `None`: the input has no CSINode for the node, so
+    /// its limits are unknown, and a pod with a CSI volume is not moved (`missing-input`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_limits: Option<BTreeMap<String, u64>>,
 }
 
 /// A container image present on a node (`status.images[]`).
@@ -337,6 +343,15 @@ pub enum VolumeSource {
         /// `missing-input`): where its volume could follow is unknown.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unresolved: Option<String>,
+        /// The CSI driver of the bound PersistentVolume (`spec.csi.driver`): the volume counts
+        /// against the receiving node's attach limit for that driver (kube-scheduler's
+        /// NodeVolumeLimits; see [`NodeSpec::attach_limits`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        csi_driver: Option<String>,
+        /// The claim's access modes include `ReadWriteOncePod`: the replacement is scheduled
+        /// only once the evicted pod is gone (kube-scheduler's VolumeRestrictions).
+        #[serde(default, skip_serializing_if = "is_false")]
+        read_write_once_pod: bool,
     },
     /// An emptyDir; `memory` when `medium: Memory` (tmpfs, no node-local disk data).
     EmptyDir {
@@ -830,6 +845,8 @@ mod tests {
                 claim_name: "data".into(),
                 node_affinity: Vec::new(),
                 unresolved: None,
+                csi_driver: None,
+                read_write_once_pod: false,
             }
         );
         let err = serde_json::from_str::<SnapshotSpec>(

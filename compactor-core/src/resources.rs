@@ -222,6 +222,46 @@ impl Dimensions {
         &self.names[d]
     }
 
+    /// Name of dimension `d` as a reason shows it: the name, except for the count of a CSI
+    /// driver's attached volumes, `CSI volume attachments (<driver>)`.
+    ///
+    /// ```
+    /// use compactor_core::resources::{Dimensions, ResourceList};
+    /// let d = Dimensions::from_lists([&ResourceList::new().with("attachable-volumes-csi-ebs.csi.aws.com", 1)]);
+    /// assert_eq!(d.label(d.len() - 1), "CSI volume attachments (ebs.csi.aws.com)");
+    /// assert_eq!(d.label(Dimensions::CPU), "cpu");
+    /// ```
+    pub fn label(&self, d: usize) -> String {
+        match self.names[d].strip_prefix(crate::snapshot::ATTACH_PREFIX) {
+            Some(driver) => format!("CSI volume attachments ({driver})"),
+            None => self.names[d].clone(),
+        }
+    }
+
+    /// `amount` of dimension `d` as a reason shows it: `1.50 CPU`, `250m CPU`, `4.0 GiB
+    /// memory`, `2 nvidia.com/gpu`, `1 CSI volume attachments (<driver>)`.
+    ///
+    /// ```
+    /// use compactor_core::resources::{Dimensions, ResourceList};
+    /// let d = Dimensions::from_lists([&ResourceList::new().with("nvidia.com/gpu", 1)]);
+    /// assert_eq!(d.amount(Dimensions::CPU, 1500), "1.50 CPU");
+    /// assert_eq!(d.amount(Dimensions::CPU, 250), "250m CPU");
+    /// assert_eq!(d.amount(Dimensions::MEMORY, 4 << 30), "4.0 GiB memory");
+    /// assert_eq!(d.amount(d.len() - 1, 2), "2 nvidia.com/gpu");
+    /// ```
+    pub fn amount(&self, d: usize, amount: u64) -> String {
+        let shown = human(&self.names[d], amount).to_string();
+        if d == Self::CPU {
+            if shown.ends_with("CPU") {
+                shown
+            } else {
+                format!("{shown} CPU")
+            }
+        } else {
+            format!("{shown} {}", self.label(d))
+        }
+    }
+
     /// All names in dimension order.
     pub fn names(&self) -> &[String] {
         &self.names

@@ -27,6 +27,7 @@ impl Rng {
     }
 
     /// True with probability `percent` / 100.
+    #[cfg(any(test, feature = "test-util"))]
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }

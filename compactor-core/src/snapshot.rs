@@ -101,6 +101,37 @@ fn validate_scheduling(p: &PodSpec) -> Result<(), CoreError> {
 /// Default `pods` allocatable when a node does not state it (the kubelet's `maxPods` default).
 pub const DEFAULT_MAX_PODS: u64 = 110;
 
+/// Prefix of the dimension that counts a CSI driver's attached volumes (the driver's name
+/// follows): a pod requests one per distinct claim of that driver, a node holds its CSINode's
+/// limit (kube-scheduler's NodeVolumeLimits).
+pub const ATTACH_PREFIX: &str = "attachable-volumes-csi-";
+
+/// Attach capacity of a node for a driver its CSINode sets no limit for.
+pub const NO_ATTACH_LIMIT: u64 = 1 << 20;
+
+/// Per CSI driver, the distinct claims of `pod` it attaches, as a list keyed by
+/// [`ATTACH_PREFIX`]`<driver>`.
+pub(crate) fn attach_requests(pod: &PodSpec) -> ResourceList {
+    let mut claims: std::collections::BTreeSet<(&str, &str)> = std::collections::BTreeSet::new();
+    for v in &pod.volumes {
+        if let VolumeSource::PersistentVolumeClaim {
+            claim_name,
+            csi_driver: Some(driver),
+            ..
+        } = &v.source
+        {
+            claims.insert((driver.as_str(), claim_name.as_str()));
+        }
+    }
+    let mut out = ResourceList::new();
+    for (driver, _) in claims {
+        let key = format!("{ATTACH_PREFIX}{driver}");
+        let count = out.get(&key) + 1;
+        out.set(&key, count);
+    }
+    out
+}
+
 /// A node with its dense allocatable vector.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -151,6 +182,8 @@ pub struct Snapshot {
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
     /// The namespaces the spec lists (whose labels are known).
     listed_namespaces: std::collections::BTreeSet<String>,
+    /// The first schedulable Ready node whose CSINode the input lacks.
+    without_csinode: Option<String>,
 }
 
 impl Snapshot {
@@ -217,13 +250,20 @@ impl Snapshot {
             });
         }
 
+        let attach: Vec<ResourceList> = pods.iter().map(attach_requests).collect();
         let mut lists: Vec<&ResourceList> = nodes.iter().map(|n| &n.allocatable).collect();
-        for p in &pods {
+        for (p, a) in pods.iter().zip(&attach) {
             lists.extend(p.containers.iter().map(|c| &c.requests));
             lists.extend(p.init_containers.iter().map(|c| &c.requests));
             lists.push(&p.overhead);
+            lists.push(a);
         }
         let dims = Dimensions::from_lists(lists);
+        // The first node a pod could be scheduled to whose CSINode the input lacks.
+        let without_csinode = nodes
+            .iter()
+            .find(|n| n.ready && !n.unschedulable && n.attach_limits.is_none())
+            .map(|n| n.name.clone());
 
         let pdb_index = PdbIndex::new(&pdbs);
         let mut built_nodes = Vec::with_capacity(nodes.len());
@@ -252,6 +292,15 @@ impl Snapshot {
             if !spec.allocatable.contains(PODS) {
                 allocatable[Dimensions::PODS] = DEFAULT_MAX_PODS;
             }
+            for (k, name) in dims.names().iter().enumerate() {
+                if let Some(driver) = name.strip_prefix(ATTACH_PREFIX) {
+                    allocatable[k] = spec
+                        .attach_limits
+                        .as_ref()
+                        .and_then(|l| l.get(driver).copied())
+                        .unwrap_or(NO_ATTACH_LIMIT);
+                }
+            }
             built_nodes.push(Node { spec, allocatable });
         }
         // Looked up only, never iterated: its order cannot reach the output.
@@ -273,7 +322,7 @@ impl Snapshot {
         }
         let mut scratch = Scratch::new(d);
         let mut scoring = vec![0u64; d];
-        for p in pods {
+        for (p, attach) in pods.into_iter().zip(attach) {
             validate_scheduling(&p)?;
             if !namespaces.contains_key(&p.namespace) {
                 namespaces.insert(
@@ -293,6 +342,11 @@ impl Snapshot {
                 };
             let mut request = vec![0u64; d];
             requests(&p, &dims, false, &mut scratch, &mut request)?;
+            for (name, count) in attach.iter() {
+                if let Some(k) = dims.index(name) {
+                    request[k] = request[k].saturating_add(count);
+                }
+            }
             requests(&p, &dims, true, &mut scratch, &mut scoring)?;
             if let (Some(ni), false) = (node, p.phase.is_terminal()) {
                 let row = &mut node_requested[ni * d..(ni + 1) * d];
@@ -321,7 +375,14 @@ impl Snapshot {
             node_requested,
             namespaces,
             listed_namespaces,
+            without_csinode,
         })
+    }
+
+    /// The first schedulable, Ready node (by name) whose CSINode the input lacks: where a CSI
+    /// volume could be attached, and how many, is unknown there.
+    pub fn node_without_csinode(&self) -> Option<&str> {
+        self.without_csinode.as_deref()
     }
 
     /// The labels of namespace `ns` (every namespace of a pod is known; unknown ones give

@@ -57,6 +57,9 @@ pub fn pdb(ns: &str, name: &str, app: &str, allowed: u32) -> PdbSpec {
 
 pub use crate::rng::Rng;
 
+/// The CSI driver of generated CSI volumes.
+const CSI_DRIVER: &str = "ebs.csi.aws.com";
+
 /// Zones of generated nodes, by node number.
 const ZONES: [&str; 3] = ["zone-a", "zone-b", "zone-c"];
 
@@ -161,6 +164,10 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                 n.annotations
                     .insert(crate::model::EXCLUDE_ANNOTATION.into(), "true".into());
             }
+            // CSINodes: a small EBS attach limit; on one seed in four the input has none.
+            if seed % 4 != 1 {
+                n.attach_limits = Some([(CSI_DRIVER.to_owned(), 3 + (i % 3) as u64)].into());
+            }
         }
         nodes.push(n);
     }
@@ -173,6 +180,17 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         })
         .collect();
     let mut ports_used: Vec<Vec<u16>> = vec![Vec::new(); nodes.len()];
+    // CSI volumes attached per node, and how many each node may attach.
+    let mut attached: Vec<u64> = vec![0; nodes.len()];
+    let attach_limit: Vec<u64> = nodes
+        .iter()
+        .map(|n| {
+            n.attach_limits
+                .as_ref()
+                .and_then(|l| l.get(CSI_DRIVER).copied())
+                .unwrap_or(3)
+        })
+        .collect();
     let mut free: Vec<(u64, u64, u64)> = nodes
         .iter()
         .map(|n| {
@@ -205,6 +223,8 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
         let host_port = (shape.constraints && w % 19 == 3).then(|| 9100 + (w % 5) as u16);
         let kind = if shape.constraints { w % 13 } else { 0 };
         let anti_host = kind == 4;
+        // A third of the stateful workloads use a CSI volume (counted against attach limits).
+        let csi = shape.constraints && stateful && w % 3 == 1;
         let mut mine: Vec<usize> = Vec::new();
         for r in 0..replicas {
             // Utilisation between roughly 10 % and 60 % per node: place on a random node with room.
@@ -217,6 +237,7 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                     && (gpu > 0 || !tainted[k])
                     && host_port.is_none_or(|hp| !ports_used[k].contains(&hp))
                     && !(anti_host && mine.contains(&k))
+                    && !(csi && attached[k] >= attach_limit[k])
             };
             // A few random probes, then a scan from a random start.
             let probes: Vec<usize> = (0..8)
@@ -371,8 +392,13 @@ pub fn generate(seed: u64, shape: ClusterShape) -> SnapshotSpec {
                             Vec::new()
                         },
                         unresolved: None,
+                        csi_driver: csi.then(|| CSI_DRIVER.to_owned()),
+                        read_write_once_pod: csi && w % 2 == 0,
                     },
                 });
+                if csi {
+                    attached[target] += 1;
+                }
             }
             if rng.chance(shape.blocking_percent) {
                 match rng.below(7) {

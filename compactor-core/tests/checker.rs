@@ -219,6 +219,8 @@ fn every_other_pod_rule() {
                         claim_name: "data-web-1".into(),
                         node_affinity: vec![],
                         unresolved: Some("claim data-web-1 is missing from the input".into()),
+                        csi_driver: None,
+                        read_write_once_pod: false,
                     },
                 })
             }),
@@ -538,5 +540,50 @@ fn a_pod_left_behind_and_bounds() {
             pod: "shop/db-1".into()
         }),
         "{v:?}"
+    );
+}
+
+#[test]
+fn attach_limits_are_counted_and_required() {
+    let csi = |s: &mut SnapshotSpec| {
+        pod_mut(s, "web-1").volumes.push(VolumeSpec {
+            name: "data".into(),
+            source: VolumeSource::PersistentVolumeClaim {
+                claim_name: "data-web-1".into(),
+                node_affinity: vec![],
+                unresolved: None,
+                csi_driver: Some("ebs.csi.aws.com".into()),
+                read_write_once_pod: false,
+            },
+        });
+    };
+    // d's CSINode allows no EBS volume: web-1's move needs one attachment.
+    let v = with_snapshot(|s| {
+        csi(s);
+        for n in &mut s.nodes {
+            n.attach_limits = Some([("ebs.csi.aws.com".to_string(), 0)].into());
+        }
+    });
+    assert_eq!(
+        v,
+        [Violation::OverAllocatable {
+            node: "d".into(),
+            resource: "attachable-volumes-csi-ebs.csi.aws.com".into(),
+            requested: 1,
+            allocatable: 0
+        }]
+    );
+    // No CSINodes in the input: the limit is unknown, web-1 may not move.
+    let v = with_snapshot(csi);
+    assert_eq!(
+        v,
+        [not_movable(
+            "web-1",
+            PodRule::AttachLimitUnknown {
+                volume: "data".into(),
+                driver: "ebs.csi.aws.com".into(),
+                node: "a".into()
+            }
+        )]
     );
 }

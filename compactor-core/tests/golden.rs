@@ -300,7 +300,7 @@ fn conservative_refuses_what_aggressive_accepts() {
     assert!(p.drain.is_empty());
     assert_eq!(
         p.kept[0].reason.message,
-        "pod shop/web-1 needs 200m more cpu than the roomiest kept node (b) has free under the 70 % cap"
+        "pod shop/web-1 needs 200m CPU more than the roomiest kept node (b) has free under the 70 % cap"
     );
     let p = run(spec, SafetyLevel::Aggressive);
     assert_eq!(drained(&p), vec!["a"]);
@@ -325,7 +325,7 @@ fn pod_bigger_than_any_free_room_keeps_its_node() {
     assert_eq!(kept_code(&p, "a"), ReasonCode::NoFit);
     assert_eq!(
         p.kept[0].reason.message,
-        "pod ml/trainer needs 700m more cpu than the roomiest kept node (b) has free under the 70 % cap"
+        "pod ml/trainer needs 700m CPU more than the roomiest kept node (b) has free under the 70 % cap"
     );
 }
 
@@ -589,6 +589,8 @@ fn risk_from_facts() {
             claim_name: "data-db-0".into(),
             node_affinity: Vec::new(),
             unresolved: None,
+            csi_driver: None,
+            read_write_once_pod: false,
         },
     });
     db.readiness_probe = false;
@@ -1349,6 +1351,8 @@ mod interpod {
                 claim_name: "data-x".into(),
                 node_affinity: zone_term(zones),
                 unresolved: None,
+                csi_driver: None,
+                read_write_once_pod: false,
             },
         }];
         x
@@ -2158,5 +2162,120 @@ mod images {
         let p = run(spec(true), SafetyLevel::Conservative);
         assert_eq!(moves(&p), vec![("x".into(), "a", "c", 1)]);
         assert!(p.moves[0].tied_with.is_empty());
+    }
+}
+
+/// CSI attach limits (kube-scheduler's NodeVolumeLimits) and ReadWriteOncePod claims.
+mod attach_limits {
+    use super::*;
+
+    const EBS: &str = "ebs.csi.aws.com";
+
+    fn with_csi_volume(mut p: PodSpec, claim: &str, rwop: bool) -> PodSpec {
+        p.owner = Some(OwnerRef {
+            kind: "StatefulSet".into(),
+            name: p.name.trim_end_matches(|c: char| c.is_ascii_digit()).into(),
+        });
+        p.volumes.push(VolumeSpec {
+            name: "data".into(),
+            source: VolumeSource::PersistentVolumeClaim {
+                claim_name: claim.into(),
+                node_affinity: vec![],
+                unresolved: None,
+                csi_driver: Some(EBS.into()),
+                read_write_once_pod: rwop,
+            },
+        });
+        p
+    }
+
+    /// db-0 (CSI volume) on a can go only to b, where db-1 (a bare pod: b stays) already has a
+    /// volume attached.
+    /// With b's CSINode allowing 1 EBS volume, b is full for attachments: db-0 stays (no-fit,
+    /// naming the attach count); allowing 2, it moves. Without a CSINode for b the limit is
+    /// unknown: db-0 stays (missing-input), and the notes say which dump carries CSINodes.
+    #[test]
+    fn a_node_attaches_no_more_volumes_than_its_csinode_allows() {
+        let spec = |limit_on_b: Option<u64>| {
+            let limits = |n: u64| Some([(EBS.to_string(), n)].into());
+            let mut a = node("a", 4000, 16 * GI);
+            a.attach_limits = limits(25);
+            let mut b = node("b", 4000, 16 * GI);
+            b.attach_limits = limit_on_b.and_then(limits);
+            SnapshotSpec {
+                nodes: vec![a, b],
+                pods: vec![
+                    with_csi_volume(pod("data", "db-0", "a", "db", 500, GI), "data-db-0", false),
+                    // A bare pod: b stays.
+                    PodSpec {
+                        owner: None,
+                        ..with_csi_volume(pod("data", "db-1", "b", "", 500, GI), "data-db-1", false)
+                    },
+                ],
+                pdbs: vec![],
+                ..Default::default()
+            }
+        };
+        let p = run(spec(Some(1)), SafetyLevel::Conservative);
+        assert!(p.drain.is_empty(), "{:?}", p.drain);
+        assert_eq!(kept_code(&p, "a"), ReasonCode::NoFit);
+        let a = p.kept.iter().find(|k| k.node == "a").expect("a kept");
+        assert!(
+            a.reason
+                .message
+                .contains("CSI volume attachments (ebs.csi.aws.com)"),
+            "{}",
+            a.reason.message
+        );
+        let p = run(spec(Some(2)), SafetyLevel::Conservative);
+        assert_eq!(moves(&p), vec![("db-0".into(), "a", "b", 1)]);
+        let p = run(spec(None), SafetyLevel::Conservative);
+        assert_eq!(kept_code(&p, "a"), ReasonCode::MissingInput);
+        let a = p.kept.iter().find(|k| k.node == "a").expect("a kept");
+        assert!(
+            a.reason.message.contains(
+                "data/db-0 uses volume data of CSI driver ebs.csi.aws.com, and the input has no CSINode for node b"
+            ),
+            "{}",
+            a.reason.message
+        );
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("1 pod(s) use CSI volumes") && n.contains("csinodes")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    /// A ReadWriteOncePod claim does not change where the replacement goes (the evicted pod
+    /// is on a cordoned node), only when: the plan says kube-scheduler waits for the evicted
+    /// pod to be gone.
+    #[test]
+    fn a_read_write_once_pod_claim_is_noted() {
+        let mut a = node("a", 4000, 16 * GI);
+        a.attach_limits = Some(Default::default());
+        let mut b = node("b", 4000, 16 * GI);
+        b.attach_limits = Some(Default::default());
+        let p = run(
+            SnapshotSpec {
+                nodes: vec![a, b],
+                pods: vec![
+                    with_csi_volume(pod("data", "db-0", "a", "db", 500, GI), "data-db-0", true),
+                    pod("ops", "pin", "b", "", 1000, GI),
+                ],
+                pdbs: vec![],
+                ..Default::default()
+            },
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(moves(&p), vec![("db-0".into(), "a", "b", 1)]);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("1 moved pod(s) use ReadWriteOncePod claims")),
+            "{:?}",
+            p.notes
+        );
     }
 }

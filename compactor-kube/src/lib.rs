@@ -1,7 +1,7 @@
 //! # compactor-kube
 //!
 //! The Kubernetes adapter of kube-compactor. This part is pure: it maps Kubernetes API objects
-//! (k8s-openapi types, or the JSON `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints) into the
+//! (k8s-openapi types, or the JSON `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` prints) into the
 //! [`compactor_core`] model, with no I/O and no client.
 //!
 //! ```

@@ -1,9 +1,9 @@
 //! Pure mapping of Kubernetes API objects into the compactor-core model.
 //!
 //! No I/O, no clock, no client: the functions take k8s-openapi objects, or the JSON that
-//! `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints (Nodes, Pods,
-//! PodDisruptionBudgets, Namespaces, PersistentVolumeClaims and PersistentVolumes; other kinds
-//! are skipped), and return the core `*Spec` types. Output is deterministic: maps are
+//! `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` prints (Nodes, Pods,
+//! PodDisruptionBudgets, Namespaces, PersistentVolumeClaims, PersistentVolumes and CSINodes;
+//! other kinds are skipped), and return the core `*Spec` types. Output is deterministic: maps are
 //! `BTreeMap`s and lists keep the input order (the core sorts them when it builds a
 //! [`compactor_core::Snapshot`]).
 //!
@@ -17,7 +17,10 @@
 //! - a PodDisruptionBudget without a (current) status allows no disruption ([`pdb_spec`]);
 //! - a pod's PersistentVolumeClaim volume can be used where its bound PersistentVolume's node
 //!   affinity and zone / region labels allow ([`persistent_volume_node_affinity`]); a claim
-//!   that is unbound or not in the dump is no constraint ([`snapshot_from_kubectl_list`]).
+//!   that is unbound, or whose claim or volume is not in the dump, is marked `unresolved`
+//!   (the core keeps such a pod where it is); the volume's CSI driver and the claim's
+//!   `ReadWriteOncePod` access mode are carried, and a node's CSINode gives its attach limits
+//!   ([`snapshot_from_kubectl_list`]).
 
 use std::collections::BTreeMap;
 
@@ -39,6 +42,7 @@ use k8s_openapi::api::core::v1::{
     WeightedPodAffinityTerm as KubeWeightedPodAffinityTerm,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::storage::v1::CSINode;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     LabelSelector as KubeLabelSelector, ObjectMeta, OwnerReference,
@@ -151,6 +155,8 @@ pub fn node_spec(node: &Node) -> Result<NodeSpec, KubeError> {
         ready,
         usage: None,
         taints,
+        // From the list's CSINode of the node, when there is one.
+        attach_limits: None,
         images: node
             .status
             .as_ref()
@@ -1002,11 +1008,12 @@ fn split_zones(value: &str) -> Option<Vec<String>> {
     Some(zones)
 }
 
-/// Maps the JSON that `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints: a
-/// `List` (kind `List` or a typed `NodeList`, `PodList`, …) whose items are Nodes, Pods,
-/// PodDisruptionBudgets, Namespaces, PersistentVolumeClaims and PersistentVolumes. The last
-/// three may be left out of the dump (`kubectl get nodes,pods,pdb -A -o json`): the snapshot
-/// then lacks namespace labels and volume zones.
+/// Maps the JSON that `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json`
+/// prints: a `List` (kind `List` or a typed `NodeList`, `PodList`, …) whose items are Nodes,
+/// Pods, PodDisruptionBudgets, Namespaces, PersistentVolumeClaims, PersistentVolumes and
+/// CSINodes. The last four may be left out of the dump (`kubectl get nodes,pods,pdb -A -o
+/// json`): the snapshot then lacks namespace labels, volumes and attach limits, and the
+/// planner keeps the pods that depend on them where they are (`missing-input`).
 ///
 /// - Nodes, Pods, PodDisruptionBudgets: [`node_spec`], [`pod_spec`], [`pdb_spec`].
 ///   PodDisruptionBudgets are read as policy/v1 and, with the v1beta1 meaning of an empty
@@ -1014,12 +1021,16 @@ fn split_zones(value: &str) -> Option<Vec<String>> {
 /// - Namespaces: their labels go to [`SnapshotSpec::namespaces`] (for the
 ///   `namespaceSelector` of pod affinity terms);
 /// - PersistentVolumeClaims and PersistentVolumes are not part of the snapshot: they give
-///   each pod's `persistentVolumeClaim` volume its `node_affinity`. The claim is looked up in
-///   the pod's namespace, its `spec.volumeName` names the PersistentVolume, and the volume's
-///   terms are [`persistent_volume_node_affinity`]. A claim that is missing from the dump,
-///   not bound (no `spec.volumeName`), or bound to a volume missing from the dump gives no
-///   constraint: the pod is taken to be movable anywhere as far as its volume is concerned.
-///   The order of the items does not matter (volumes are resolved after every item is read).
+///   each pod's `persistentVolumeClaim` volume its `node_affinity`, its CSI driver
+///   (`spec.csi.driver` of the volume) and whether the claim's access modes include
+///   `ReadWriteOncePod`. The claim is looked up in the pod's namespace, its
+///   `spec.volumeName` names the PersistentVolume, and the volume's terms are
+///   [`persistent_volume_node_affinity`]. A claim that is missing from the dump, not bound (no
+///   `spec.volumeName`), or bound to a volume missing from the dump is marked `unresolved`
+///   with the reason. The order of the items does not matter (volumes are resolved after
+///   every item is read);
+/// - CSINodes give their node's `attach_limits`: each driver's `allocatable.count` (a driver
+///   without one has no limit); a node without a CSINode in the dump has `None`.
 ///
 /// Items of other kinds are skipped. Items of a typed list may omit `kind` and `apiVersion`
 /// (as the API server's own list responses do); they take them from the list.
@@ -1043,10 +1054,10 @@ fn split_zones(value: &str) -> Option<Vec<String>> {
 /// - [`KubeError::Field`] when `items` is not an array;
 /// - [`KubeError::Item`] naming `items[i] (Kind ns/name)` for an item that is not an object,
 ///   has no kind, or does not deserialize into its k8s-openapi type (with the field path and
-///   serde's message), and for a second Namespace, PersistentVolumeClaim or PersistentVolume
-///   of the same name;
-/// - [`KubeError::Field`] for a Namespace, PersistentVolumeClaim or PersistentVolume without
-///   `metadata.name`;
+///   serde's message), and for a second Namespace, PersistentVolumeClaim, PersistentVolume
+///   or CSINode of the same name;
+/// - [`KubeError::Field`] for a Namespace, PersistentVolumeClaim, PersistentVolume or CSINode
+///   without `metadata.name`, and for a negative attach count;
 /// - every error of [`node_spec`], [`pod_spec`], [`pdb_spec`] and
 ///   [`persistent_volume_node_affinity`].
 ///
@@ -1083,10 +1094,13 @@ pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeErr
     let list_api_version = list.get("apiVersion").and_then(Value::as_str);
 
     let mut spec = SnapshotSpec::default();
-    // Claim namespace → claim name → the bound volume's name, if bound.
-    let mut claims: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
-    // Volume name → where it can be used.
-    let mut volumes: BTreeMap<String, Vec<NodeSelectorTerm>> = BTreeMap::new();
+    // Claim namespace → claim name → the bound volume's name (if bound) and whether its
+    // access modes include ReadWriteOncePod.
+    let mut claims: BTreeMap<String, BTreeMap<String, (Option<String>, bool)>> = BTreeMap::new();
+    // Volume name → where it can be used, and its CSI driver.
+    let mut volumes: BTreeMap<String, (Vec<NodeSelectorTerm>, Option<String>)> = BTreeMap::new();
+    // Node name → its CSINode's attach limits per driver.
+    let mut csi_nodes: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let duplicate = |index: usize, object: &str| KubeError::Item {
         index,
         object: object.to_owned(),
@@ -1162,14 +1176,17 @@ pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeErr
                     &pvc.metadata,
                     &format!("persistentvolumeclaim in namespace {namespace}"),
                 )?;
-                let volume = pvc
-                    .spec
-                    .and_then(|s| s.volume_name)
-                    .filter(|v| !v.is_empty());
+                let spec = pvc.spec.unwrap_or_default();
+                let rwop = spec
+                    .access_modes
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|m| m == "ReadWriteOncePod");
+                let volume = spec.volume_name.filter(|v| !v.is_empty());
                 if claims
                     .entry(namespace)
                     .or_default()
-                    .insert(name, volume)
+                    .insert(name, (volume, rwop))
                     .is_some()
                 {
                     return Err(duplicate(index, &object));
@@ -1179,12 +1196,39 @@ pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeErr
                 let pv: PersistentVolume = deserialize_item(index, &object, item)?;
                 let terms = persistent_volume_node_affinity(&pv)?;
                 let name = required_name(&pv.metadata, "persistentvolume")?;
-                if volumes.insert(name, terms).is_some() {
+                let driver = pv
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.csi.as_ref())
+                    .map(|c| c.driver.clone());
+                if volumes.insert(name, (terms, driver)).is_some() {
+                    return Err(duplicate(index, &object));
+                }
+            }
+            "CSINode" => {
+                let node: CSINode = deserialize_item(index, &object, item)?;
+                let name = required_name(&node.metadata, "csinode")?;
+                let mut limits = BTreeMap::new();
+                for (i, driver) in node.spec.drivers.iter().enumerate() {
+                    let Some(count) = driver.allocatable.as_ref().and_then(|a| a.count) else {
+                        continue; // no limit for this driver
+                    };
+                    let count = u64::try_from(count).map_err(|_| KubeError::Field {
+                        object: format!("csinode {name}"),
+                        field: format!("spec.drivers[{i}].allocatable.count"),
+                        message: format!("{count} is negative"),
+                    })?;
+                    limits.insert(driver.name.clone(), count);
+                }
+                if csi_nodes.insert(name, limits).is_some() {
                     return Err(duplicate(index, &object));
                 }
             }
             _ => {}
         }
+    }
+    for node in &mut spec.nodes {
+        node.attach_limits = csi_nodes.remove(&node.name);
     }
     for pod in &mut spec.pods {
         let pod_claims = claims.get(&pod.namespace);
@@ -1193,20 +1237,25 @@ pub fn snapshot_from_kubectl_list(value: &Value) -> Result<SnapshotSpec, KubeErr
                 claim_name,
                 node_affinity,
                 unresolved,
+                csi_driver,
+                read_write_once_pod,
             } = &mut volume.source
             {
                 let claim = format!("PersistentVolumeClaim {}/{claim_name}", pod.namespace);
-                match pod_claims.and_then(|c| c.get(claim_name.as_str())) {
+                let found = pod_claims.and_then(|c| c.get(claim_name.as_str()));
+                *read_write_once_pod = found.is_some_and(|(_, rwop)| *rwop);
+                match found {
                     None => *unresolved = Some(format!("{claim} is not in the input")),
-                    Some(None) => *unresolved = Some(format!("{claim} is not bound")),
-                    Some(Some(volume_name)) => match volumes.get(volume_name) {
+                    Some((None, _)) => *unresolved = Some(format!("{claim} is not bound")),
+                    Some((Some(volume_name), _)) => match volumes.get(volume_name) {
                         None => {
                             *unresolved = Some(format!(
                                 "{claim} is bound to PersistentVolume {volume_name}, which is not in the input"
                             ));
                         }
-                        Some(terms) => {
+                        Some((terms, driver)) => {
                             node_affinity.clone_from(terms);
+                            csi_driver.clone_from(driver);
                             *unresolved = None;
                         }
                     },
@@ -1231,7 +1280,7 @@ fn required_name(meta: &ObjectMeta, object: &str) -> Result<String, KubeError> {
 
 /// Reads a snapshot from text in either accepted format:
 ///
-/// 1. the kubectl list JSON (`kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json`,
+/// 1. the kubectl list JSON (`kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json`,
 ///    `kubectl get nodes,pods,pdb -A -o json`, or the list of a single
 ///    resource type such as `kubectl get nodes -o json`), recognised by a `kind` ending in
 ///    `List`; see [`snapshot_from_kubectl_list`];
@@ -1408,6 +1457,8 @@ fn volume_spec(volume: &Volume) -> VolumeSpec {
                 "PersistentVolumeClaim {} is not in the input",
                 pvc.claim_name
             )),
+            csi_driver: None,
+            read_write_once_pod: false,
         }
     } else if let Some(dir) = &volume.empty_dir {
         VolumeSource::EmptyDir {
@@ -1959,6 +2010,8 @@ mod tests {
                     claim_name: "data-api-0".into(),
                     node_affinity: Vec::new(),
                     unresolved: Some("PersistentVolumeClaim data-api-0 is not in the input".into()),
+                    csi_driver: None,
+                    read_write_once_pod: false,
                 },
                 &VolumeSource::EmptyDir { memory: false },
                 &VolumeSource::EmptyDir { memory: true },
@@ -2745,6 +2798,71 @@ mod tests {
                 snapshot_from_kubectl_list(&json!({"kind": "List", "items": rotated})).unwrap();
             assert_eq!(claim_affinities(&spec), expected, "rotation {shift}");
         }
+    }
+
+    #[test]
+    fn list_reads_csi_drivers_access_modes_and_csinodes() {
+        let spec = snapshot_from_kubectl_list(&json!({"kind": "List", "items": [
+            ready_node("n1"),
+            ready_node("n2"),
+            ready_node("n3"),
+            claim_pod("db", "pg-0", &["data-pg-0", "logs"]),
+            {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": {"namespace": "db", "name": "data-pg-0"},
+             "spec": {"volumeName": "pv-a", "accessModes": ["ReadWriteOncePod"]}},
+            {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": {"namespace": "db", "name": "logs"},
+             "spec": {"volumeName": "pv-nfs", "accessModes": ["ReadWriteMany"]}},
+            {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-a"},
+             "spec": {"csi": {"driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"}}},
+            {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-nfs"},
+             "spec": {"nfs": {"server": "nfs", "path": "/logs"}}},
+            {"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": "n1"},
+             "spec": {"drivers": [
+                 {"name": "ebs.csi.aws.com", "nodeID": "i-1", "allocatable": {"count": 25}},
+                 {"name": "efs.csi.aws.com", "nodeID": "i-1"}]}},
+            {"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": "n2"},
+             "spec": {"drivers": []}}
+        ]}))
+        .unwrap();
+        let limits: Vec<Option<BTreeMap<String, u64>>> =
+            spec.nodes.iter().map(|n| n.attach_limits.clone()).collect();
+        assert_eq!(
+            limits,
+            [
+                Some([("ebs.csi.aws.com".to_owned(), 25)].into()),
+                Some(BTreeMap::new()),
+                None
+            ]
+        );
+        let sources: Vec<(Option<String>, bool)> = spec.pods[0]
+            .volumes
+            .iter()
+            .map(|v| match &v.source {
+                VolumeSource::PersistentVolumeClaim {
+                    csi_driver,
+                    read_write_once_pod,
+                    unresolved,
+                    ..
+                } => {
+                    assert_eq!(unresolved, &None);
+                    (csi_driver.clone(), *read_write_once_pod)
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            sources,
+            [(Some("ebs.csi.aws.com".to_owned()), true), (None, false)]
+        );
+        let err = snapshot_from_kubectl_list(&json!({"kind": "List", "items": [
+            {"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": "n1"},
+             "spec": {"drivers": [{"name": "d", "nodeID": "i", "allocatable": {"count": -1}}]}}]}))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "csinode n1: spec.drivers[0].allocatable.count: -1 is negative"
+        );
     }
 
     #[test]

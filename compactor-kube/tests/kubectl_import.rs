@@ -199,6 +199,8 @@ fn the_dump_maps_to_the_model() {
             unresolved: Some(
                 "PersistentVolumeClaim shop/data-postgres-0 is not in the input".into()
             ),
+            csi_driver: None,
+            read_write_once_pod: false,
         }));
     assert!(
         pod(&spec, "thumbnailer-6c9f7d8b5-v4z8k")
@@ -411,7 +413,7 @@ fn conservative_plan_matches_the_hand_calculation() {
     let b3 = plan.kept.iter().find(|k| k.node == "worker-b3").unwrap();
     assert_eq!(
         b3.reason.message,
-        "pod shop/worker-84c6d5b7f9-j7c2x needs 256m more cpu than the roomiest kept node \
+        "pod shop/worker-84c6d5b7f9-j7c2x needs 256m CPU more than the roomiest kept node \
          (worker-b1) has free under the 70 % cap"
     );
 
@@ -495,6 +497,8 @@ fn scheduling_constraints_and_volume_zones_are_imported() {
                 match_fields: vec![],
             }],
             unresolved: None,
+            csi_driver: Some("ebs.csi.aws.com".into()),
+            read_write_once_pod: false,
         }
     );
     assert_eq!(postgres.volumes[1].source, VolumeSource::Other);
@@ -510,6 +514,8 @@ fn scheduling_constraints_and_volume_zones_are_imported() {
             claim_name: "work-scratch-0".into(),
             node_affinity: vec![],
             unresolved: Some("PersistentVolumeClaim data/work-scratch-0 is not bound".into()),
+            csi_driver: None,
+            read_write_once_pod: false,
         }
     );
     assert!(volumes_allow(pod(&spec, "scratch-0"), node("worker-a1")).is_ok());

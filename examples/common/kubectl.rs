@@ -97,13 +97,13 @@ pub fn poll<T>(timeout: Duration, mut f: impl FnMut() -> Result<Option<T>>) -> R
 }
 
 impl Kubectl {
-    /// The cluster as `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` prints it: what
+    /// The cluster as `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` prints it: what
     /// the kubectl import reads.
     pub fn dump(&self) -> Result<String> {
         self.run(
             &[
                 "get",
-                "nodes,pods,pdb,pvc,pv,namespaces",
+                "nodes,pods,pdb,pvc,pv,namespaces,csinodes",
                 "-A",
                 "-o",
                 "json",

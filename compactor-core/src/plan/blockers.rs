@@ -9,6 +9,9 @@ use crate::model::{
 use crate::plan::{Reason, ReasonCode};
 use crate::snapshot::{Pod, Snapshot};
 
+/// Words of the `missing-input` reason of a pod whose CSI volume's attach limits are unknown.
+pub(crate) const CSINODE_MISSING: &str = "has no CSINode for node";
+
 /// Priority value from which kube-scheduler treats a pod as system-critical.
 pub const SYSTEM_CRITICAL_PRIORITY: i32 = 2_000_000_000;
 
@@ -164,6 +167,26 @@ pub fn classify_pod(
                     v.name
                 ),
             );
+        }
+    }
+    // In doubt, the pod stays: without a node's CSINode its attach limit is unknown, and a
+    // replacement over the limit would stay Pending.
+    if let Some(node) = snapshot.node_without_csinode() {
+        for v in &spec.volumes {
+            if let VolumeSource::PersistentVolumeClaim {
+                csi_driver: Some(driver),
+                ..
+            } = &v.source
+            {
+                return blocks(
+                    ReasonCode::MissingInput,
+                    format!(
+                        "{} uses volume {} of CSI driver {driver}, and the input {CSINODE_MISSING} {node}, so how many volumes a node can still attach is unknown",
+                        spec.key(),
+                        v.name
+                    ),
+                );
+            }
         }
     }
     if pod.pdbs.len() > 1 {

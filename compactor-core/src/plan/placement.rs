@@ -34,7 +34,7 @@ use crate::model::HostPort;
 use crate::packing::{Bins, Strategy, weighted_size};
 use crate::plan::interpod::{Index, State};
 use crate::plan::{Reason, ReasonCode};
-use crate::resources::{Dimensions, human};
+use crate::resources::Dimensions;
 use crate::snapshot::Snapshot;
 
 /// The strategy's packing of evicted pods onto the kept nodes.
@@ -864,9 +864,9 @@ impl<'a> Packer<'a> {
             if !exhausted.is_empty() {
                 let asked: Vec<String> = exhausted
                     .iter()
-                    .map(|&k| format!("{} {}", human(dims.name(k), p.request[k]), dims.name(k)))
+                    .map(|&k| dims.amount(k, p.request[k]))
                     .collect();
-                let names: Vec<&str> = exhausted.iter().map(|&k| dims.name(k)).collect();
+                let names: Vec<String> = exhausted.iter().map(|&k| dims.label(k)).collect();
                 format!(
                     "pod {key} requests {} and no kept node has any {} free{}",
                     asked.join(" and "),
@@ -879,7 +879,7 @@ impl<'a> Packer<'a> {
                     .map(|&k| {
                         let missing =
                             u64::try_from(i128::from(p.request[k]) - max[k].0).unwrap_or(u64::MAX);
-                        format!("{} more {}", human(dims.name(k), missing), dims.name(k))
+                        format!("{} more", dims.amount(k, missing))
                     })
                     .collect();
                 let node = max[short[0]].1;
@@ -899,7 +899,7 @@ impl<'a> Packer<'a> {
             } else {
                 let asked: Vec<String> = (0..self.d)
                     .filter(|&k| p.request[k] > 0 && k != Dimensions::PODS)
-                    .map(|k| format!("{} {}", human(dims.name(k), p.request[k]), dims.name(k)))
+                    .map(|k| dims.amount(k, p.request[k]))
                     .collect();
                 format!(
                     "pod {key} needs {} at once, and no kept node has all of it free under the {} % cap",

@@ -199,20 +199,29 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         None => None,
     };
     let mut notes = Vec::new();
-    let missing_claims = blocking
-        .iter()
-        .flatten()
-        .filter(|b| b.reason.code == ReasonCode::MissingInput)
-        .count()
-        - namespaces_in_doubt;
+    let missing_input = || {
+        blocking
+            .iter()
+            .flatten()
+            .filter(|b| b.reason.code == ReasonCode::MissingInput)
+    };
+    let missing_csinodes = missing_input()
+        .filter(|b| b.reason.message.contains(super::blockers::CSINODE_MISSING))
+        .count();
+    let missing_claims = missing_input().count() - namespaces_in_doubt - missing_csinodes;
     if namespaces_in_doubt > 0 {
         notes.push(format!(
-            "{namespaces_in_doubt} pod(s) stay because a required pod (anti-)affinity term selects namespaces by label and the input has no labels for the namespaces involved (missing-input); a dump made with `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` carries them"
+            "{namespaces_in_doubt} pod(s) stay because a required pod (anti-)affinity term selects namespaces by label and the input has no labels for the namespaces involved (missing-input); {FULL_DUMP} carries them"
         ));
     }
     if missing_claims > 0 {
         notes.push(format!(
-            "{missing_claims} pod(s) use PersistentVolumeClaims whose volume the input does not show (the claim or its PersistentVolume is missing, or it is not bound): they stay (missing-input); a dump made with `kubectl get nodes,pods,pdb,pvc,pv,namespaces -A -o json` carries them"
+            "{missing_claims} pod(s) use PersistentVolumeClaims whose volume the input does not show (the claim or its PersistentVolume is missing, or it is not bound): they stay (missing-input); {FULL_DUMP} carries them"
+        ));
+    }
+    if missing_csinodes > 0 {
+        notes.push(format!(
+            "{missing_csinodes} pod(s) use CSI volumes, and the input lacks the CSINode objects that give each node's attach limit: they stay (missing-input); {FULL_DUMP} carries them"
         ));
     }
     let preference = match options.strategy {
@@ -322,6 +331,25 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     if pending_placed > 0 {
         notes.push(format!(
             "{pending_placed} pending pod(s) fit a node now: the prediction lets kube-scheduler place them first (higher priority first), so the replacements do not count on their room"
+        ));
+    }
+    let once_pod = placed
+        .iter()
+        .filter(|(p, _)| {
+            snapshot.pods()[*p].spec.volumes.iter().any(|v| {
+                matches!(
+                    v.source,
+                    crate::model::VolumeSource::PersistentVolumeClaim {
+                        read_write_once_pod: true,
+                        ..
+                    }
+                )
+            })
+        })
+        .count();
+    if once_pod > 0 {
+        notes.push(format!(
+            "{once_pod} moved pod(s) use ReadWriteOncePod claims: kube-scheduler places each replacement only once its evicted pod is gone (until then it is Pending, which the executor waits for); the prediction assumes the replacements are scheduled in eviction order"
         ));
     }
     let sampled =
@@ -622,6 +650,10 @@ struct Validated {
     /// Pending pods the replay let kube-scheduler place first, on the room they would take.
     pending_placed: usize,
 }
+
+/// The dump command whose output holds everything the planner reads.
+const FULL_DUMP: &str =
+    "a dump made with `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json`";
 
 /// Full passes of the scheduler simulation allowed before the rest of the drain set is
 /// deferred to a later plan.

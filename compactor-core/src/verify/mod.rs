@@ -19,7 +19,7 @@ pub use violation::{Constraint, NodeRule, PodRule, Violation};
 use crate::plan::{Plan, PlanOptions};
 use crate::snapshot::Snapshot;
 use placement::{World, interpod_problems, node_problems};
-use rules::{Amounts, PodRules, allocatable, covering, pod_request};
+use rules::{ATTACHED, Amounts, PodRules, allocatable, covering, pod_load};
 
 /// Resources the safety cap applies to (DESIGN §7).
 const CAPPED: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
@@ -211,6 +211,13 @@ impl<'a> Checker<'a> {
                 .flat_map(|p| &p.pod_anti_affinity)
                 .filter(|t| t.namespace_selector.is_some())
                 .collect(),
+            without_csinode: self
+                .world
+                .nodes
+                .iter()
+                .filter(|n| n.ready && !n.unschedulable && n.attach_limits.is_none())
+                .map(|n| n.name.as_str())
+                .min(),
         };
         let mut moved: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for m in &self.plan.moves {
@@ -277,7 +284,7 @@ impl<'a> Checker<'a> {
         let mut loads: Vec<Amounts> = vec![Amounts::new(); world.nodes.len()];
         for (p, pod) in world.pods.iter().enumerate() {
             if let (Some(n), false) = (self.bound[p], pod.phase.is_terminal()) {
-                add(&mut loads[n], &pod_request(pod));
+                add(&mut loads[n], &pod_load(pod));
             }
         }
         let capacity: Vec<Amounts> = world.nodes.iter().map(|n| allocatable(n)).collect();
@@ -315,7 +322,7 @@ impl<'a> Checker<'a> {
                     node: m.from_node.clone(),
                 });
             }
-            let request = pod_request(world.pods[p]);
+            let request = pod_load(world.pods[p]);
             // The pod leaves, then kube-scheduler places it among the others.
             location[p] = None;
             let mut targets = vec![(to, false)];
@@ -540,7 +547,12 @@ fn add(a: &mut Amounts, b: &Amounts) {
 fn over(load: &Amounts, capacity: &Amounts, cap: u32) -> Vec<(String, Option<u128>)> {
     let mut out = Vec::new();
     for (resource, used) in load {
-        let alloc = capacity.get(resource).copied().unwrap_or(0);
+        let alloc = match capacity.get(resource) {
+            Some(a) => *a,
+            // A CSI driver without a limit on the node: kube-scheduler does not filter.
+            None if resource.starts_with(ATTACHED) => continue,
+            None => 0,
+        };
         if *used > alloc {
             out.push((resource.clone(), None));
         } else if CAPPED.contains(&resource.as_str()) && used * 100 > alloc * u128::from(cap) {

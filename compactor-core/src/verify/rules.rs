@@ -59,7 +59,30 @@ pub(super) fn pod_request(pod: &PodSpec) -> Amounts {
     out
 }
 
-/// A node's allocatable; a node that does not state `pods` gets the kubelet's default, 110.
+/// Name of the amount counting a CSI driver's attached volumes (the driver's name follows).
+pub(super) const ATTACHED: &str = "attachable-volumes-csi-";
+
+/// What `pod` takes of a node: its [`pod_request`], plus one attached volume per distinct
+/// claim of each CSI driver.
+pub(super) fn pod_load(pod: &PodSpec) -> Amounts {
+    let mut out = pod_request(pod);
+    let mut seen = BTreeSet::new();
+    for v in &pod.volumes {
+        if let VolumeSource::PersistentVolumeClaim {
+            claim_name,
+            csi_driver: Some(driver),
+            ..
+        } = &v.source
+            && seen.insert((driver, claim_name))
+        {
+            *out.entry(format!("{ATTACHED}{driver}")).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// A node's allocatable; a node that does not state `pods` gets the kubelet's default, 110;
+/// its CSINode's attach limits are amounts too (a driver without one has no limit).
 pub(super) fn allocatable(node: &NodeSpec) -> Amounts {
     let mut out: Amounts = node
         .allocatable
@@ -67,6 +90,9 @@ pub(super) fn allocatable(node: &NodeSpec) -> Amounts {
         .map(|(name, amount)| (name.to_owned(), u128::from(amount)))
         .collect();
     out.entry(crate::resources::PODS.to_owned()).or_insert(110);
+    for (driver, limit) in node.attach_limits.iter().flatten() {
+        out.insert(format!("{ATTACHED}{driver}"), u128::from(*limit));
+    }
     out
 }
 
@@ -102,6 +128,8 @@ pub(super) struct PodRules<'a> {
     pub unlisted_namespace: Option<&'a str>,
     /// Required anti-affinity terms of bound pods that select namespaces by label.
     pub anti_terms_by_label: Vec<&'a PodAffinityTerm>,
+    /// A schedulable, Ready node whose CSINode the input lacks.
+    pub without_csinode: Option<&'a str>,
 }
 
 impl PodRules<'_> {
@@ -178,6 +206,21 @@ impl PodRules<'_> {
                 });
             }
         }
+        if let Some(node) = self.without_csinode {
+            for v in &pod.volumes {
+                if let VolumeSource::PersistentVolumeClaim {
+                    csi_driver: Some(driver),
+                    ..
+                } = &v.source
+                {
+                    return Some(PodRule::AttachLimitUnknown {
+                        volume: v.name.clone(),
+                        driver: driver.clone(),
+                        node: node.to_owned(),
+                    });
+                }
+            }
+        }
         let own_by_label = pod
             .pod_affinity
             .iter()
@@ -236,23 +279,25 @@ pub(super) fn node_rule(node: &NodeSpec) -> Option<NodeRule> {
 /// A lower bound of the checker's own: for each resource, the fewest nodes whose largest
 /// allocatable amounts add up to what the pods that must stay somewhere request (bound,
 /// running, not terminating, not DaemonSet pods: those go away with their node). At least 1
-/// when there is a node.
+/// when there is a node. A resource the nodes together cannot hold bounds nothing.
 pub(super) fn lower_bound(nodes: &[&NodeSpec], pods: &[&PodSpec]) -> u64 {
     let mut demand = Amounts::new();
     for pod in pods {
         if pod.node_name.is_none() || pod.phase.is_terminal() || pod.terminating || is_daemon(pod) {
             continue;
         }
-        for (name, amount) in pod_request(pod) {
+        for (name, amount) in pod_load(pod) {
             *demand.entry(name).or_default() += amount;
         }
     }
     let capacities: Vec<Amounts> = nodes.iter().map(|n| allocatable(n)).collect();
     let mut bound = u64::from(!nodes.is_empty());
     for (name, need) in demand {
+        // A node without an attach limit for a driver can attach any number of its volumes.
+        let missing = if name.starts_with(ATTACHED) { need } else { 0 };
         let mut sizes: Vec<u128> = capacities
             .iter()
-            .map(|a| a.get(&name).copied().unwrap_or(0))
+            .map(|a| a.get(&name).copied().unwrap_or(missing))
             .collect();
         sizes.sort_unstable_by(|a, b| b.cmp(a));
         let mut sum = 0u128;
@@ -264,7 +309,11 @@ pub(super) fn lower_bound(nodes: &[&NodeSpec], pods: &[&PodSpec]) -> u64 {
             sum += s;
             k += 1;
         }
-        bound = bound.max(k);
+        // Already over what every node together holds (allocatable shrank, a limit was
+        // lowered): the state is over-committed, and this resource bounds nothing.
+        if sum >= need {
+            bound = bound.max(k);
+        }
     }
     bound
 }
@@ -328,7 +377,7 @@ mod tests {
             let snap = crate::Snapshot::new(generate(seed, shape)).expect("valid");
             let dims = snap.dims();
             for pod in snap.pods() {
-                let ours = pod_request(&pod.spec);
+                let ours = pod_load(&pod.spec);
                 for (k, planner) in pod.request.iter().enumerate() {
                     let name = dims.name(k);
                     assert_eq!(

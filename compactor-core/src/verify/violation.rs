@@ -51,6 +51,15 @@ pub enum PodRule {
         /// The namespace whose labels the input lacks.
         namespace: String,
     },
+    /// A CSI volume, and a node whose CSINode (attach limits) the input lacks.
+    AttachLimitUnknown {
+        /// The pod volume.
+        volume: String,
+        /// Its CSI driver.
+        driver: String,
+        /// A node without a CSINode in the input.
+        node: String,
+    },
     /// Covered by more than one PodDisruptionBudget: the Eviction API answers 500.
     SeveralPdbs {
         /// The budgets, `namespace/name`.
@@ -90,6 +99,14 @@ impl std::fmt::Display for PodRule {
             Self::NamespaceLabelsMissing { namespace } => write!(
                 f,
                 "its required pod affinity depends on the labels of namespace {namespace}, which the input lacks"
+            ),
+            Self::AttachLimitUnknown {
+                volume,
+                driver,
+                node,
+            } => write!(
+                f,
+                "its volume {volume} uses CSI driver {driver}, and the input has no CSINode for node {node}"
             ),
             Self::SeveralPdbs { pdbs } => write!(
                 f,
