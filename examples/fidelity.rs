@@ -374,9 +374,10 @@ fn main() -> Result<()> {
         serde_json::to_string_pretty(&plan)?,
     )?;
 
-    // Execute: cordon every drained node, then evict in plan order.
-    for d in &plan.drain {
-        kc.run(&["cordon", &d.node], None)?;
+    // Execute: cordon every drained node, and the nodes the plan cordons without draining
+    // them, then evict in plan order.
+    for node in plan.drain.iter().map(|d| &d.node).chain(&plan.cordon_only) {
+        kc.run(&["cordon", node], None)?;
     }
     let mut figures = Figures::default();
     let mut receivers: BTreeSet<String> = BTreeSet::new();

@@ -167,6 +167,20 @@ pub fn render(
         tab.write(out)?;
     }
 
+    if !plan.cordon_only.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Cordoned while the plan runs, not drained ({}): {}",
+            plan.cordon_only.len(),
+            plan.cordon_only.join(", ")
+        )?;
+        writeln!(
+            out,
+            "  (kube-scheduler would put one of their pods where the plan may not; every prediction assumes them cordoned, and they are uncordoned when the plan is done)"
+        )?;
+    }
+
     writeln!(out)?;
     writeln!(out, "Kept nodes ({}), and why each stays:", plan.kept.len())?;
     let mut tab = Table::new(&["NODE", "RECEIVES", "REASON", "DETAIL"]);

@@ -587,3 +587,18 @@ fn attach_limits_are_counted_and_required() {
         )]
     );
 }
+
+#[test]
+fn nodes_cordoned_only_take_no_pods_and_stay() {
+    // c kept but cordoned while the plan runs: api-1 and web-2 may not land there.
+    let v = with_plan(|p| p.cordon_only = vec!["c".into()]);
+    assert_eq!(
+        v,
+        [
+            placement("api-1", "c", false, Constraint::CordonedByPlan),
+            placement("web-2", "c", false, Constraint::CordonedByPlan)
+        ]
+    );
+    let v = with_plan(|p| p.cordon_only = vec!["a".into()]);
+    assert_eq!(v, [Violation::CordonOnlyNotKept { node: "a".into() }]);
+}

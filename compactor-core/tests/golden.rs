@@ -2016,8 +2016,10 @@ mod off_plan {
         assert_eq!(kept_code(&p, "a"), ReasonCode::SchedulerOffPlan);
         assert_eq!(
             p.kept[0].reason.message,
-            "kube-scheduler could place pod shop/x on node a, which is cordoned and drained by this plan"
+            "kube-scheduler could place pod shop/x on node a, which is cordoned by this plan"
         );
+        // Nothing is drained, so nothing needs a protective cordon.
+        assert!(p.cordon_only.is_empty());
     }
 }
 
@@ -2276,6 +2278,73 @@ mod attach_limits {
                 .any(|n| n.starts_with("1 moved pod(s) use ReadWriteOncePod claims")),
             "{:?}",
             p.notes
+        );
+    }
+}
+
+/// A candidate whose replacement kube-scheduler would put where the plan may not costs that
+/// node only: it stays, cordoned while the plan runs, and the candidates after it still go.
+mod cordon_only {
+    use super::*;
+    use compactor_core::model::{Taint, TaintEffect, Toleration, TolerationOperator};
+
+    /// Nodes of 4000m / 16 GiB, conservative (cap 2800m). b carries `maintenance:NoExecute`
+    /// and a bare pod (it stays); c holds a bare 2000m pod (it stays). Candidates: a (x,
+    /// 200m, tolerates the maintenance taint for 60 s) then e (y, 300m).
+    /// - x: feasible b (100m) and c (2000m); LeastAllocated picks b, where x would be evicted
+    ///   again after 60 s: a cannot be emptied (scheduler-off-plan). a stays, but cordoned.
+    /// - y: a and e are cordoned, b's taint is not tolerated: c, at 2300m (57.5 %). e drains.
+    ///
+    /// Were a not cordoned, y would go to a (200m, the emptiest), a prediction the plan
+    /// could not keep once a is uncordoned; and with the old replay, a failing candidate
+    /// could defer every candidate after it.
+    #[test]
+    fn a_failing_candidate_stays_cordoned_and_the_next_one_drains() {
+        let mut x = pod("shop", "x", "a", "web", 200, GI);
+        x.tolerations = vec![Toleration {
+            key: Some("maintenance".into()),
+            operator: TolerationOperator::Exists,
+            value: None,
+            effect: Some(TaintEffect::NoExecute),
+            toleration_seconds: Some(60),
+        }];
+        let mut b = node("b", 4000, 16 * GI);
+        b.taints = vec![Taint {
+            key: "maintenance".into(),
+            value: None,
+            effect: TaintEffect::NoExecute,
+        }];
+        let mut pin_b = pod("ops", "pin-b", "b", "", 100, GI);
+        pin_b.tolerations = x.tolerations.clone();
+        pin_b.tolerations[0].toleration_seconds = None;
+        let spec = SnapshotSpec {
+            nodes: vec![
+                node("a", 4000, 16 * GI),
+                b,
+                node("c", 4000, 16 * GI),
+                node("e", 4000, 16 * GI),
+            ],
+            pods: vec![
+                x,
+                pod("shop", "y", "e", "api", 300, GI),
+                pin_b,
+                pod("ops", "pin-c", "c", "", 2000, GI),
+            ],
+            pdbs: vec![],
+            ..Default::default()
+        };
+        let p = run(spec, SafetyLevel::Conservative);
+        assert_eq!(drained(&p), vec!["e"]);
+        assert_eq!(p.cordon_only, vec!["a".to_string()]);
+        assert_eq!(moves(&p), vec![("y".into(), "e", "c", 1)]);
+        assert_eq!(kept_code(&p, "a"), ReasonCode::SchedulerOffPlan);
+        let a = p.kept.iter().find(|k| k.node == "a").expect("a kept");
+        assert!(
+            a.reason.message.ends_with(
+                "; the node stays, cordoned while the plan runs so that the other predictions hold"
+            ),
+            "{}",
+            a.reason.message
         );
     }
 }

@@ -210,8 +210,6 @@ pub enum ReasonCode {
     NodeCordoned,
     /// The last node of the cluster: a plan never drains every node.
     LastNode,
-    /// Could be drained, but is left for a later plan (the scheduler simulation budget ran out).
-    Deferred,
 }
 
 impl ReasonCode {
@@ -235,7 +233,6 @@ impl ReasonCode {
             ReasonCode::NodeNotReady => "node-not-ready",
             ReasonCode::NodeCordoned => "node-cordoned",
             ReasonCode::LastNode => "last-node",
-            ReasonCode::Deferred => "deferred",
         }
     }
 }
@@ -414,6 +411,13 @@ pub struct Plan {
     pub summary: Summary,
     /// Nodes to drain, in drain order.
     pub drain: Vec<DrainedNode>,
+    /// Nodes that stay but are cordoned with the drained ones while the plan runs, and
+    /// uncordoned when it is done: drain candidates one of whose replacements kube-scheduler
+    /// would put where the plan may not (over the cap, on a node the plan may not use, or
+    /// nowhere). Every prediction is made with them cordoned, so the executor cordons them
+    /// too. Each is in `kept` with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cordon_only: Vec<String>,
     /// Evictions in eviction order.
     pub moves: Vec<Move>,
     /// Waves of evictions.

@@ -23,14 +23,17 @@ use petgraph::visit::EdgeRef;
 
 /// Plans a consolidation of `snapshot`.
 ///
-/// 1. Node rules: excluded, not Ready or cordoned nodes are neither drained nor receive pods.
-/// 2. Pod rules ([`classify_pod`]): a node with a blocking pod is kept, naming every blocking pod.
-/// 3. The remaining candidates are tried one by one, emptiest first (normalised movable
+/// 1. Node rules: excluded, not Ready or cordoned nodes are never drained; pod rules
+///    ([`classify_pod`]): a node with a blocking pod is kept, naming every blocking pod.
+/// 2. The remaining candidates are tried one by one, emptiest first (normalised movable
 ///    requests ascending, then higher price, then name). A candidate is drained when every
 ///    movable pod of it — and of the nodes already drained, which are all cordoned before the
-///    first eviction — can be placed on the kept nodes by the strategy under the safety cap,
-///    **and** kube-scheduler's predicted choice for each pod (simulated in eviction order)
-///    stays under the cap too. Otherwise it is kept with the failing pod and what is short.
+///    first eviction — can be placed on the kept nodes by the strategy under the safety cap.
+///    Otherwise it is kept with the failing pod and what is short.
+/// 3. The accepted candidates are replayed through kube-scheduler's prediction in eviction
+///    order, all of them cordoned: a candidate whose pod would land over the cap, on a node
+///    the plan may not use, or nowhere stays, cordoned while the plan runs (`cordon_only`),
+///    and the others still drain.
 /// 4. Evictions are split into waves by PodDisruptionBudget budgets and nodes per wave;
 ///    each move gets a risk; savings are the drained nodes' prices.
 ///
@@ -319,6 +322,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         placed,
         tied,
         pending_placed,
+        cordon_only,
     } = validate(
         snapshot,
         chosen,
@@ -540,6 +544,10 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         thresholds,
         summary,
         drain,
+        cordon_only: cordon_only
+            .iter()
+            .map(|&x| nodes[x].spec.name.clone())
+            .collect(),
         moves,
         waves,
         kept,
@@ -649,28 +657,30 @@ struct Validated {
     tied: Vec<Vec<usize>>,
     /// Pending pods the replay let kube-scheduler place first, on the room they would take.
     pending_placed: usize,
+    /// Candidates kept, but cordoned while the plan runs.
+    cordon_only: Vec<usize>,
 }
 
 /// The dump command whose output holds everything the planner reads.
 const FULL_DUMP: &str =
     "a dump made with `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json`";
 
-/// Full passes of the scheduler simulation allowed before the rest of the drain set is
-/// deferred to a later plan.
-const VALIDATION_PASSES: usize = 4;
-
-/// Simulates kube-scheduler over the evictions of `drain` (all of it cordoned first) and drops
-/// a node whose pod would land over the cap (or nowhere), simulating again until every
-/// placement fits. After [`VALIDATION_PASSES`] failed passes the failing node and all after it
-/// are deferred. Returns the validated drain order, `(pod, predicted node)` in eviction
-/// order, and for each of those the other nodes tied with the prediction.
+/// Simulates kube-scheduler over the evictions of the candidates in `drain`, in order. Every
+/// candidate is cordoned before the first eviction and stays cordoned while the plan runs, so
+/// each prediction is made against exactly that. A candidate one of whose pods would land over
+/// the cap, on a node the plan may not use, or nowhere is not drained: its placements are
+/// undone and it stays, still cordoned (it is then listed in the plan's `cordonOnly`, and
+/// uncordoned when the plan is done), so that the predictions before and after it hold. A
+/// failure costs that one node, never the ones after it. Returns the drained nodes in order,
+/// the nodes kept but cordoned, `(pod, predicted node)` in eviction order, and for each of
+/// those the other nodes tied with the prediction.
 ///
 /// # Complexity
-/// O(passes · E · S · d) for E evictions and S nodes searched per pod (at most the adaptive
-/// `numFeasibleNodesToFind`, see [`super::scheduler`]).
+/// O(E · S · d) for E evictions tried and S nodes searched per pod (at most the adaptive
+/// `numFeasibleNodesToFind`, see [`super::scheduler`]): a single pass.
 fn validate(
     snapshot: &Snapshot,
-    mut drain: Vec<usize>,
+    candidates: Vec<usize>,
     movable: &[Vec<usize>],
     room: Room<'_>,
     (interpod, statics): (&Index, &StaticGroups),
@@ -682,85 +692,116 @@ fn validate(
         limit,
         cap,
     } = room;
-    let mut passes = 0;
-    loop {
-        passes += 1;
-        let mut in_drain = vec![false; receiver.len()];
-        for &x in &drain {
-            in_drain[x] = true;
+    let mut cordoned = vec![false; receiver.len()];
+    for &x in &candidates {
+        cordoned[x] = true;
+    }
+    let mut sim = SchedulerSim::new(snapshot, interpod, statics, percentage);
+    // Pending pods first: kube-scheduler places any that fit before (and, by priority, ahead
+    // of) the replacements, so their room is not there for ours. In doubt — a snapshot does
+    // not say why a pod is pending — every one that fits takes its room.
+    let mut pending_placed = 0;
+    for &p in pending {
+        if sim
+            .place(p, |i| cordoned[i], |_| None, allocatable, 100)
+            .is_ok()
+        {
+            // Its room is taken; but whether it really is scheduled first is a guess, so it
+            // counts for no inter-pod rule (it could relax a spread or an affinity).
+            sim.forget_constraints(p);
+            pending_placed += 1;
         }
-        let mut sim = SchedulerSim::new(snapshot, interpod, statics, percentage);
-        // Pending pods first: kube-scheduler places any that fit before (and, by priority,
-        // ahead of) the replacements, so their room is not there for ours. In doubt — a
-        // snapshot does not say why a pod is pending — every one that fits takes its room.
-        let mut pending_placed = 0;
-        for &p in pending {
-            if sim
-                .place(p, |i| in_drain[i], |_| None, allocatable, 100)
-                .is_ok()
-            {
-                // Its room is taken; but whether it really is scheduled first is a guess, so
-                // it counts for no inter-pod rule (it could relax a spread or an affinity).
-                sim.forget_constraints(p);
-                pending_placed += 1;
-            }
-        }
-        let mut placed = Vec::new();
-        let mut tied = Vec::new();
-        let mut failure = None;
-        'nodes: for (k, &x) in drain.iter().enumerate() {
-            for &p in &movable[x] {
-                // Every drained node is cordoned; excluded nodes are open to kube-scheduler.
-                let off_plan = |i: usize| {
-                    let node = &snapshot.nodes()[i].spec;
-                    if in_drain[i] {
-                        Some("cordoned and drained by this plan".to_owned())
-                    } else if node.unschedulable {
-                        Some("cordoned by someone else".to_owned())
-                    } else if !receiver[i] {
-                        Some("not Ready".to_owned())
-                    } else {
-                        timed_no_execute(&snapshot.pods()[p].spec, node).map(|(taint, s)| {
-                            format!("tainted {taint}, which the pod tolerates for {s} s only (tolerationSeconds): it would be evicted again")
-                        })
+    }
+    let mut drain = Vec::new();
+    let mut cordon_only = Vec::new();
+    let mut placed = Vec::new();
+    let mut tied = Vec::new();
+    // Tries to empty candidate `x`: its pods' predictions, or why one fails (with the sim
+    // left as it was).
+    let attempt = |sim: &mut SchedulerSim<'_>, x: usize| {
+        let position = sim.position();
+        let mut trial: Vec<(usize, super::scheduler::Prediction)> = Vec::new();
+        for &p in &movable[x] {
+            // Every candidate is cordoned; excluded nodes are open to kube-scheduler.
+            let off_plan = |i: usize| {
+                let node = &snapshot.nodes()[i].spec;
+                if cordoned[i] {
+                    Some("cordoned by this plan".to_owned())
+                } else if node.unschedulable {
+                    Some("cordoned by someone else".to_owned())
+                } else if !receiver[i] {
+                    Some("not Ready".to_owned())
+                } else {
+                    timed_no_execute(&snapshot.pods()[p].spec, node).map(|(taint, s)| {
+                        format!("tainted {taint}, which the pod tolerates for {s} s only (tolerationSeconds): it would be evicted again")
+                    })
+                }
+            };
+            match sim.place(p, |i| cordoned[i], off_plan, limit, cap) {
+                Ok(to) => trial.push((p, to)),
+                Err(reason) => {
+                    sim.unplace(p, None);
+                    for (q, to) in trial.into_iter().rev() {
+                        sim.unplace(q, Some(to.node));
                     }
-                };
-                match sim.place(p, |i| in_drain[i], off_plan, limit, cap) {
-                    Ok(to) => {
-                        placed.push((p, to.node));
-                        tied.push(to.tied);
-                    }
-                    Err(reason) => {
-                        failure = Some((k, reason));
-                        break 'nodes;
-                    }
+                    sim.rewind(position);
+                    return Err(reason);
                 }
             }
         }
-        let Some((k, reason)) = failure else {
-            return Validated {
-                drain,
-                placed,
-                tied,
-                pending_placed,
-            };
-        };
-        fit_reason[drain[k]] = Some(reason);
-        if passes < VALIDATION_PASSES {
-            drain.remove(k);
-        } else {
-            let failed = &snapshot.nodes()[drain[k]].spec.name;
-            for &y in &drain[k + 1..] {
-                fit_reason[y] = Some(Reason {
-                    code: ReasonCode::Deferred,
-                    message: format!(
-                        "node {} could be emptied, but kube-scheduler's predicted placements failed for node {failed} before it; plan again once this plan is applied",
-                        snapshot.nodes()[y].spec.name
-                    ),
-                });
+        Ok(trial)
+    };
+    let mut queue = candidates;
+    let mut first_failure: std::collections::BTreeMap<usize, Reason> =
+        std::collections::BTreeMap::new();
+    // A candidate that fails gets up to two more chances at the end of the order, once every
+    // other placement is made: it is cordoned all along, so no earlier prediction changes.
+    for round in 0..3 {
+        let before = cordon_only.len();
+        cordon_only.clear();
+        for x in std::mem::take(&mut queue) {
+            match attempt(&mut sim, x) {
+                Ok(trial) => {
+                    drain.push(x);
+                    for (p, to) in trial {
+                        placed.push((p, to.node));
+                        tied.push(to.tied);
+                    }
+                }
+                Err(reason) => {
+                    // The first failure, in the candidates' own order, explains the node.
+                    first_failure.entry(x).or_insert(reason);
+                    cordon_only.push(x);
+                }
             }
-            drain.truncate(k);
         }
+        if cordon_only.is_empty() || (round > 0 && cordon_only.len() == before) {
+            break;
+        }
+        queue.clone_from(&cordon_only);
+    }
+    // With nothing drained there are no predictions to protect: nothing is cordoned.
+    let protect = !drain.is_empty();
+    for &x in &cordon_only {
+        let mut reason = first_failure
+            .remove(&x)
+            .expect("a failed candidate has its reason");
+        if protect {
+            reason.message.push_str(
+                "; the node stays, cordoned while the plan runs so that the other predictions hold",
+            );
+        }
+        fit_reason[x] = Some(reason);
+    }
+    if !protect {
+        cordon_only.clear();
+    }
+    Validated {
+        drain,
+        cordon_only,
+        placed,
+        tied,
+        pending_placed,
     }
 }
 

@@ -451,6 +451,42 @@ impl<'a> SchedulerSim<'a> {
         })
     }
 
+    /// Where the next search starts (kube-scheduler's round-robin position), to be handed
+    /// back to [`Self::rewind`].
+    pub fn position(&self) -> usize {
+        self.next_start
+    }
+
+    /// Undoes [`Self::place`] of `pod`: takes it off `placed_on` (its resources, scoring
+    /// counts, host ports and inter-pod counts; `None` when `place` failed) and puts it back
+    /// on its own node in the inter-pod counts. Undo placements in reverse order, then
+    /// [`Self::rewind`] to the position saved before the first of them.
+    pub fn unplace(&mut self, pod: usize, placed_on: Option<usize>) {
+        let p = &self.snap.pods()[pod];
+        if let Some(i) = placed_on {
+            for (l, r) in self.load[i * self.d..(i + 1) * self.d]
+                .iter_mut()
+                .zip(&p.request)
+            {
+                *l -= r;
+            }
+            let [sc, sm] = p.scoring.map(u128::from);
+            self.scoring[i * 2] -= sc;
+            self.scoring[i * 2 + 1] -= sm;
+            let kept = self.ports[i].len() - p.spec.host_ports.len();
+            self.ports[i].truncate(kept);
+        }
+        self.inter.remove(pod);
+        if let (Some(n), false) = (p.node, p.spec.phase.is_terminal()) {
+            self.inter.place(pod, n);
+        }
+    }
+
+    /// Sets where the next search starts (see [`Self::position`]).
+    pub fn rewind(&mut self, position: usize) {
+        self.next_start = position;
+    }
+
     /// Takes placed pod `pod` out of the inter-pod counts (its resources and host ports
     /// stay): for a placement that is only assumed, which must not relax another pod's
     /// affinity or spread.

@@ -27,8 +27,8 @@ const CAPPED: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
 /// Checks `plan` against `snapshot`; returns every violation found (empty when valid).
 ///
 /// Checked, from the raw objects:
-/// - every node is drained or kept (with a reason), never both, and the plan names only known
-///   nodes and pods;
+/// - every node is drained or kept (with a reason), never both, the plan names only known
+///   nodes and pods, and the nodes it cordons without draining (`cordonOnly`) are kept;
 /// - no drained node is excluded, not Ready or cordoned by someone else, and none holds a pod
 ///   that a DESIGN §6 rule keeps (mirror, opt-out, excluded namespace, no controller,
 ///   system-critical, kube-system without a budget, local storage, a claim or namespace
@@ -37,7 +37,7 @@ const CAPPED: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
 ///   once, from the node it is bound to;
 /// - replayed in eviction order (each pod leaves its node and is placed among the others as
 ///   they are at that moment), the predicted node and every node tied with it is kept, Ready,
-///   not cordoned, passes the pod's taints (a `NoExecute` taint tolerated for a while only is
+///   not cordoned (by someone else, or by the plan: `cordonOnly`), passes the pod's taints (a `NoExecute` taint tolerated for a while only is
 ///   no home), nodeSelector, required node affinity, volume node affinity, required pod
 ///   affinity and anti-affinity in both directions and `DoNotSchedule` topology spread, and a
 ///   tied node would stay under allocatable and the cap if the pod landed there;
@@ -95,6 +95,8 @@ struct Checker<'a> {
     /// Where each pod is bound, by its `nodeName`.
     bound: Vec<Option<usize>>,
     drained: Vec<bool>,
+    /// Kept, but cordoned while the plan runs.
+    cordon_only: Vec<bool>,
     out: Vec<Violation>,
 }
 
@@ -132,6 +134,12 @@ impl<'a> Checker<'a> {
                 drained[i] = true;
             }
         }
+        let mut cordon_only = vec![false; world.nodes.len()];
+        for name in &plan.cordon_only {
+            if let Some(&i) = node_index.get(name.as_str()) {
+                cordon_only[i] = true;
+            }
+        }
         Self {
             world,
             pdbs,
@@ -141,6 +149,7 @@ impl<'a> Checker<'a> {
             pod_index,
             bound,
             drained,
+            cordon_only,
             out: Vec::new(),
         }
     }
@@ -170,6 +179,12 @@ impl<'a> Checker<'a> {
                     node: name.to_owned(),
                 }),
                 _ => {}
+            }
+        }
+        for name in &self.plan.cordon_only {
+            if !kept.contains(name.as_str()) {
+                self.out
+                    .push(Violation::CordonOnlyNotKept { node: name.clone() });
             }
         }
         for k in &self.plan.kept {
@@ -383,6 +398,8 @@ impl<'a> Checker<'a> {
         let node = self.world.nodes[n];
         if self.drained[n] {
             vec![Constraint::Drained]
+        } else if self.cordon_only[n] {
+            vec![Constraint::CordonedByPlan]
         } else if !node.ready {
             vec![Constraint::NotReady]
         } else if node.unschedulable {

@@ -150,6 +150,8 @@ impl std::fmt::Display for NodeRule {
 pub enum Constraint {
     /// The plan drains it (every drained node is cordoned before the first eviction).
     Drained,
+    /// The plan keeps it but cordons it while it runs (`cordonOnly`).
+    CordonedByPlan,
     /// Not Ready.
     NotReady,
     /// Cordoned by someone else.
@@ -244,6 +246,7 @@ impl std::fmt::Display for Constraint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Drained => f.write_str("is drained by the plan"),
+            Self::CordonedByPlan => f.write_str("is cordoned by the plan while it runs"),
             Self::NotReady => f.write_str("is not Ready"),
             Self::Cordoned => f.write_str("is cordoned by someone else"),
             Self::UntoleratedTaint { taint } => {
@@ -319,6 +322,11 @@ pub enum Violation {
     },
     /// A node is listed neither as drained nor as kept.
     Unaccounted {
+        /// The node.
+        node: String,
+    },
+    /// A node the plan lists as cordoned only is drained, or unknown.
+    CordonOnlyNotKept {
         /// The node.
         node: String,
     },
@@ -470,6 +478,10 @@ impl std::fmt::Display for Violation {
             Self::DrainedAndKept { node } => write!(f, "node {node} is both drained and kept"),
             Self::Unaccounted { node } => write!(f, "node {node} is neither drained nor kept"),
             Self::KeptWithoutReason { node } => write!(f, "kept node {node} has no reason"),
+            Self::CordonOnlyNotKept { node } => write!(
+                f,
+                "node {node} is listed as cordoned only, but is not a kept node"
+            ),
             Self::UnknownNode { node } => write!(f, "plan names unknown node {node}"),
             Self::UnknownPod { pod } => write!(f, "move of unknown pod {pod}"),
             Self::MovedTwice { pod, times } => write!(f, "pod {pod} is moved {times} times"),
