@@ -361,3 +361,18 @@ proptest! {
         prop_assert!(bound <= optimum, "bound {bound} > optimum {optimum}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A looser threshold never keeps more nodes than a stricter one on the same cluster.
+    #[test]
+    fn looser_thresholds_keep_no_more_nodes(seed in any::<u64>(), shape in shape(), strategy in prop::sample::select(StrategyKind::ALL.to_vec())) {
+        let snap = Snapshot::new(generate(seed, shape)).expect("valid");
+        let kept: Vec<usize> = SafetyLevel::ALL
+            .iter()
+            .map(|level| plan(&snap, &PlanOptions::default().with_strategy(strategy).with_safety(*level)).expect("plan").kept.len())
+            .collect();
+        prop_assert!(kept.windows(2).all(|w| w[1] <= w[0]), "kept per level {kept:?}");
+    }
+}

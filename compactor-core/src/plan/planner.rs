@@ -17,6 +17,7 @@ use crate::plan::{
 };
 use crate::resources::Dimensions;
 use crate::risk::{Risk, RiskFactor};
+use crate::safety::SafetyLevel;
 use crate::snapshot::Snapshot;
 use crate::traffic::TrafficGraph;
 use petgraph::visit::EdgeRef;
@@ -62,6 +63,41 @@ use petgraph::visit::EdgeRef;
 /// O(C · m · N · d) for C candidate nodes with m movable pods each over N nodes, plus a full
 /// re-placement of the drain set when a candidate already received pods.
 pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
+    let mut best = plan_with(snapshot, options, None)?;
+    // A looser threshold never keeps more nodes than a stricter one: a stricter plan's drain
+    // set, replayed at this threshold with the same nodes cordoned, gives the same
+    // predictions, now under a higher cap (waves are made anew for this threshold).
+    for stricter in SafetyLevel::ALL
+        .iter()
+        .take_while(|level| **level != options.safety)
+    {
+        let strict = plan_with(snapshot, &options.clone().with_safety(*stricter), None)?;
+        // Its nodes cordoned only may drain under this cap too.
+        if strict.drain.len() + strict.cordon_only.len() <= best.drain.len() {
+            continue;
+        }
+        let forced: Vec<usize> = strict
+            .drain
+            .iter()
+            .map(|d| d.node.as_str())
+            .chain(strict.cordon_only.iter().map(String::as_str))
+            .filter_map(|name| snapshot.node_index(name))
+            .collect();
+        let replayed = plan_with(snapshot, options, Some(forced))?;
+        if replayed.drain.len() > best.drain.len() {
+            best = replayed;
+        }
+    }
+    Ok(best)
+}
+
+/// [`plan`] at one threshold; with `forced`, the packing is skipped and these candidates are
+/// replayed through the scheduler prediction in this order.
+fn plan_with(
+    snapshot: &Snapshot,
+    options: &PlanOptions,
+    forced: Option<Vec<usize>>,
+) -> Result<Plan, CoreError> {
     options.pricing.validate()?;
     if options.percentage_of_nodes_to_score > 100 {
         return Err(CoreError::InvalidOption {
@@ -274,7 +310,27 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     );
     let mut chosen: Vec<usize> = Vec::new();
     let mut searches = 0;
-    for c in candidates {
+    if let Some(forced) = &forced {
+        // Replaying a stricter threshold's candidates: the packing only records where it
+        // would put their pods (for the traffic report); the prediction decides.
+        for &c in forced {
+            let _ = packer.try_drain(c, &movable[c]);
+            fit_reason[c] = None;
+        }
+        chosen.clone_from(forced);
+        for &c in &candidates {
+            if !forced.contains(&c) {
+                fit_reason[c] = Some(Reason {
+                    code: ReasonCode::NoFit,
+                    message: format!(
+                        "node {} was not tried: the drain set of a stricter threshold empties more nodes here, and this plan follows it",
+                        nodes[c].spec.name
+                    ),
+                });
+            }
+        }
+    }
+    for c in candidates.into_iter().filter(|_| forced.is_none()) {
         if chosen.len() + 1 >= n {
             fit_reason[c] = Some(Reason {
                 code: ReasonCode::LastNode,
