@@ -215,6 +215,17 @@ pub fn render(
         lb.binding_dimension,
         s.nodes_after
     )?;
+    if let Some(cb) = &plan.cap_lower_bound {
+        writeln!(
+            out,
+            "At the {} % cap: at least {} (binding dimension {}); the plan keeps {} more ({:.1} % over).",
+            plan.thresholds.max_utilization_percent,
+            cb.nodes,
+            cb.binding_dimension,
+            s.gap_nodes,
+            s.gap_percent
+        )?;
+    }
     writeln!(
         out,
         "Savings: {} per month ({} per hour) by draining {} of {} nodes.",

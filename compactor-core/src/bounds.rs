@@ -28,6 +28,39 @@ use crate::snapshot::Snapshot;
 /// # Complexity
 /// O(P · d + d · N log N).
 pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
+    continuous_with(snapshot, fixed, None)
+}
+
+/// [`continuous`] at the safety cap: in a valid plan a kept node that receives pods ends at
+/// most at `cap_percent` of its allocatable in CPU, memory and ephemeral storage, and one
+/// that receives none keeps what it has; so a node holds at most `max(cap · allocatable,
+/// what it holds now)` there (allocatable in the other dimensions). The same fixed nodes,
+/// DaemonSet and terminating pods as [`continuous`]. It is at least [`continuous`] on a
+/// cluster whose nodes are within their allocatable.
+///
+/// # Examples
+/// ```
+/// use compactor_core::{Snapshot, bounds::{continuous, continuous_at_cap}, model::*, resources::ResourceList};
+/// let node = |n: &str| NodeSpec { name: n.into(), allocatable: ResourceList::new().with("cpu", 1000).with("memory", 1 << 30), ready: true, ..Default::default() };
+/// let pod = |n: &str, on: &str| PodSpec { namespace: "d".into(), name: n.into(), node_name: Some(on.into()),
+///     containers: vec![ContainerSpec { name: "c".into(), requests: ResourceList::new().with("cpu", 300) }], ..Default::default() };
+/// let snap = Snapshot::new(SnapshotSpec { nodes: vec![node("a"), node("b"), node("c")], pods: vec![pod("x", "a"), pod("y", "b"), pod("z", "c")], ..Default::default() }).unwrap();
+/// // 900m fits one 1000m node, but not one node at 70 % (700m): two.
+/// assert_eq!(continuous(&snap, &[false; 3]).nodes, 1);
+/// assert_eq!(continuous_at_cap(&snap, &[false; 3], 70).nodes, 2);
+/// ```
+///
+/// # Complexity
+/// O(P · d + d · N log N).
+pub fn continuous_at_cap(snapshot: &Snapshot, fixed: &[bool], cap_percent: u8) -> LowerBound {
+    let mut bound = continuous_with(snapshot, fixed, Some(cap_percent));
+    bound.method = format!(
+        "continuous per dimension at the {cap_percent} % cap, nodes that cannot be drained fixed"
+    );
+    bound
+}
+
+fn continuous_with(snapshot: &Snapshot, fixed: &[bool], cap: Option<u8>) -> LowerBound {
     let dims = snapshot.dims();
     let d = dims.len();
     let mut demand = vec![0u128; d];
@@ -56,7 +89,16 @@ pub fn continuous(snapshot: &Snapshot, fixed: &[bool]) -> LowerBound {
         let mut free: Vec<u64> = Vec::new();
         let mut remaining = *total;
         for (i, n) in snapshot.nodes().iter().enumerate() {
-            let capacity = n.allocatable[dim].saturating_sub(daemon[i * d + dim]);
+            let room = match cap {
+                Some(cap) if Dimensions::is_capped(dim) => {
+                    let capped =
+                        u64::try_from(u128::from(n.allocatable[dim]) * u128::from(cap) / 100)
+                            .unwrap_or(u64::MAX);
+                    capped.max(snapshot.requested(i)[dim])
+                }
+                _ => n.allocatable[dim],
+            };
+            let capacity = room.saturating_sub(daemon[i * d + dim]);
             if fixed[i] {
                 remaining = remaining.saturating_sub(u128::from(capacity));
             } else {

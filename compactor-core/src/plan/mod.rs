@@ -377,6 +377,13 @@ pub struct Summary {
     /// Predictions where kube-scheduler's top score ties between several nodes.
     #[serde(default)]
     pub tied_predictions: u32,
+    /// Nodes kept beyond the cap-aware lower bound (`nodesAfter − capLowerBound.nodes`):
+    /// what a perfect plan at this threshold could still save, at most.
+    #[serde(default)]
+    pub gap_nodes: u32,
+    /// `gapNodes` as a percentage of the cap-aware lower bound.
+    #[serde(default)]
+    pub gap_percent: f64,
     /// Sum of allocatable over all nodes.
     pub allocatable: ResourceList,
     /// Sum of requests of bound, non-terminal pods.
@@ -424,8 +431,12 @@ pub struct Plan {
     pub waves: Vec<Wave>,
     /// Every node that stays, with its reason, by name.
     pub kept: Vec<KeptNode>,
-    /// Lower bound on nodes needed.
+    /// Lower bound on nodes needed, over allocatable (valid for every threshold).
     pub lower_bound: LowerBound,
+    /// Lower bound on nodes needed at this plan's safety cap (at least `lower_bound`); the
+    /// gap between it and the nodes kept is in `summary`. Absent in plans of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_lower_bound: Option<LowerBound>,
     /// Money saved.
     pub savings: Savings,
     /// Cross-node traffic before and after the plan, when traffic data was given.

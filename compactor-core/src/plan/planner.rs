@@ -498,14 +498,17 @@ fn plan_with(
         .map(|i| node_reason[i].is_some() || !blocking[i].is_empty())
         .collect();
     let mut lower_bound = bounds::continuous(snapshot, &fixed);
-    if let Some((nodes, method)) = bounds::conflict_clique(snapshot)
-        && nodes as u64 > u64::from(lower_bound.nodes)
-    {
-        lower_bound = crate::plan::LowerBound {
-            nodes: nodes as u32,
-            method,
-            binding_dimension: "anti-affinity".to_owned(),
-        };
+    let mut cap_lower_bound = bounds::continuous_at_cap(snapshot, &fixed, cap);
+    if let Some((nodes, method)) = bounds::conflict_clique(snapshot) {
+        for bound in [&mut lower_bound, &mut cap_lower_bound] {
+            if nodes as u64 > u64::from(bound.nodes) {
+                *bound = crate::plan::LowerBound {
+                    nodes: nodes as u32,
+                    method: method.clone(),
+                    binding_dimension: "anti-affinity".to_owned(),
+                };
+            }
+        }
     }
 
     let mut kept = Vec::new();
@@ -569,6 +572,10 @@ fn plan_with(
         pods: bound_pods as u32,
         unscheduled_pods: unscheduled as u32,
         tied_predictions: tied.iter().filter(|t| !t.is_empty()).count() as u32,
+        gap_nodes: (n - drain.len()).saturating_sub(cap_lower_bound.nodes as usize) as u32,
+        gap_percent: ((n - drain.len()).saturating_sub(cap_lower_bound.nodes as usize) as f64
+            * 100.0
+            / f64::from(cap_lower_bound.nodes.max(1))),
         allocatable: dims.sparse(&allocatable),
         requested: dims.sparse(&requested),
         hourly_cost: prices.iter().map(|p| p.0).sum(),
@@ -608,6 +615,7 @@ fn plan_with(
         waves,
         kept,
         lower_bound,
+        cap_lower_bound: Some(cap_lower_bound),
         savings,
         traffic,
         notes,

@@ -537,8 +537,10 @@ impl<'a> Checker<'a> {
         let nodes = self.world.nodes.len();
         let kept = nodes - self.drained.iter().filter(|d| **d).count();
         let own = rules::lower_bound(&self.world.nodes, &self.world.pods);
+        let at_cap = self.plan.cap_lower_bound.as_ref().map_or(0, |b| b.nodes);
         for (bound, by) in [
             (u64::from(self.plan.lower_bound.nodes), "plan"),
+            (u64::from(at_cap), "plan-cap"),
             (own, "checker"),
         ] {
             if (kept as u64) < bound {

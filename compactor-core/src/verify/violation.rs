@@ -467,7 +467,7 @@ pub enum Violation {
         kept: usize,
         /// The bound.
         bound: u64,
-        /// Whose bound: `"plan"` or `"checker"`.
+        /// Whose bound: `"plan"`, `"plan-cap"` (the plan's cap-aware bound) or `"checker"`.
         by: &'static str,
     },
 }
@@ -558,6 +558,11 @@ impl std::fmt::Display for Violation {
                     write!(
                         f,
                         "plan keeps {kept} nodes, below its lower bound of {bound}"
+                    )
+                } else if *by == "plan-cap" {
+                    write!(
+                        f,
+                        "plan keeps {kept} nodes, below its cap-aware lower bound of {bound}"
                     )
                 } else {
                     write!(
