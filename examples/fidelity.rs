@@ -383,6 +383,10 @@ fn main() -> Result<()> {
     let mut receivers: BTreeSet<String> = BTreeSet::new();
     let mut log = Vec::new();
     for m in &plan.moves {
+        // Steering: nodes the plan cordons right before this eviction.
+        for node in &m.cordon_first {
+            kc.run(&["cordon", node], None)?;
+        }
         let before = live_pods(&kc, Some(&m.namespace))?;
         let known: BTreeSet<String> = before
             .iter()

@@ -602,3 +602,22 @@ fn nodes_cordoned_only_take_no_pods_and_stay() {
     let v = with_plan(|p| p.cordon_only = vec!["a".into()]);
     assert_eq!(v, [Violation::CordonOnlyNotKept { node: "a".into() }]);
 }
+
+#[test]
+fn a_node_cordoned_to_steer_takes_nothing_after() {
+    // api-1's eviction cordons c first: web-2 (to c, later) breaks that.
+    let v = with_plan(|p| p.moves[0].cordon_first = vec!["c".into()]);
+    assert_eq!(
+        v,
+        [
+            placement("api-1", "c", false, Constraint::CordonedByPlan),
+            placement("web-2", "c", false, Constraint::CordonedByPlan)
+        ]
+    );
+    // Cordoned right before web-2's eviction: api-1 went to c before, only web-2 breaks.
+    let v = with_plan(|p| p.moves[2].cordon_first = vec!["c".into()]);
+    assert_eq!(
+        v,
+        [placement("web-2", "c", false, Constraint::CordonedByPlan)]
+    );
+}

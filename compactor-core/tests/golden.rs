@@ -1862,7 +1862,8 @@ mod scoring {
 
     /// The same tie, but c's ephemeral storage (100 GiB, 65 GiB requested) would go to 75 %
     /// with x's 10 GiB, over the 70 % cap. Scores ignore ephemeral storage, so c still ties
-    /// with b and kube-scheduler may pick it: a stays, naming c.
+    /// with b and kube-scheduler may pick it. The plan steers: c is cordoned right before x's
+    /// eviction (`cordonFirst`), and kube-scheduler's only choice left is b.
     #[test]
     fn the_cap_must_hold_on_every_tied_node() {
         let disk = |mut n: NodeSpec| {
@@ -1887,13 +1888,16 @@ mod scoring {
             ),
             SafetyLevel::Conservative,
         );
-        assert!(drained(&p).is_empty());
-        let a = p.kept.iter().find(|k| k.node == "a").expect("a kept");
-        assert_eq!(a.reason.code, ReasonCode::SchedulerOverCap);
+        assert_eq!(drained(&p), vec!["a"]);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        assert_eq!(p.moves[0].cordon_first, vec!["c".to_string()]);
+        assert!(p.moves[0].tied_with.is_empty());
         assert!(
-            a.reason.message.contains("on node c (one of 2 nodes tied"),
-            "{}",
-            a.reason.message
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("1 kept node(s) are cordoned during the plan to steer")),
+            "{:?}",
+            p.notes
         );
     }
 }

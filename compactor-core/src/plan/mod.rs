@@ -327,6 +327,11 @@ pub struct Move {
     /// every one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tied_with: Vec<String>,
+    /// Kept nodes to cordon right before this eviction (and uncordon when the plan is done):
+    /// kube-scheduler would put the replacement there (or could, on a tie) over the safety
+    /// cap, so the plan steers it off them; `toNode` is the prediction with them cordoned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cordon_first: Vec<String>,
     /// Wave (1-based): evictions of wave k+1 start after wave k's replacements are Ready.
     pub wave: u32,
     /// Risk of the move.

@@ -379,6 +379,7 @@ fn plan_with(
         tied,
         pending_placed,
         cordon_only,
+        steer,
     } = validate(
         snapshot,
         chosen,
@@ -391,6 +392,13 @@ fn plan_with(
     if pending_placed > 0 {
         notes.push(format!(
             "{pending_placed} pending pod(s) fit a node now: the prediction lets kube-scheduler place them first (higher priority first), so the replacements do not count on their room"
+        ));
+    }
+    let steered: std::collections::BTreeSet<usize> = steer.iter().flatten().copied().collect();
+    if !steered.is_empty() {
+        notes.push(format!(
+            "{} kept node(s) are cordoned during the plan to steer replacements off them (moves' cordonFirst): kube-scheduler would otherwise take them over the cap; they receive nothing new while the plan runs and are uncordoned when it is done",
+            steered.len()
         ));
     }
     let once_pod = placed
@@ -448,7 +456,7 @@ fn plan_with(
     let mut receives = vec![0u32; n];
     let mut moves = Vec::with_capacity(placed.len());
     let mut waves: Vec<Wave> = Vec::new();
-    for (((p, to), wave), tied) in placed.iter().zip(&wave_of).zip(&tied) {
+    for ((((p, to), wave), tied), steer) in placed.iter().zip(&wave_of).zip(&tied).zip(&steer) {
         let pod = &snapshot.pods()[*p];
         let from = pod.node.unwrap_or_default();
         receives[*to] += 1;
@@ -476,6 +484,7 @@ fn plan_with(
             from_node: nodes[from].spec.name.clone(),
             to_node: nodes[*to].spec.name.clone(),
             tied_with: tied.iter().map(|&t| nodes[t].spec.name.clone()).collect(),
+            cordon_first: steer.iter().map(|&t| nodes[t].spec.name.clone()).collect(),
             wave: *wave,
             risk: risk_of(snapshot, *p, &owner_counts),
             reason: format!("node {} is drained", nodes[from].spec.name),
@@ -723,7 +732,12 @@ struct Validated {
     pending_placed: usize,
     /// Candidates kept, but cordoned while the plan runs.
     cordon_only: Vec<usize>,
+    /// For each placement, the nodes cordoned right before its eviction (steering).
+    steer: Vec<Vec<usize>>,
 }
+
+/// Most nodes cordoned to steer one replacement off nodes it would take over the cap.
+const STEERS_PER_POD: usize = 16;
 
 /// The dump command whose output holds everything the planner reads.
 const FULL_DUMP: &str =
@@ -780,36 +794,68 @@ fn validate(
     let mut cordon_only = Vec::new();
     let mut placed = Vec::new();
     let mut tied = Vec::new();
+    let mut steer = Vec::new();
     // Tries to empty candidate `x`: its pods' predictions, or why one fails (with the sim
     // left as it was).
-    let attempt = |sim: &mut SchedulerSim<'_>, x: usize| {
+    // Tries to empty candidate `x`: its pods' predictions, each with the nodes cordoned just
+    // before its eviction to steer it off nodes it would take over the cap; or why one fails
+    // (with the sim and the cordons left as they were).
+    let attempt = |sim: &mut SchedulerSim<'_>,
+                   cordoned: &mut Vec<bool>,
+                   x: usize|
+     -> Result<Vec<(usize, super::scheduler::Prediction, Vec<usize>)>, Reason> {
         let position = sim.position();
-        let mut trial: Vec<(usize, super::scheduler::Prediction)> = Vec::new();
+        let mut trial: Vec<(usize, super::scheduler::Prediction, Vec<usize>)> = Vec::new();
+        let mut steered: Vec<usize> = Vec::new();
         for &p in &movable[x] {
-            // Every candidate is cordoned; excluded nodes are open to kube-scheduler.
-            let off_plan = |i: usize| {
-                let node = &snapshot.nodes()[i].spec;
-                if cordoned[i] {
-                    Some("cordoned by this plan".to_owned())
-                } else if node.unschedulable {
-                    Some("cordoned by someone else".to_owned())
-                } else if !receiver[i] {
-                    Some("not Ready".to_owned())
-                } else {
-                    timed_no_execute(&snapshot.pods()[p].spec, node).map(|(taint, s)| {
-                        format!("tainted {taint}, which the pod tolerates for {s} s only (tolerationSeconds): it would be evicted again")
-                    })
-                }
-            };
-            match sim.place(p, |i| cordoned[i], off_plan, limit, cap) {
-                Ok(to) => trial.push((p, to)),
-                Err(reason) => {
-                    sim.unplace(p, None);
-                    for (q, to) in trial.into_iter().rev() {
-                        sim.unplace(q, Some(to.node));
+            let mut steer = Vec::new();
+            // Why the pod fails without steering: the reason a failed candidate gives.
+            let mut first: Option<Reason> = None;
+            loop {
+                let before = sim.position();
+                // Every candidate is cordoned; excluded nodes are open to kube-scheduler.
+                let off_plan = |i: usize| {
+                    let node = &snapshot.nodes()[i].spec;
+                    if cordoned[i] {
+                        Some("cordoned by this plan".to_owned())
+                    } else if node.unschedulable {
+                        Some("cordoned by someone else".to_owned())
+                    } else if !receiver[i] {
+                        Some("not Ready".to_owned())
+                    } else {
+                        timed_no_execute(&snapshot.pods()[p].spec, node).map(|(taint, s)| {
+                            format!("tainted {taint}, which the pod tolerates for {s} s only (tolerationSeconds): it would be evicted again")
+                        })
                     }
-                    sim.rewind(position);
-                    return Err(reason);
+                };
+                match sim.place(p, |i| cordoned[i], off_plan, limit, cap) {
+                    Ok(to) => {
+                        trial.push((p, to, steer));
+                        break;
+                    }
+                    Err(reason) => {
+                        sim.unplace(p, None);
+                        let reason = first.take().unwrap_or(reason);
+                        let over = sim.over_cap().filter(|&y| !cordoned[y]);
+                        if let (Some(y), true) = (over, steer.len() < STEERS_PER_POD) {
+                            // Cordon y right before this eviction: kube-scheduler then
+                            // places the replacement elsewhere, and y stays under the cap.
+                            sim.rewind(before);
+                            cordoned[y] = true;
+                            steer.push(y);
+                            steered.push(y);
+                            first = Some(reason);
+                            continue;
+                        }
+                        for (q, to, _) in trial.into_iter().rev() {
+                            sim.unplace(q, Some(to.node));
+                        }
+                        for y in steered {
+                            cordoned[y] = false;
+                        }
+                        sim.rewind(position);
+                        return Err(reason);
+                    }
                 }
             }
         }
@@ -824,12 +870,13 @@ fn validate(
         let before = cordon_only.len();
         cordon_only.clear();
         for x in std::mem::take(&mut queue) {
-            match attempt(&mut sim, x) {
+            match attempt(&mut sim, &mut cordoned, x) {
                 Ok(trial) => {
                     drain.push(x);
-                    for (p, to) in trial {
+                    for (p, to, cordon_first) in trial {
                         placed.push((p, to.node));
                         tied.push(to.tied);
+                        steer.push(cordon_first);
                     }
                 }
                 Err(reason) => {
@@ -862,6 +909,7 @@ fn validate(
     }
     Validated {
         drain,
+        steer,
         cordon_only,
         placed,
         tied,

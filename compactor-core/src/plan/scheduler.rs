@@ -50,6 +50,8 @@ pub(crate) struct SchedulerSim<'a> {
     prefer_no_schedule: bool,
     /// The images on the nodes, when the input lists any (ImageLocality scoring).
     images: Option<Images>,
+    /// The node the last failed [`Self::place`] would have taken over the cap.
+    over_cap: Option<usize>,
 }
 
 /// kube-scheduler's image states: per image name its size (as the first node listing it
@@ -243,6 +245,7 @@ impl<'a> SchedulerSim<'a> {
             interpod,
             statics,
             images: Images::new(snap),
+            over_cap: None,
             prefer_no_schedule: snap.nodes().iter().any(|node| {
                 node.spec
                     .taints
@@ -270,6 +273,7 @@ impl<'a> SchedulerSim<'a> {
     ) -> Result<Prediction, Reason> {
         let p = &self.snap.pods()[pod];
         let n = self.snap.nodes().len();
+        self.over_cap = None;
         let [sc, sm] = p.scoring.map(u128::from);
         // BalancedAllocation skips pods that request neither CPU nor memory.
         let best_effort = p.request[Dimensions::CPU] == 0 && p.request[Dimensions::MEMORY] == 0;
@@ -421,6 +425,7 @@ impl<'a> SchedulerSim<'a> {
             let load = &self.load[t * self.d..(t + 1) * self.d];
             let lim = &limit[t * self.d..(t + 1) * self.d];
             if let Some(dim) = (0..self.d).find(|&k| load[k] + p.request[k] > lim[k]) {
+                self.over_cap = Some(t);
                 let alloc = self.snap.nodes()[t].allocatable[dim];
                 let pct = (load[dim] + p.request[dim]) as f64 * 100.0 / alloc as f64;
                 return Err(Reason {
@@ -449,6 +454,12 @@ impl<'a> SchedulerSim<'a> {
             node: i,
             tied: top[1..].to_vec(),
         })
+    }
+
+    /// The node that made the last [`Self::place`] fail by going over the cap (the predicted
+    /// node or one tied with it), if that was why it failed.
+    pub fn over_cap(&self) -> Option<usize> {
+        self.over_cap
     }
 
     /// Where the next search starts (kube-scheduler's round-robin position), to be handed

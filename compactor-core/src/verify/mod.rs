@@ -37,7 +37,8 @@ const CAPPED: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
 ///   once, from the node it is bound to;
 /// - replayed in eviction order (each pod leaves its node and is placed among the others as
 ///   they are at that moment), the predicted node and every node tied with it is kept, Ready,
-///   not cordoned (by someone else, or by the plan: `cordonOnly`), passes the pod's taints (a `NoExecute` taint tolerated for a while only is
+///   not cordoned (by someone else, or by the plan: `cordonOnly`, or a move's `cordonFirst`
+///   from that move on), passes the pod's taints (a `NoExecute` taint tolerated for a while only is
 ///   no home), nodeSelector, required node affinity, volume node affinity, required pod
 ///   affinity and anti-affinity in both directions and `DoNotSchedule` topology spread, and a
 ///   tied node would stay under allocatable and the cap if the pod landed there;
@@ -95,7 +96,8 @@ struct Checker<'a> {
     /// Where each pod is bound, by its `nodeName`.
     bound: Vec<Option<usize>>,
     drained: Vec<bool>,
-    /// Kept, but cordoned while the plan runs.
+    /// Kept, but cordoned by the plan: from the start (`cordonOnly`), or from the eviction
+    /// that names it in `cordonFirst` on (updated during the replay).
     cordon_only: Vec<bool>,
     out: Vec<Violation>,
 }
@@ -338,6 +340,12 @@ impl<'a> Checker<'a> {
                 });
             }
             let request = pod_load(world.pods[p]);
+            // Nodes cordoned right before this eviction (steering) take nothing from now on.
+            for name in &m.cordon_first {
+                if let Some(y) = self.known(name) {
+                    self.cordon_only[y] = true;
+                }
+            }
             // The pod leaves, then kube-scheduler places it among the others.
             location[p] = None;
             let mut targets = vec![(to, false)];
