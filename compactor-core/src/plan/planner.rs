@@ -864,9 +864,9 @@ fn validate(
     let mut queue = candidates;
     let mut first_failure: std::collections::BTreeMap<usize, Reason> =
         std::collections::BTreeMap::new();
-    // A candidate that fails gets up to two more chances at the end of the order, once every
+    // A candidate that fails gets one more chance at the end of the order, once every
     // other placement is made: it is cordoned all along, so no earlier prediction changes.
-    for round in 0..3 {
+    for round in 0..2 {
         let before = cordon_only.len();
         cordon_only.clear();
         for x in std::mem::take(&mut queue) {
