@@ -651,18 +651,7 @@ impl Run {
         };
         if scheduled.is_none() {
             // Out of the way, so that it cannot be bound later behind our back.
-            kc.run(
-                &[
-                    "delete",
-                    "pod",
-                    &name,
-                    "-n",
-                    ns,
-                    "--force",
-                    "--grace-period=0",
-                ],
-                None,
-            )?;
+            kc.force_delete(&["pod", &name], ns)?;
         }
         let outcome = match (&predicted.node, &scheduled) {
             (None, None) => Outcome::BothUnschedulable,

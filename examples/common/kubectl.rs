@@ -146,18 +146,16 @@ impl Kubectl {
             &["delete", kinds, "--all", "-n", ns, "--cascade=orphan"],
             None,
         )?;
-        self.run(
-            &[
-                "delete",
-                "pods",
-                "--all",
-                "-n",
-                ns,
-                "--force",
-                "--grace-period=0",
-            ],
-            None,
-        )?;
+        self.force_delete(&["pods", "--all"], ns)
+    }
+
+    /// Force-deletes `what` (`["pod", name]`, `["pods", "--all"]`) in namespace `ns`, with no
+    /// grace period.
+    pub fn force_delete(&self, what: &[&str], ns: &str) -> Result<()> {
+        let mut args = vec!["delete"];
+        args.extend_from_slice(what);
+        args.extend_from_slice(&["-n", ns, "--force", "--grace-period=0"]);
+        self.run(&args, None)?;
         Ok(())
     }
 }

@@ -311,23 +311,24 @@ fn plan_with(
     let mut chosen: Vec<usize> = Vec::new();
     let mut searches = 0;
     if let Some(forced) = &forced {
-        // Replaying a stricter threshold's candidates: the packing only records where it
-        // would put their pods (for the traffic report); the prediction decides.
+        // Replaying a stricter threshold's candidates: the prediction decides; the packing
+        // only records where it would put their pods, which the traffic report shows.
+        let mut is_forced = vec![false; n];
         for &c in forced {
-            let _ = packer.try_drain(c, &movable[c]);
-            fit_reason[c] = None;
+            is_forced[c] = true;
+            if traffic.is_some() {
+                let _ = packer.try_drain(c, &movable[c]);
+            }
         }
         chosen.clone_from(forced);
-        for &c in &candidates {
-            if !forced.contains(&c) {
-                fit_reason[c] = Some(Reason {
-                    code: ReasonCode::NoFit,
-                    message: format!(
-                        "node {} was not tried: the drain set of a stricter threshold empties more nodes here, and this plan follows it",
-                        nodes[c].spec.name
-                    ),
-                });
-            }
+        for &c in candidates.iter().filter(|&&c| !is_forced[c]) {
+            fit_reason[c] = Some(Reason {
+                code: ReasonCode::NoFit,
+                message: format!(
+                    "node {} was not tried: the drain set of a stricter threshold empties more nodes here, and this plan follows it",
+                    nodes[c].spec.name
+                ),
+            });
         }
     }
     for c in candidates.into_iter().filter(|_| forced.is_none()) {

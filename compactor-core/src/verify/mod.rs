@@ -95,6 +95,8 @@ struct Checker<'a> {
     pod_index: BTreeMap<(&'a str, &'a str), usize>,
     /// Where each pod is bound, by its `nodeName`.
     bound: Vec<Option<usize>>,
+    /// What each pod takes of a node ([`rules::pod_load`]), computed once.
+    pod_loads: Vec<Amounts>,
     drained: Vec<bool>,
     /// Kept, but cordoned by the plan: from the start (`cordonOnly`), or from the eviction
     /// that names it in `cordonFirst` on (updated during the replay).
@@ -150,6 +152,7 @@ impl<'a> Checker<'a> {
             node_index,
             pod_index,
             bound,
+            pod_loads: world.pods.iter().map(|p| pod_load(p)).collect(),
             drained,
             cordon_only,
             out: Vec::new(),
@@ -301,7 +304,7 @@ impl<'a> Checker<'a> {
         let mut loads: Vec<Amounts> = vec![Amounts::new(); world.nodes.len()];
         for (p, pod) in world.pods.iter().enumerate() {
             if let (Some(n), false) = (self.bound[p], pod.phase.is_terminal()) {
-                add(&mut loads[n], &pod_load(pod));
+                add(&mut loads[n], &self.pod_loads[p]);
             }
         }
         let capacity: Vec<Amounts> = world.nodes.iter().map(|n| allocatable(n)).collect();
@@ -339,7 +342,7 @@ impl<'a> Checker<'a> {
                     node: m.from_node.clone(),
                 });
             }
-            let request = pod_load(world.pods[p]);
+            let request = self.pod_loads[p].clone();
             // Nodes cordoned right before this eviction (steering) take nothing from now on.
             for name in &m.cordon_first {
                 if let Some(y) = self.known(name) {
@@ -544,7 +547,7 @@ impl<'a> Checker<'a> {
     fn lower_bounds(&mut self) {
         let nodes = self.world.nodes.len();
         let kept = nodes - self.drained.iter().filter(|d| **d).count();
-        let own = rules::lower_bound(&self.world.nodes, &self.world.pods);
+        let own = rules::lower_bound(&self.world.nodes, &self.world.pods, &self.pod_loads);
         let at_cap = self.plan.cap_lower_bound.as_ref().map_or(0, |b| b.nodes);
         for (bound, by) in [
             (u64::from(self.plan.lower_bound.nodes), "plan"),

@@ -280,14 +280,14 @@ pub(super) fn node_rule(node: &NodeSpec) -> Option<NodeRule> {
 /// allocatable amounts add up to what the pods that must stay somewhere request (bound,
 /// running, not terminating, not DaemonSet pods: those go away with their node). At least 1
 /// when there is a node. A resource the nodes together cannot hold bounds nothing.
-pub(super) fn lower_bound(nodes: &[&NodeSpec], pods: &[&PodSpec]) -> u64 {
+pub(super) fn lower_bound(nodes: &[&NodeSpec], pods: &[&PodSpec], loads: &[Amounts]) -> u64 {
     let mut demand = Amounts::new();
-    for pod in pods {
+    for (pod, load) in pods.iter().zip(loads) {
         if pod.node_name.is_none() || pod.phase.is_terminal() || pod.terminating || is_daemon(pod) {
             continue;
         }
-        for (name, amount) in pod_load(pod) {
-            *demand.entry(name).or_default() += amount;
+        for (name, amount) in load {
+            *demand.entry(name.clone()).or_default() += amount;
         }
     }
     let capacities: Vec<Amounts> = nodes.iter().map(|n| allocatable(n)).collect();
@@ -410,8 +410,12 @@ mod tests {
         let nodes = [node("a", 1000), node("b", 4000), node("c", 1000)];
         let nodes: Vec<&NodeSpec> = nodes.iter().collect();
         let (big, mid) = (pod(3000), pod(1500));
-        assert_eq!(lower_bound(&nodes, &[&big]), 1);
-        assert_eq!(lower_bound(&nodes, &[&big, &mid]), 2);
-        assert_eq!(lower_bound(&nodes, &[]), 1);
+        let bound = |pods: &[&PodSpec]| {
+            let loads: Vec<Amounts> = pods.iter().map(|p| pod_load(p)).collect();
+            lower_bound(&nodes, pods, &loads)
+        };
+        assert_eq!(bound(&[&big]), 1);
+        assert_eq!(bound(&[&big, &mid]), 2);
+        assert_eq!(bound(&[]), 1);
     }
 }
