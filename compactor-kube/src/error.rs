@@ -72,4 +72,44 @@ pub enum KubeError {
         /// What is wrong.
         message: String,
     },
+    /// No usable client configuration: the kubeconfig is unreadable, names no such context,
+    /// or none is found (outside a cluster).
+    #[error("kubeconfig: {message}")]
+    Config {
+        /// What is wrong, with the file when one was read.
+        message: String,
+    },
+    /// An API request failed: refused by the API server (with its status code and message)
+    /// or not answered at all.
+    #[error("{operation}: {message}")]
+    Api {
+        /// What was attempted: `list pods`, `evict pod shop/web-1`, `cordon node n1`.
+        operation: String,
+        /// The HTTP status code the API server answered, if it answered.
+        code: Option<u16>,
+        /// The API server's message (`pods "web-1" is forbidden: …`) or the transport error.
+        message: String,
+    },
+}
+
+impl KubeError {
+    /// An [`KubeError::Api`] for `operation` from a client error.
+    pub fn api(operation: impl Into<String>, error: &kube::Error) -> Self {
+        let (code, message) = match error {
+            kube::Error::Api(status) => (
+                Some(status.code),
+                if status.message.is_empty() {
+                    format!("{} {}", status.code, status.reason)
+                } else {
+                    format!("{} ({})", status.message, status.code)
+                },
+            ),
+            other => (None, other.to_string()),
+        };
+        Self::Api {
+            operation: operation.into(),
+            code,
+            message,
+        }
+    }
 }

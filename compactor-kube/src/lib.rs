@@ -28,8 +28,10 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod execute;
+pub mod live;
 pub mod mapping;
 pub mod metrics;
 
 pub use error::KubeError;
-pub use mapping::{read_snapshot, snapshot_from_kubectl_list};
+pub use mapping::{SnapshotBuilder, read_snapshot, snapshot_from_kubectl_list};
