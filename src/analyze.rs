@@ -23,6 +23,8 @@ pub struct AnalyzeArgs {
     /// (which may carry usage itself). The embedded demo cluster without it.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: crate::LiveArgs,
     /// Usage: `kubectl get --raw /apis/metrics.k8s.io/v1beta1/pods` (PodMetricsList) or
     /// `…/nodes` (NodeMetricsList). Repeat it for a history, oldest first: pods seen in two or
     /// more files get a percentile recommendation.
@@ -68,8 +70,20 @@ pub fn load_pricing(path: &Path) -> anyhow::Result<Pricing> {
 
 /// Runs `analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
-    let mut spec = crate::load_spec(args.from.as_deref())?;
-    let mut dumps = Vec::with_capacity(args.metrics.len());
+    let mut dumps = Vec::with_capacity(args.metrics.len() + 1);
+    let (mut spec, source) = if args.live.live {
+        let live = crate::live_snapshot(&args.live.connection)?;
+        match live.metrics {
+            Ok(dump) => dumps.push(dump),
+            Err(why) => eprintln!("kube-compactor: note: usage unknown: {why}"),
+        }
+        (live.spec, "live cluster".to_owned())
+    } else {
+        (
+            crate::load_spec(args.from.as_deref())?,
+            crate::source_name(args.from.as_deref()),
+        )
+    };
     for path in &args.metrics {
         let text = crate::read(path)?;
         dumps
@@ -79,7 +93,6 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     if let Some(c) = &coverage {
         note_unmatched(c);
     }
-    let source = crate::source_name(args.from.as_deref());
     let snapshot = Snapshot::new(spec).map_err(|e| InputError(format!("{source}: {e}")))?;
     let pricing = match &args.pricing {
         Some(p) => load_pricing(p)?,

@@ -3,6 +3,7 @@
 //! A thin layer: parse arguments, read files, call the crates, print.
 
 mod analyze;
+mod apply;
 mod demo;
 mod html;
 mod table;
@@ -68,6 +69,67 @@ enum Command {
     /// Analyze a snapshot: utilization, waste, over-provisioned workloads, right-sizing, cost,
     /// and what right-sizing would free (a second plan). Report only.
     Analyze(analyze::AnalyzeArgs),
+    /// Carry a plan out on the live cluster: without --execute, print every API call it would
+    /// make, in order (no cluster needed); with --execute, re-validate the plan against the
+    /// cluster, then cordon, evict wave by wave and wait for the replacements (exit 0 done,
+    /// 3 plan refused as stale, 4 stopped and rolled back).
+    Apply(ApplyArgs),
+    /// Print a shell completion script (`kube-compactor completions bash > /etc/bash_completion.d/kube-compactor`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Where a live cluster is reached: the kubeconfig and context (`plan --live`, `analyze
+/// --live`, `apply --execute`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Connection {
+    /// kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else the in-cluster
+    /// service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+/// Reading the cluster itself instead of a file.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LiveArgs {
+    /// Read the live cluster through the API (nodes, pods, budgets, claims, volumes,
+    /// namespaces, CSINodes, ReplicaSets, Jobs, and metrics.k8s.io when served) instead of
+    /// a file.
+    #[arg(long, conflicts_with = "from")]
+    pub live: bool,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ApplyArgs {
+    /// The plan, as printed by `plan --output json`.
+    #[arg(long, value_name = "FILE")]
+    plan: PathBuf,
+    /// Act on the cluster. Without it, print the API calls only.
+    #[arg(long)]
+    execute: bool,
+    #[command(flatten)]
+    connection: Connection,
+    /// Give up on an eviction a budget keeps refusing (429) after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    eviction_timeout: u64,
+    /// Stop when a wave's replacements are not all scheduled and Ready after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    wave_timeout: u64,
+    /// Stop when a replacement stays unschedulable this many seconds after the pod it
+    /// replaces is gone.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pending_grace: u64,
+    /// Output format: `table` prints one line per action; `json` / `yaml` print the calls
+    /// (dry run) or the execution report.
+    #[arg(long, short, value_enum, default_value_t = Output::Table)]
+    output: Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -75,6 +137,8 @@ struct PlanArgs {
     /// Snapshot file: `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` output, or the core snapshot JSON.
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
+    #[command(flatten)]
+    live: LiveArgs,
     /// Packing strategy.
     #[arg(long, value_enum, default_value_t = StrategyArg::BestFit)]
     strategy: StrategyArg,
@@ -142,7 +206,7 @@ enum SafetyArg {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum Output {
+pub(crate) enum Output {
     Table,
     Json,
     Yaml,
@@ -180,7 +244,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match cli.command {
         Command::Plan(args) => {
-            let snapshot = load(args.from.as_deref())?;
+            let (spec, source) = if args.live.live {
+                let live = live_snapshot(&args.live.connection)?;
+                (live.spec, "live cluster".to_owned())
+            } else {
+                (
+                    load_spec(args.from.as_deref())?,
+                    source_name(args.from.as_deref()),
+                )
+            };
+            let snapshot = Snapshot::new(spec).map_err(|e| InputError(format!("{source}: {e}")))?;
             let pricing = match &args.pricing {
                 Some(path) => analyze::load_pricing(path)?,
                 None => Default::default(),
@@ -215,12 +288,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 e => anyhow::Error::new(e).context("planning failed"),
             })?;
             match args.output {
-                Output::Table => table::render(
-                    &mut out,
-                    &snapshot,
-                    &plan,
-                    source_name(args.from.as_deref()),
-                )?,
+                Output::Table => table::render(&mut out, &snapshot, &plan, source)?,
                 Output::Json => {
                     serde_json::to_writer_pretty(&mut out, &plan)?;
                     writeln!(out)?;
@@ -335,12 +403,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Apply(args) => apply::run(args, &mut out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "kube-compactor", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo => {
             serde_json::to_writer_pretty(&mut out, &demo::snapshot())?;
             writeln!(out)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A current-thread runtime for the commands that talk to a cluster.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Reads the live cluster. A configuration problem is the user's (exit 2); an API failure
+/// is not.
+pub(crate) fn live_snapshot(
+    connection: &Connection,
+) -> anyhow::Result<compactor_kube::live::LiveSnapshot> {
+    runtime()?.block_on(async {
+        let client = connect(connection).await?;
+        compactor_kube::live::snapshot(&client)
+            .await
+            .map_err(|e| anyhow::Error::new(e).context("reading the live cluster"))
+    })
+}
+
+pub(crate) async fn connect(connection: &Connection) -> anyhow::Result<kube::Client> {
+    compactor_kube::live::connect(
+        connection.kubeconfig.as_deref(),
+        connection.context.as_deref(),
+    )
+    .await
+    .map_err(|e| InputError(e.to_string()).into())
 }
 
 fn source_name(path: Option<&Path>) -> String {

@@ -26,9 +26,7 @@ use std::path::Path;
 use compactor_core::model::SnapshotSpec;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{
-    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod,
-};
+use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::CSINode;
 use kube::api::{Api, ListParams};
@@ -77,8 +75,7 @@ pub async fn connect(
     let config_error = |message: String| KubeError::Config { message };
     let config = match (kubeconfig, context) {
         (Some(path), _) => {
-            let file = Kubeconfig::read_from(path)
-                .map_err(|e| config_error(format!("{}: {e}", path.display())))?;
+            let file = Kubeconfig::read_from(path).map_err(|e| config_error(e.to_string()))?;
             Config::from_custom_kubeconfig(file, &options)
                 .await
                 .map_err(|e| config_error(format!("{}: {e}", path.display())))?
@@ -157,6 +154,29 @@ pub async fn snapshot(client: &Client) -> Result<LiveSnapshot, KubeError> {
         metrics: metrics.0,
         requests,
     })
+}
+
+/// The first request of each list [`snapshot`] makes, in its order (further pages follow
+/// `continue`), and the two metrics reads: what a dry run prints for the re-validation.
+pub fn snapshot_calls() -> Vec<String> {
+    let lists = [
+        "/api/v1/nodes",
+        "/api/v1/pods",
+        "/apis/policy/v1/poddisruptionbudgets",
+        "/api/v1/namespaces",
+        "/api/v1/persistentvolumeclaims",
+        "/api/v1/persistentvolumes",
+        "/apis/storage.k8s.io/v1/csinodes",
+        "/apis/apps/v1/replicasets",
+        "/apis/batch/v1/jobs",
+    ];
+    let mut out: Vec<String> = lists
+        .iter()
+        .map(|p| format!("GET {p}?limit={PAGE_SIZE}"))
+        .collect();
+    out.push("GET /apis/metrics.k8s.io/v1beta1/pods".to_owned());
+    out.push("GET /apis/metrics.k8s.io/v1beta1/nodes".to_owned());
+    out
 }
 
 /// Lists every object of `api` page by page into a builder of its own with `add`; restarts

@@ -34,6 +34,8 @@ use compactor_core::model::{
 };
 use compactor_core::quantity;
 use compactor_core::resources::{ResourceList, unit_of};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     Container, Namespace, Node, NodeSelectorRequirement as KubeNodeSelectorRequirement,
     NodeSelectorTerm as KubeNodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod,
@@ -41,8 +43,6 @@ use k8s_openapi::api::core::v1::{
     TopologySpreadConstraint as KubeTopologySpreadConstraint, Volume,
     WeightedPodAffinityTerm as KubeWeightedPodAffinityTerm,
 };
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::CSINode;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;

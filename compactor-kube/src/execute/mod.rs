@@ -25,10 +25,10 @@ mod run;
 mod steps;
 
 pub use run::{
-    EvictionVerdict, ExecuteOptions, Fidelity, Landing, Outcome, Report, eviction_verdict,
-    execute, revalidate,
+    EvictionVerdict, ExecuteOptions, Fidelity, Landing, Outcome, Report, eviction_verdict, execute,
+    revalidate,
 };
 pub use steps::{
-    ApiCall, CORDONED_BY, CordonReason, EVICTIONS, Step, cordon, dry_run, evict, get_node,
-    get_pod, marker, plan_id, record_evictions, recorded_evictions, steps, uncordon,
+    ApiCall, CORDONED_BY, CordonReason, EVICTIONS, Step, cordon, dry_run, evict, get_node, get_pod,
+    list_pods, marker, plan_id, record_evictions, recorded_evictions, steps, uncordon,
 };

@@ -14,8 +14,8 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::steps::{
-    ApiCall, CORDONED_BY, CordonReason, EVICTIONS, Step, cordon, evict, get_node, marker,
-    plan_id, record_evictions, recorded_evictions, steps, uncordon,
+    ApiCall, CORDONED_BY, CordonReason, EVICTIONS, Step, cordon, evict, get_node, marker, plan_id,
+    record_evictions, recorded_evictions, steps, uncordon,
 };
 use crate::error::KubeError;
 use crate::live;
@@ -183,9 +183,9 @@ pub fn eviction_verdict(code: u16, message: &str) -> EvictionVerdict {
         404 => EvictionVerdict::Gone,
         429 => EvictionVerdict::Retry(format!("429: {message}")),
         409 => EvictionVerdict::Reread(format!("409: {message}")),
-        500 if message.contains("more than one PodDisruptionBudget") => {
-            EvictionVerdict::Blocked(format!("the pod is under several PodDisruptionBudgets: {message}"))
-        }
+        500 if message.contains("more than one PodDisruptionBudget") => EvictionVerdict::Blocked(
+            format!("the pod is under several PodDisruptionBudgets: {message}"),
+        ),
         502..=504 => EvictionVerdict::Retry(format!("{code}: {message}")),
         _ => EvictionVerdict::Blocked(format!("{code}: {message}")),
     }
@@ -265,7 +265,8 @@ pub fn revalidate(fresh: &SnapshotSpec, plan: &Plan, done: &BTreeSet<String>) ->
             .filter(|m| m.wave == wave.index)
             .collect();
         wave.evictions = u32::try_from(moves.len()).unwrap_or(u32::MAX);
-        wave.nodes.retain(|n| moves.iter().any(|m| &m.from_node == n));
+        wave.nodes
+            .retain(|n| moves.iter().any(|m| &m.from_node == n));
     }
     remaining.waves.retain(|w| w.evictions > 0);
     let snapshot = match Snapshot::new(spec) {
@@ -313,7 +314,9 @@ struct Observed {
 fn observe(pod: &Pod) -> Observed {
     let meta = &pod.metadata;
     let status = pod.status.as_ref();
-    let conditions = status.and_then(|s| s.conditions.as_deref()).unwrap_or_default();
+    let conditions = status
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
     let ready = conditions
         .iter()
         .any(|c| c.type_ == "Ready" && c.status == "True");
@@ -656,8 +659,8 @@ impl Run<'_> {
         let m = &plan.moves[index];
         let thresholds = &plan.thresholds;
         // Room: evictions in flight (evicted, replacement not yet scheduled).
-        let in_flight_max = usize::try_from(thresholds.max_evictions_in_flight.max(1))
-            .unwrap_or(usize::MAX);
+        let in_flight_max =
+            usize::try_from(thresholds.max_evictions_in_flight.max(1)).unwrap_or(usize::MAX);
         let started = Instant::now();
         loop {
             self.poll().await?;
@@ -680,8 +683,8 @@ impl Run<'_> {
             }
             tokio::time::sleep(self.options.poll_interval).await;
         }
-        let per_minute = usize::try_from(thresholds.max_evictions_per_minute.max(1))
-            .unwrap_or(usize::MAX);
+        let per_minute =
+            usize::try_from(thresholds.max_evictions_per_minute.max(1)).unwrap_or(usize::MAX);
         while let Some(first) = self.recent.front().copied() {
             if first.elapsed() >= Duration::from_secs(60) {
                 self.recent.pop_front();
@@ -798,7 +801,9 @@ impl Run<'_> {
                         t.replacement = Some(now.clone());
                     }
                 } else if let Some(c) = candidates.iter().find(|c| {
-                    c.workload == t.workload && !t.before.contains(&c.uid) && !taken.contains(&c.uid)
+                    c.workload == t.workload
+                        && !t.before.contains(&c.uid)
+                        && !taken.contains(&c.uid)
                 }) {
                     taken.insert(c.uid.clone());
                     t.replacement = Some((*c).clone());
@@ -829,7 +834,8 @@ impl Run<'_> {
                     r.map_or("?", |r| r.name.as_str()),
                     t.namespace,
                     self.plan.moves[t.index].pod,
-                    r.and_then(|r| r.unschedulable.as_deref()).unwrap_or("unschedulable")
+                    r.and_then(|r| r.unschedulable.as_deref())
+                        .unwrap_or("unschedulable")
                 )
             })
         })
@@ -838,15 +844,24 @@ impl Run<'_> {
     /// Waits until the evictions of `wave` (every tracked one when `None`) are done: the
     /// evicted pod gone and its replacement bound (`bound_only`) or bound and Ready; and,
     /// for a wave, every pod of the workloads an earlier run moved bound and Ready.
-    async fn wait(&mut self, wave: Option<u32>, bound_only: bool) -> Result<Option<String>, KubeError> {
+    async fn wait(
+        &mut self,
+        wave: Option<u32>,
+        bound_only: bool,
+    ) -> Result<Option<String>, KubeError> {
         let started = Instant::now();
         loop {
             self.poll().await?;
             let mut waiting = 0;
-            for t in self.tracked.iter().filter(|t| wave.is_none_or(|w| t.wave == w)) {
-                let ok = t.replacement.as_ref().is_some_and(|r| {
-                    r.node.is_some() && (bound_only || (t.gone && r.ready))
-                });
+            for t in self
+                .tracked
+                .iter()
+                .filter(|t| wave.is_none_or(|w| t.wave == w))
+            {
+                let ok = t
+                    .replacement
+                    .as_ref()
+                    .is_some_and(|r| r.node.is_some() && (bound_only || (t.gone && r.ready)));
                 if !ok {
                     waiting += 1;
                 }
@@ -863,7 +878,11 @@ impl Run<'_> {
             if started.elapsed() > self.options.wave_deadline {
                 return Ok(Some(format!(
                     "{waiting} replacement(s) not {} within {:?}",
-                    if bound_only { "scheduled" } else { "scheduled and Ready" },
+                    if bound_only {
+                        "scheduled"
+                    } else {
+                        "scheduled and Ready"
+                    },
                     self.options.wave_deadline
                 )));
             }
@@ -878,7 +897,9 @@ impl Run<'_> {
         let mut n = 0;
         for ns in namespaces {
             for p in self.pods_of(&ns).await? {
-                let Some((kind, name)) = &p.workload else { continue };
+                let Some((kind, name)) = &p.workload else {
+                    continue;
+                };
                 if self
                     .resumed_workloads
                     .contains(&(ns.clone(), kind.clone(), name.clone()))
@@ -952,15 +973,33 @@ mod tests {
     fn verdicts_follow_the_eviction_api() {
         assert_eq!(eviction_verdict(201, ""), EvictionVerdict::Evicted);
         assert_eq!(eviction_verdict(404, "not found"), EvictionVerdict::Gone);
-        assert!(matches!(eviction_verdict(429, "budget"), EvictionVerdict::Retry(_)));
-        assert!(matches!(eviction_verdict(409, "conflict"), EvictionVerdict::Reread(_)));
-        assert!(matches!(eviction_verdict(503, "unavailable"), EvictionVerdict::Retry(_)));
         assert!(matches!(
-            eviction_verdict(500, "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."),
+            eviction_verdict(429, "budget"),
+            EvictionVerdict::Retry(_)
+        ));
+        assert!(matches!(
+            eviction_verdict(409, "conflict"),
+            EvictionVerdict::Reread(_)
+        ));
+        assert!(matches!(
+            eviction_verdict(503, "unavailable"),
+            EvictionVerdict::Retry(_)
+        ));
+        assert!(matches!(
+            eviction_verdict(
+                500,
+                "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+            ),
             EvictionVerdict::Blocked(_)
         ));
-        assert!(matches!(eviction_verdict(500, "internal"), EvictionVerdict::Blocked(_)));
-        assert!(matches!(eviction_verdict(403, "forbidden"), EvictionVerdict::Blocked(_)));
+        assert!(matches!(
+            eviction_verdict(500, "internal"),
+            EvictionVerdict::Blocked(_)
+        ));
+        assert!(matches!(
+            eviction_verdict(403, "forbidden"),
+            EvictionVerdict::Blocked(_)
+        ));
     }
 
     #[test]
@@ -971,7 +1010,10 @@ mod tests {
             let nominal = base
                 .saturating_mul(1u32 << (attempt - 1).min(16))
                 .min(Duration::from_secs(30));
-            assert!(d >= nominal / 2 && d < nominal.mul_f64(1.5), "{attempt}: {d:?}");
+            assert!(
+                d >= nominal / 2 && d < nominal.mul_f64(1.5),
+                "{attempt}: {d:?}"
+            );
         }
         assert_ne!(jittered(base, 3, "a/x"), jittered(base, 3, "a/y"));
     }

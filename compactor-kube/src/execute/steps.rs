@@ -213,9 +213,7 @@ impl ApiCall {
     /// [`crate::KubeError::Config`] when the path is not a valid URI (a name with characters
     /// the API server would refuse anyway).
     pub fn request(&self) -> Result<http::Request<Vec<u8>>, crate::KubeError> {
-        let mut builder = http::Request::builder()
-            .method(self.method)
-            .uri(&self.path);
+        let mut builder = http::Request::builder().method(self.method).uri(&self.path);
         if let Some(ct) = self.content_type {
             builder = builder.header(http::header::CONTENT_TYPE, ct);
         }
@@ -239,6 +237,20 @@ pub fn get_node(node: &str) -> ApiCall {
     ApiCall {
         method: "GET",
         path: node_path(node),
+        content_type: None,
+        body: None,
+    }
+}
+
+/// The first page of a namespace's pods (the executor reads them before each eviction, for
+/// the workload's pods, and while it waits; further pages follow `continue`).
+pub fn list_pods(namespace: &str) -> ApiCall {
+    ApiCall {
+        method: "GET",
+        path: format!(
+            "/api/v1/namespaces/{namespace}/pods?limit={}",
+            crate::live::PAGE_SIZE
+        ),
         content_type: None,
         body: None,
     }
@@ -330,10 +342,12 @@ pub fn recorded_evictions(value: &str, plan_id: &str) -> Vec<String> {
     }
 }
 
-/// Every API call of the plan's execution in order, as a dry run prints it: cordons
-/// (each preceded by the `GET` that reads the node), the eviction record and the eviction
-/// of each move, the polls of each wave's wait (one line standing for the repeated list),
-/// and the uncordons at the end. `<resourceVersion>` stands for the version read.
+/// Every API call of the plan's execution after the re-validation reads
+/// ([`crate::live::snapshot_calls`]), in order, as a dry run prints it: cordons (each
+/// preceded by the `GET` that reads the node), for each move the list of its namespace's
+/// pods, the eviction record and the eviction, the polls of each wave's wait (one line per
+/// namespace standing for the repeated list), and the uncordons at the end.
+/// `<resourceVersion>` stands for the version read.
 ///
 /// # Examples
 /// ```
@@ -371,7 +385,7 @@ pub fn dry_run(plan: &Plan) -> Vec<(Step, Vec<ApiCall>)> {
                     let list = evicted.entry(m.from_node.as_str()).or_default();
                     list.push(format!("{}/{}", m.namespace, m.pod));
                     vec![
-                        get_pod(&m.namespace, &m.pod),
+                        list_pods(&m.namespace),
                         record_evictions(&m.from_node, &id, list),
                         evict(&m.namespace, &m.pod),
                     ]
@@ -385,15 +399,7 @@ pub fn dry_run(plan: &Plan) -> Vec<(Step, Vec<ApiCall>)> {
                         .collect();
                     namespaces.sort_unstable();
                     namespaces.dedup();
-                    namespaces
-                        .into_iter()
-                        .map(|ns| ApiCall {
-                            method: "GET",
-                            path: format!("/api/v1/namespaces/{ns}/pods?limit=500"),
-                            content_type: None,
-                            body: None,
-                        })
-                        .collect()
+                    namespaces.into_iter().map(list_pods).collect()
                 }
             };
             (step, calls)
