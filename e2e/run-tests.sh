@@ -289,4 +289,166 @@ else
   fi
 fi
 
+# ------------------------------------------------------------------ live snapshot and executor
+# These change the cluster (cordons, evictions); they run last, and leave every node uncordoned.
+KCFG="${KUBECONFIG:-$E2E_KUBECONFIG}"
+kcomp() { "$KUBE_COMPACTOR_BIN" "$@" --kubeconfig "$KCFG"; }
+# Every pod of the namespace bound, Running, Ready, none terminating; every budget's status
+# observed and its pods all healthy.
+settled() {
+  kc -n "$NS" get pods -o json | jq -e '[.items[] | select(.metadata.deletionTimestamp != null or .spec.nodeName == null or .status.phase != "Running" or (any(.status.conditions[]?; .type == "Ready" and .status == "True") | not))] | length == 0' >/dev/null \
+    && kc -n "$NS" get pdb -o json | jq -e '[.items[] | select(.status.observedGeneration != .metadata.generation or .status.currentHealthy != .status.expectedPods)] | length == 0' >/dev/null
+}
+wait_settled() {
+  local i
+  for ((i = 0; i < 120; i++)); do settled && return 0; sleep 1; done
+  return 1
+}
+uncordon_all() {
+  local n
+  for n in $(kc get nodes -o jsonpath='{range .items[?(@.spec.unschedulable==true)]}{.metadata.name}{" "}{end}'); do
+    kc uncordon "$n" >/dev/null
+  done
+  kc get nodes -o name | xargs -r -I{} "$E2E_BIN/kubectl" --kubeconfig "$KCFG" annotate {} optimizer.io/cordoned-by- optimizer.io/evictions- >/dev/null 2>&1 || true
+}
+# Spreads the movable workloads again (kube-scheduler puts the new pods on the emptiest
+# nodes), so that the next plan has moves.
+spread() {
+  uncordon_all
+  kc -n "$NS" rollout restart deployment/web deployment/worker >/dev/null
+  kc -n "$NS" rollout status deployment/web --timeout=120s >/dev/null
+  kc -n "$NS" rollout status deployment/worker --timeout=120s >/dev/null
+  wait_settled
+}
+pdb_allowed_is() { # NAME N: waits until budget NAME allows N disruptions
+  local i
+  for ((i = 0; i < 60; i++)); do
+    [[ "$(kc -n "$NS" get pdb "$1" -o go-template='{{if eq .status.observedGeneration .metadata.generation}}{{.status.disruptionsAllowed}}{{end}}')" == "$2" ]] && return 0
+    sleep 1
+  done
+  return 1
+}
+our_marked_nodes() {
+  kc get nodes -o json | jq -r '[.items[] | select(.metadata.annotations["optimizer.io/cordoned-by"] != null) | .metadata.name] | join(" ")'
+}
+
+if [[ ! -x "$KUBE_COMPACTOR_BIN" ]] || ! "$KUBE_COMPACTOR_BIN" apply --help >/dev/null 2>&1; then
+  skip live-and-apply "no kube-compactor binary with 'apply' at $KUBE_COMPACTOR_BIN"
+else
+  # --- plan --live equals plan --from on a dump of the same cluster
+  wait_settled || true
+  kc get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json > "$TMP/live-dump.json"
+  if ! kcomp plan --live --output json > "$TMP/live-plan.json" 2> "$TMP/live-plan.err"; then
+    fail live-plan-equals-dump "plan --live failed: $(tail -n3 "$TMP/live-plan.err" | tr '\n' ' ')"
+  elif "$KUBE_COMPACTOR_BIN" plan --from "$TMP/live-dump.json" --output json > "$TMP/dump-plan.json" \
+       && diff <(jq -S . "$TMP/live-plan.json") <(jq -S . "$TMP/dump-plan.json") > "$TMP/live-diff.txt"; then
+    pass live-plan-equals-dump "identical JSON plans: $(jq '.drain | length' "$TMP/live-plan.json") drained, $(jq '.moves | length' "$TMP/live-plan.json") moves"
+  else
+    fail live-plan-equals-dump "plans differ: $(head -n6 "$TMP/live-diff.txt" | tr '\n' ' ')"
+  fi
+
+  # --- a plan whose budgets were tightened since is refused (stale); relaxed, it executes
+  spread || true
+  kcomp plan --live --output json > "$TMP/apply-plan.json"
+  nmoves="$(jq '.moves | length' "$TMP/apply-plan.json")"
+  if [[ "$nmoves" -eq 0 ]]; then
+    fail apply-refuses-stale-plan "the plan after spreading the workloads has no moves"
+  else
+    budgets="$(jq -r '[.moves[].workload.name] | unique | map(select(. == "web" or . == "db" or . == "worker")) | join(" ")' "$TMP/apply-plan.json")"
+    for b in web db; do kc -n "$NS" patch pdb "$b" --type merge -p '{"spec":{"maxUnavailable":0}}' >/dev/null; done
+    pdb_allowed_is web 0 && pdb_allowed_is db 0 || true
+    uids_before="$(kc -n "$NS" get pods -o jsonpath='{.items[*].metadata.uid}' | tr ' ' '\n' | sort)"
+    rc=0
+    kcomp apply --plan "$TMP/apply-plan.json" --execute > "$TMP/apply-refused.out" 2>&1 || rc=$?
+    uids_after="$(kc -n "$NS" get pods -o jsonpath='{.items[*].metadata.uid}' | tr ' ' '\n' | sort)"
+    cordoned_now="$(kc get nodes -o jsonpath='{range .items[?(@.spec.unschedulable==true)]}{.metadata.name}{" "}{end}')"
+    if [[ $rc -eq 3 ]] && grep -qi 'budget\|disruption' "$TMP/apply-refused.out" \
+       && [[ "$uids_before" == "$uids_after" && -z "$cordoned_now" ]]; then
+      pass apply-refuses-stale-plan "budgets web and db tightened to 0: exit 3, nothing cordoned or evicted: $(grep -m1 -i 'budget\|disruption' "$TMP/apply-refused.out" | cut -c1-160)"
+    else
+      fail apply-refuses-stale-plan "exit $rc, cordoned [$cordoned_now], pods changed: $([[ "$uids_before" == "$uids_after" ]] && echo no || echo yes); $(head -n3 "$TMP/apply-refused.out" | tr '\n' ' ')"
+    fi
+    for b in web db; do kc -n "$NS" patch pdb "$b" --type merge -p '{"spec":{"maxUnavailable":1}}' >/dev/null; done
+    pdb_allowed_is web 1 && pdb_allowed_is db 1 || true
+    rc=0
+    kcomp apply --plan "$TMP/apply-plan.json" --execute --output json --wave-timeout 180 > "$TMP/apply.json" 2> "$TMP/apply.err" || rc=$?
+    wait_settled || true
+    drained="$(jq -r '[.drain[].node] | join(" ")' "$TMP/apply-plan.json")"
+    left=0
+    for n in $drained; do
+      c="$(kc get pods -A --field-selector "spec.nodeName=$n" -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null and ((.metadata.ownerReferences // []) | any(.kind == "DaemonSet") | not))] | length')"
+      left=$((left + c))
+      [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] || left=$((left + 1000))
+    done
+    below="$(kc get pdb -A -o json | jq '[.items[] | select(.status.currentHealthy < .status.desiredHealthy)] | length')"
+    still_cordoned_kept="$(jq -r '.cordonOnly[]?' "$TMP/apply-plan.json" | while read -r n; do [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] && echo "$n"; done | tr '\n' ' ')"
+    if [[ $rc -eq 0 && "$(jq -r .outcome "$TMP/apply.json")" == completed && $left -eq 0 && "$below" -eq 0 && -z "$still_cordoned_kept" ]]; then
+      pass apply-executes-plan "budgets relaxed: $(jq .evictions "$TMP/apply.json") evictions in $(jq .wavesCompleted "$TMP/apply.json") waves; $(jq .fidelity.onPredicted "$TMP/apply.json")/$(jq .fidelity.evictions "$TMP/apply.json") on the predicted node, $(jq .fidelity.onTied "$TMP/apply.json") tied, $(jq .fidelity.pending "$TMP/apply.json") pending; drained [$drained] empty and cordoned; 0 budgets below desired"
+    else
+      fail apply-executes-plan "exit $rc, outcome $(jq -r .outcome "$TMP/apply.json" 2>/dev/null), pods left on drained nodes or uncordoned: $left, budgets below desired: $below, kept still cordoned: [$still_cordoned_kept]; $(tail -n3 "$TMP/apply.err" | tr '\n' ' ')"
+    fi
+  fi
+
+  # --- killed mid-plan, rerun: finishes, no pod evicted twice
+  spread || true
+  kcomp plan --live --output json > "$TMP/resume-plan.json"
+  nmoves="$(jq '.moves | length' "$TMP/resume-plan.json")"
+  if [[ "$nmoves" -lt 2 ]]; then
+    fail apply-resumes-after-kill "the plan after spreading the workloads has $nmoves moves (2 needed)"
+  else
+    kcomp apply --plan "$TMP/resume-plan.json" --execute > "$TMP/run1.out" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 600; i++)); do grep -q '^evicted ' "$TMP/run1.out" && break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    run1="$(grep '^evicted ' "$TMP/run1.out" | awk '{print $2}' | sort)"
+    n1="$(grep -c '^evicted ' "$TMP/run1.out" || true)"
+    rc=0
+    kcomp apply --plan "$TMP/resume-plan.json" --execute --output json --wave-timeout 180 > "$TMP/run2.json" 2> "$TMP/run2.err" || rc=$?
+    run2="$(jq -r '.landings[].pod' "$TMP/run2.json" 2>/dev/null | sort)"
+    twice="$(comm -12 <(echo "$run1") <(echo "$run2") | tr '\n' ' ')"
+    resumed="$(jq .resumed "$TMP/run2.json" 2>/dev/null)"
+    ev2="$(jq .evictions "$TMP/run2.json" 2>/dev/null)"
+    if [[ $rc -eq 0 && "$(jq -r .outcome "$TMP/run2.json")" == completed && -z "$twice" && "$resumed" -eq "$n1" && $((resumed + ev2)) -eq "$nmoves" && "$n1" -ge 1 ]]; then
+      pass apply-resumes-after-kill "killed after $n1 of $nmoves evictions; the rerun resumed them and made the other $ev2; no pod evicted twice"
+    else
+      fail apply-resumes-after-kill "exit $rc; first run evicted $n1 [$run1], rerun resumed ${resumed:-?} and evicted ${ev2:-?} of $nmoves; evicted twice: [$twice]; $(tail -n3 "$TMP/run2.err" | tr '\n' ' ')"
+    fi
+  fi
+  wait_settled || true
+
+  # --- a replacement that cannot be scheduled: the executor stops and uncordons its nodes
+  spread || true
+  kcomp plan --live --output json > "$TMP/pending-plan.json"
+  nmoves="$(jq '.moves | length' "$TMP/pending-plan.json")"
+  if [[ "$(jq '[.moves[] | select(.workload.name == "web" or .workload.name == "worker")] | length' "$TMP/pending-plan.json")" -lt 1 ]]; then
+    fail apply-stops-on-pending "the plan after spreading the workloads moves no web or worker pod"
+  else
+    # Replacements come from the ReplicaSets' templates, which the plan does not read: with
+    # the Deployments paused, a nodeSelector no node has makes every replacement
+    # unschedulable while the pods the plan moves stay as they were.
+    kc -n "$NS" rollout pause deployment/web deployment/worker >/dev/null
+    nowhere='{"spec":{"template":{"spec":{"nodeSelector":{"e2e.kube-compactor.io/nowhere":"true"}}}}}'
+    for rs in $(kc -n "$NS" get rs -o jsonpath='{range .items[?(@.spec.replicas>0)]}{.metadata.name}{" "}{end}'); do
+      case "$rs" in web-*|worker-*) kc -n "$NS" patch rs "$rs" --type merge -p "$nowhere" >/dev/null ;; esac
+    done
+    rc=0
+    kcomp apply --plan "$TMP/pending-plan.json" --execute --pending-grace 3 --wave-timeout 90 > "$TMP/pending.out" 2>&1 || rc=$?
+    for rs in $(kc -n "$NS" get rs -o jsonpath='{range .items[?(@.spec.replicas>0)]}{.metadata.name}{" "}{end}'); do
+      case "$rs" in web-*|worker-*) kc -n "$NS" patch rs "$rs" --type merge -p '{"spec":{"template":{"spec":{"nodeSelector":null}}}}' >/dev/null ;; esac
+    done
+    kc -n "$NS" delete pods --field-selector=status.phase=Pending >/dev/null 2>&1 || true
+    kc -n "$NS" rollout resume deployment/web deployment/worker >/dev/null
+    marked="$(our_marked_nodes)"
+    ours_cordoned="$(kc get nodes -o json | jq -r '[.items[] | select(.spec.unschedulable == true and .metadata.annotations["optimizer.io/cordoned-by"] != null) | .metadata.name] | join(" ")')"
+    if [[ $rc -eq 4 ]] && grep -q 'Pending' "$TMP/pending.out" && [[ -z "$marked" && -z "$ours_cordoned" ]]; then
+      pass apply-stops-on-pending "exit 4: $(grep -m1 '^stopping' "$TMP/pending.out" | cut -c1-160); every node it cordoned uncordoned"
+    else
+      fail apply-stops-on-pending "exit $rc; still marked [$marked]; $(tail -n4 "$TMP/pending.out" | tr '\n' ' ')"
+    fi
+  fi
+  uncordon_all
+  wait_settled || true
+fi
+
 finish
