@@ -1,8 +1,13 @@
 //! # compactor-kube
 //!
-//! The Kubernetes adapter of kube-compactor. This part is pure: it maps Kubernetes API objects
-//! (k8s-openapi types, or the JSON `kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` prints) into the
-//! [`compactor_core`] model, with no I/O and no client.
+//! The Kubernetes adapter of kube-compactor.
+//!
+//! - [`mapping`] (pure) maps Kubernetes API objects (k8s-openapi types, or the JSON `kubectl
+//!   get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` prints) into the
+//!   [`compactor_core`] model; [`SnapshotBuilder`] takes them one at a time;
+//! - [`live`] reads the same objects from a cluster through the API (kube + tokio);
+//! - [`execute`] carries a plan out: its steps and API calls are computed purely
+//!   ([`execute::steps`], [`execute::dry_run`]), then performed by [`execute::execute`].
 //!
 //! ```
 //! use compactor_core::{Snapshot, plan::{plan, PlanOptions}};
