@@ -358,6 +358,10 @@ pub fn recorded_evictions(value: &str, plan_id: &str) -> Vec<String> {
 ///   "pods": [{"namespace": "shop", "name": "web-1", "nodeName": "a",
 ///     "owner": {"kind": "Deployment", "name": "web"}, "labels": {"app": "web"},
 ///     "containers": [{"name": "app", "requests": {"cpu": "500m", "memory": "1Gi"}}],
+///     "readinessProbe": true},
+///     {"namespace": "shop", "name": "web-2", "nodeName": "b",
+///     "owner": {"kind": "Deployment", "name": "web"}, "labels": {"app": "web"},
+///     "containers": [{"name": "app", "requests": {"cpu": "1", "memory": "2Gi"}}],
 ///     "readinessProbe": true}],
 ///   "pdbs": [{"namespace": "shop", "name": "web", "selector": {"matchLabels": {"app": "web"}},
 ///     "disruptionsAllowed": 1}]}"#).unwrap();
