@@ -381,7 +381,7 @@ else
       [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] || left=$((left + 1000))
     done
     below="$(kc get pdb -A -o json | jq '[.items[] | select(.status.currentHealthy < .status.desiredHealthy)] | length')"
-    still_cordoned_kept="$(jq -r '.cordonOnly[]?' "$TMP/apply-plan.json" | while read -r n; do [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] && echo "$n"; done | tr '\n' ' ')"
+    still_cordoned_kept="$(jq -r '.cordonOnly[]?' "$TMP/apply-plan.json" | while read -r n; do if [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]]; then echo "$n"; fi; done | tr '\n' ' ')"
     if [[ $rc -eq 0 && "$(jq -r .outcome "$TMP/apply.json")" == completed && $left -eq 0 && "$below" -eq 0 && -z "$still_cordoned_kept" ]]; then
       pass apply-executes-plan "budgets relaxed: $(jq .evictions "$TMP/apply.json") evictions in $(jq .wavesCompleted "$TMP/apply.json") waves; $(jq .fidelity.onPredicted "$TMP/apply.json")/$(jq .fidelity.evictions "$TMP/apply.json") on the predicted node, $(jq .fidelity.onTied "$TMP/apply.json") tied, $(jq .fidelity.pending "$TMP/apply.json") pending; drained [$drained] empty and cordoned; 0 budgets below desired"
     else
@@ -403,11 +403,11 @@ else
     for ((i = 0; i < 600; i++)); do grep -q '^evicted ' "$TMP/run1.out" && break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    run1="$(grep '^evicted ' "$TMP/run1.out" | awk '{print $2}' | sort)"
+    run1="$(grep '^evicted ' "$TMP/run1.out" | awk '{print $2}' | sort || true)"
     n1="$(grep -c '^evicted ' "$TMP/run1.out" || true)"
     rc=0
     kcomp apply --plan "$TMP/resume-plan.json" --execute --output json --wave-timeout 180 > "$TMP/run2.json" 2> "$TMP/run2.err" || rc=$?
-    run2="$(jq -r '.landings[].pod' "$TMP/run2.json" 2>/dev/null | sort)"
+    run2="$(jq -r '.landings[].pod' "$TMP/run2.json" 2>/dev/null | sort || true)"
     twice="$(comm -12 <(echo "$run1") <(echo "$run2") | tr '\n' ' ')"
     resumed="$(jq .resumed "$TMP/run2.json" 2>/dev/null)"
     ev2="$(jq .evictions "$TMP/run2.json" 2>/dev/null)"
