@@ -46,6 +46,9 @@ const PER_POD_LABELS: [&str; 4] = [
 
 struct Args {
     dump: PathBuf,
+    /// Execute with `compactor_kube::execute` (the `apply --execute` executor) instead of the
+    /// sequential kubectl replay below.
+    executor: bool,
     safety: SafetyLevel,
     percentage: u32,
     out: PathBuf,
@@ -57,6 +60,7 @@ fn args() -> Result<Args> {
     let mut safety = SafetyLevel::Conservative;
     let mut percentage = 0;
     let mut out = std::env::temp_dir().join("kube-compactor-fidelity");
+    let mut executor = false;
     while let Some(a) = it.next() {
         let mut value = || it.next().with_context(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -65,14 +69,16 @@ fn args() -> Result<Args> {
             }
             "--percentage-of-nodes-to-score" => percentage = value()?.parse()?,
             "--out" => out = PathBuf::from(value()?),
+            "--executor" => executor = true,
             s if !s.starts_with('-') && dump.is_none() => dump = Some(PathBuf::from(s)),
             other => bail!(
-                "unknown argument {other}; usage: fidelity DUMP [--safety conservative|medium|aggressive] [--percentage-of-nodes-to-score N] [--out DIR]"
+                "unknown argument {other}; usage: fidelity DUMP [--safety conservative|medium|aggressive] [--percentage-of-nodes-to-score N] [--out DIR] [--executor]"
             ),
         }
     }
     Ok(Args {
         dump: dump.context("usage: fidelity DUMP [options]")?,
+        executor,
         safety,
         percentage,
         out,
@@ -354,6 +360,9 @@ fn main() -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
 
+    if args.executor {
+        return with_executor(&args, t0);
+    }
     let live_dump = kc.dump()?;
     std::fs::write(args.out.join("before.json"), &live_dump)?;
     let snapshot = Snapshot::new(compactor_kube::read_snapshot(&live_dump)?)?;
@@ -562,4 +571,70 @@ fn main() -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Steps 3–5 as `plan --live` + `apply --execute` do them: the live snapshot through the API,
+/// the plan, and the executor (waves, budgets, re-prediction and steering before each
+/// eviction); the figures are the executor's own report.
+fn with_executor(args: &Args, t0: Instant) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = compactor_kube::live::connect(None, None).await?;
+        let live = compactor_kube::live::snapshot(&client).await?;
+        let options = PlanOptions::default()
+            .with_safety(args.safety)
+            .with_percentage_of_nodes_to_score(args.percentage);
+        let started = Instant::now();
+        let plan: Plan = plan(&Snapshot::new(live.spec)?, &options)?;
+        eprintln!(
+            "plan --live in {:.2} s ({} requests): {} nodes drained, {} evictions, {} tied predictions",
+            started.elapsed().as_secs_f64(),
+            live.requests,
+            plan.drain.len(),
+            plan.moves.len(),
+            plan.summary.tied_predictions
+        );
+        std::fs::write(args.out.join("plan.json"), serde_json::to_string_pretty(&plan)?)?;
+        let exec = compactor_kube::execute::ExecuteOptions::default()
+            .with_reprediction(true, args.percentage);
+        let report = compactor_kube::execute::execute(&client, &plan, &exec, &mut |line| {
+            eprintln!("{line}")
+        })
+        .await?;
+        std::fs::write(
+            args.out.join("report.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
+        let f = &report.fidelity;
+        let single = report.landings.iter().filter(|l| l.tied_with.is_empty()).count();
+        let single_hit = report
+            .landings
+            .iter()
+            .filter(|l| l.tied_with.is_empty() && l.node.as_deref() == Some(l.predicted.as_str()))
+            .count();
+        println!(
+            "{} (executor): safety {:?}, percentageOfNodesToScore {} | outcome {:?} | drained {} | evictions {} | on toNode {} ({:.1} %) | single-node predictions exact {single_hit}/{single} | on a tied node {} | elsewhere {} | Pending {} | on the re-prediction {} + tied {} | steered {} | receiving nodes over the cap {} of {} {:?} | {:.0} s",
+            args.dump.display(),
+            args.safety,
+            args.percentage,
+            report.outcome,
+            plan.drain.len(),
+            f.evictions,
+            f.on_predicted,
+            if f.evictions == 0 { 0.0 } else { f64::from(f.on_predicted) * 100.0 / f64::from(f.evictions) },
+            f.on_tied,
+            f.elsewhere,
+            f.pending,
+            f.on_repredicted,
+            f.on_repredicted_tie,
+            report.landings.iter().map(|l| l.steered.len()).sum::<usize>(),
+            f.receivers_over_cap.len(),
+            f.receiving_nodes,
+            f.receivers_over_cap,
+            t0.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })
 }

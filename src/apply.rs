@@ -25,11 +25,13 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
     if !args.execute {
         return dry_run(&plan, args.output, out);
     }
-    let options = ExecuteOptions::default().with_deadlines(
-        Duration::from_secs(args.eviction_timeout),
-        Duration::from_secs(args.wave_timeout),
-        Duration::from_secs(args.pending_grace),
-    );
+    let options = ExecuteOptions::default()
+        .with_deadlines(
+            Duration::from_secs(args.eviction_timeout),
+            Duration::from_secs(args.wave_timeout),
+            Duration::from_secs(args.pending_grace),
+        )
+        .with_reprediction(!args.no_repredict, args.percentage_of_nodes_to_score);
     let table = matches!(args.output, Output::Table);
     let report = crate::runtime()?.block_on(async {
         let client = crate::connect(&args.connection).await?;
@@ -86,6 +88,15 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
                     out,
                     "replacements: {} on the predicted node, {} on a tied node, {} on another kept node, {} on a drained node, {} pending",
                     f.on_predicted, f.on_tied, f.elsewhere, f.on_drained, f.pending
+                )?;
+                writeln!(
+                    out,
+                    "against the re-prediction right before each eviction: {} on the node, {} on a tied node; receiving nodes over the cap: {} of {}{}",
+                    f.on_repredicted,
+                    f.on_repredicted_tie,
+                    f.receivers_over_cap.len(),
+                    f.receiving_nodes,
+                    if f.receivers_over_cap.is_empty() { String::new() } else { format!(" ({})", f.receivers_over_cap.join(", ")) }
                 )?;
             }
         }

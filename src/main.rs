@@ -126,6 +126,14 @@ pub(crate) struct ApplyArgs {
     /// replaces is gone.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pending_grace: u64,
+    /// The cluster's kube-scheduler `percentageOfNodesToScore`, for the re-prediction made
+    /// right before each eviction (0: its adaptive default).
+    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    percentage_of_nodes_to_score: u32,
+    /// Skip the re-prediction before each eviction (and the steering it does): evict as the
+    /// plan says and only measure where replacements land.
+    #[arg(long)]
+    no_repredict: bool,
     /// Output format: `table` prints one line per action; `json` / `yaml` print the calls
     /// (dry run) or the execution report.
     #[arg(long, short, value_enum, default_value_t = Output::Table)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use compactor_core::Snapshot;
 use compactor_core::model::SnapshotSpec;
 use compactor_core::plan::{Move, Plan, PlanOptions};
+use compactor_core::resources::Dimensions;
 use compactor_core::verify::verify;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Client;
@@ -37,6 +38,13 @@ pub struct ExecuteOptions {
     pub poll_interval: Duration,
     /// First back-off after a 429; doubled each time up to 30 s, with ±50 % jitter. Default 1 s.
     pub backoff: Duration,
+    /// Re-predict each replacement from a fresh snapshot right before its eviction, and steer
+    /// it (cordon the node it would overload) or stop when it would land over the cap.
+    /// Default true.
+    pub repredict: bool,
+    /// The cluster's kube-scheduler `percentageOfNodesToScore` for the re-predictions (0: its
+    /// adaptive default).
+    pub percentage_of_nodes_to_score: u32,
 }
 
 impl Default for ExecuteOptions {
@@ -47,6 +55,8 @@ impl Default for ExecuteOptions {
             pending_grace: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
             backoff: Duration::from_secs(1),
+            repredict: true,
+            percentage_of_nodes_to_score: 0,
         }
     }
 }
@@ -57,6 +67,14 @@ impl ExecuteOptions {
         self.eviction_deadline = eviction;
         self.wave_deadline = wave;
         self.pending_grace = pending;
+        self
+    }
+
+    /// With or without the re-prediction before each eviction, and the scheduler's
+    /// `percentageOfNodesToScore` it assumes.
+    pub fn with_reprediction(mut self, repredict: bool, percentage_of_nodes_to_score: u32) -> Self {
+        self.repredict = repredict;
+        self.percentage_of_nodes_to_score = percentage_of_nodes_to_score;
         self
     }
 
@@ -104,6 +122,16 @@ pub struct Landing {
     pub replacement: Option<String>,
     /// Where it was bound; `None` while Pending.
     pub node: Option<String>,
+    /// kube-scheduler's choice re-predicted from the cluster right before the eviction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repredicted: Option<String>,
+    /// Nodes tied with the re-prediction.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repredicted_tied_with: Vec<String>,
+    /// Nodes cordoned right before this eviction because the re-prediction would have put
+    /// the replacement there over the cap.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steered: Vec<String>,
 }
 
 /// Plan fidelity: where replacements actually landed.
@@ -123,6 +151,15 @@ pub struct Fidelity {
     pub on_drained: u32,
     /// Not bound when the executor finished or stopped.
     pub pending: u32,
+    /// Bound to the node re-predicted right before the eviction.
+    pub on_repredicted: u32,
+    /// Bound to a node tied with that re-prediction.
+    pub on_repredicted_tie: u32,
+    /// Nodes that received a replacement.
+    pub receiving_nodes: u32,
+    /// Receiving nodes over the cap (CPU, memory or ephemeral storage) once the plan is done,
+    /// with the dimension and share: `n1 cpu 74 %`.
+    pub receivers_over_cap: Vec<String>,
 }
 
 /// What an execution did.
@@ -296,6 +333,8 @@ struct Tracked {
     gone: bool,
     /// Since when the replacement has been unschedulable while the evicted pod is gone.
     unschedulable_since: Option<Instant>,
+    /// The re-prediction: node, tied nodes, nodes steered off.
+    repredicted: Option<(Option<String>, Vec<String>, Vec<String>)>,
 }
 
 /// A pod as the waits see it.
@@ -365,6 +404,8 @@ struct Run<'a> {
     touched: BTreeSet<String>,
     /// Workloads (namespace, kind, name) of moves an earlier run made.
     resumed_workloads: BTreeSet<(String, String, String)>,
+    /// Kept nodes cordoned at run time to steer a replacement (uncordoned at the end).
+    steered: Vec<String>,
 }
 
 /// Executes `plan` on the cluster: [`revalidate`] against a fresh snapshot, then the
@@ -441,10 +482,18 @@ pub async fn execute(
         recent: VecDeque::new(),
         touched: BTreeSet::new(),
         resumed_workloads: BTreeSet::new(),
+        steered: Vec::new(),
     };
     let result = run.steps(&done, &still_there).await;
     match result {
-        Ok(None) => {}
+        Ok(None) => {
+            for node in std::mem::take(&mut run.steered) {
+                if run.uncordon(&node).await? {
+                    run.report.uncordoned.push(node);
+                }
+            }
+            run.receivers_over_cap().await?;
+        }
         Ok(Some(reason)) => {
             (run.on_event)(&format!("stopping: {reason}"));
             run.rollback().await?;
@@ -707,6 +756,15 @@ impl Run<'_> {
             .map(|p| p.uid.clone())
             .collect();
         let uid = pod.uid.clone();
+        // Re-predicted from the cluster as it is now; steered off nodes it would overload.
+        let repredicted = if self.options.repredict {
+            match self.repredict(m).await? {
+                Ok(r) => Some(r),
+                Err(stop) => return Ok(Some(stop)),
+            }
+        } else {
+            None
+        };
         // Write-ahead record on the node.
         let key = format!("{}/{}", m.namespace, m.pod);
         let list = self.recorded.entry(m.from_node.clone()).or_default();
@@ -772,6 +830,7 @@ impl Run<'_> {
             replacement: None,
             gone: false,
             unschedulable_since: None,
+            repredicted,
         });
         Ok(None)
     }
@@ -916,6 +975,83 @@ impl Run<'_> {
         Ok(n)
     }
 
+    /// Where kube-scheduler puts the replacement of `m` now: a fresh snapshot with the pod
+    /// pending. A predicted or tied node the replacement would take over the cap (or that the
+    /// plan drains) is cordoned — a steer, undone at the end — and the prediction made again,
+    /// at most [`STEERS`] times. `Err(reason)` to stop: no node fits, or still over the cap.
+    #[allow(clippy::type_complexity)]
+    async fn repredict(
+        &mut self,
+        m: &Move,
+    ) -> Result<Result<(Option<String>, Vec<String>, Vec<String>), String>, KubeError> {
+        let mut steered = Vec::new();
+        for _ in 0..=STEERS {
+            let fresh = live::snapshot(self.client).await?;
+            match judge(
+                fresh.spec,
+                self.plan,
+                m,
+                self.options.percentage_of_nodes_to_score,
+            ) {
+                Judged::Fits { node, tied } => return Ok(Ok((node, tied, steered))),
+                Judged::Stop(reason) => return Ok(Err(reason)),
+                Judged::Over(nodes) => {
+                    for (node, _) in &nodes {
+                        self.touched.insert(node.clone());
+                        self.cordon(node, CordonReason::Steer).await?;
+                        self.steered.push(node.clone());
+                        steered.push(node.clone());
+                    }
+                    (self.on_event)(&format!(
+                        "steering {}/{}: {}",
+                        m.namespace,
+                        m.pod,
+                        nodes.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>().join("; ")
+                    ));
+                }
+            }
+        }
+        Ok(Err(format!(
+            "the replacement of {}/{} would still land over the cap after {STEERS} steering cordons",
+            m.namespace, m.pod
+        )))
+    }
+
+    /// The receiving nodes over the cap once the plan is done.
+    async fn receivers_over_cap(&mut self) -> Result<(), KubeError> {
+        let receivers: BTreeSet<String> = self
+            .tracked
+            .iter()
+            .filter_map(|t| t.replacement.as_ref().and_then(|r| r.node.clone()))
+            .collect();
+        self.report.fidelity.receiving_nodes = u32::try_from(receivers.len()).unwrap_or(u32::MAX);
+        if receivers.is_empty() {
+            return Ok(());
+        }
+        let fresh = live::snapshot(self.client).await?;
+        let Ok(snapshot) = Snapshot::new(fresh.spec) else {
+            return Ok(());
+        };
+        let cap = u128::from(self.plan.thresholds.max_utilization_percent);
+        let mut over = Vec::new();
+        for name in &receivers {
+            let Some(i) = snapshot.node_index(name) else { continue };
+            let requested = snapshot.requested(i);
+            let allocatable = &snapshot.nodes()[i].allocatable;
+            for d in (0..requested.len()).filter(|&d| Dimensions::is_capped(d)) {
+                if u128::from(requested[d]) * 100 > u128::from(allocatable[d]) * cap {
+                    over.push(format!(
+                        "{name} {} {:.0} %",
+                        snapshot.dims().name(d),
+                        requested[d] as f64 * 100.0 / allocatable[d].max(1) as f64
+                    ));
+                }
+            }
+        }
+        self.report.fidelity.receivers_over_cap = over;
+        Ok(())
+    }
+
     /// Fills the fidelity figures and landings from the tracked evictions.
     fn fidelity(&mut self) {
         let drained: BTreeSet<&str> = self.plan.drain.iter().map(|d| d.node.as_str()).collect();
@@ -925,6 +1061,13 @@ impl Run<'_> {
             let m = &self.plan.moves[t.index];
             let node = t.replacement.as_ref().and_then(|r| r.node.clone());
             f.evictions += 1;
+            if let (Some(n), Some((Some(r), tied, _))) = (node.as_deref(), &t.repredicted) {
+                if n == r {
+                    f.on_repredicted += 1;
+                } else if tied.iter().any(|x| x == n) {
+                    f.on_repredicted_tie += 1;
+                }
+            }
             match node.as_deref() {
                 None => f.pending += 1,
                 Some(n) if n == m.to_node => f.on_predicted += 1,
@@ -941,10 +1084,105 @@ impl Run<'_> {
                     .as_ref()
                     .map(|r| format!("{}/{}", t.namespace, r.name)),
                 node,
+                repredicted: t.repredicted.as_ref().and_then(|r| r.0.clone()),
+                repredicted_tied_with: t.repredicted.as_ref().map(|r| r.1.clone()).unwrap_or_default(),
+                steered: t.repredicted.as_ref().map(|r| r.2.clone()).unwrap_or_default(),
             });
         }
+        let receivers = std::mem::take(&mut self.report.fidelity.receivers_over_cap);
+        f.receiving_nodes = self.report.fidelity.receiving_nodes;
+        f.receivers_over_cap = receivers;
         self.report.fidelity = f;
         self.report.landings = landings;
+    }
+}
+
+/// Steering cordons per eviction at most (as the planner's `cordonFirst`).
+const STEERS: usize = 16;
+
+/// What a re-prediction found.
+#[derive(Debug, PartialEq, Eq)]
+enum Judged {
+    /// The replacement goes to `node` (or one tied with it), all under the cap.
+    Fits { node: Option<String>, tied: Vec<String> },
+    /// These kept nodes (with why) would be taken over the cap: steer off them.
+    Over(Vec<(String, String)>),
+    /// Stop: the reason.
+    Stop(String),
+}
+
+/// Re-predicts the replacement of `m` on `spec` (the cluster now, the pod still bound to its
+/// cordoned node): the pod as pending, kube-scheduler's choice and ties, each checked
+/// against the cap and allocatable with the pod added.
+fn judge(mut spec: SnapshotSpec, plan: &Plan, m: &Move, percentage: u32) -> Judged {
+    let Some(pod) = spec
+        .pods
+        .iter_mut()
+        .find(|p| p.namespace == m.namespace && p.name == m.pod)
+    else {
+        return Judged::Stop(format!("pod {}/{} is gone", m.namespace, m.pod));
+    };
+    pod.node_name = None;
+    pod.phase = compactor_core::model::PodPhase::Pending;
+    let snapshot = match Snapshot::new(spec) {
+        Ok(s) => s,
+        Err(e) => return Judged::Stop(format!("the cluster does not map: {e}")),
+    };
+    let key = format!("{}/{}", m.namespace, m.pod);
+    let prediction = match compactor_core::plan::predict_pods(&snapshot, &[key.as_str()], percentage) {
+        Ok(mut p) if !p.is_empty() => p.remove(0),
+        Ok(_) => return Judged::Stop(format!("no prediction for {key}")),
+        Err(e) => return Judged::Stop(format!("re-prediction of {key}: {e}")),
+    };
+    let Some(node) = prediction.node.clone() else {
+        return Judged::Stop(format!(
+            "the replacement of {key} would be Pending: {}",
+            prediction.unschedulable.as_deref().unwrap_or("no node fits")
+        ));
+    };
+    let Some(p) = snapshot.pod_index(&m.namespace, &m.pod) else {
+        return Judged::Stop(format!("pod {key} is gone"));
+    };
+    let request = &snapshot.pods()[p].request;
+    let drained: BTreeSet<&str> = plan.drain.iter().map(|d| d.node.as_str()).collect();
+    let cap = u128::from(plan.thresholds.max_utilization_percent);
+    let mut over = Vec::new();
+    for name in std::iter::once(&node).chain(&prediction.tied_with) {
+        if drained.contains(name.as_str()) {
+            return Judged::Stop(format!(
+                "kube-scheduler would put the replacement of {key} on {name}, which the plan drains"
+            ));
+        }
+        let Some(i) = snapshot.node_index(name) else { continue };
+        let requested = snapshot.requested(i);
+        let allocatable = &snapshot.nodes()[i].allocatable;
+        for d in 0..requested.len() {
+            let after = u128::from(requested[d]) + u128::from(request[d]);
+            let limit = if Dimensions::is_capped(d) {
+                u128::from(allocatable[d]) * cap
+            } else {
+                u128::from(allocatable[d]) * 100
+            };
+            if request[d] > 0 && after * 100 > limit {
+                over.push((
+                    name.clone(),
+                    format!(
+                        "{name} would reach {:.0} % {}",
+                        after as f64 * 100.0 / allocatable[d].max(1) as f64,
+                        snapshot.dims().name(d)
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+    if over.is_empty() {
+        Judged::Fits {
+            node: Some(node),
+            tied: prediction.tied_with,
+        }
+    } else {
+        Judged::Over(over)
     }
 }
 
@@ -1000,6 +1238,80 @@ mod tests {
             eviction_verdict(403, "forbidden"),
             EvictionVerdict::Blocked(_)
         ));
+    }
+
+    fn fixture() -> SnapshotSpec {
+        let pod = |name: &str, node: &str, cpu: &str| {
+            format!(
+                r#"{{"namespace": "shop", "name": "{name}", "nodeName": "{node}",
+                "owner": {{"kind": "Deployment", "name": "{name}"}}, "labels": {{"app": "{name}"}},
+                "containers": [{{"name": "app", "requests": {{"cpu": "{cpu}", "memory": "1Gi"}}}}],
+                "readinessProbe": true, "replicas": 2}}"#
+            )
+        };
+        let node = |name: &str| {
+            format!(r#"{{"name": "{name}", "allocatable": {{"cpu": "4", "memory": "16Gi"}}}}"#)
+        };
+        crate::read_snapshot(&format!(
+            r#"{{"nodes": [{}, {}, {}], "pods": [{}, {}, {}]}}"#,
+            node("a"),
+            node("b"),
+            node("c"),
+            pod("web", "a", "500m"),
+            pod("big", "b", "2500m"),
+            pod("mid", "c", "1")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn reprediction_fits_or_names_the_node_it_would_overload() {
+        let spec = fixture();
+        let plan = compactor_core::plan::plan(
+            &Snapshot::new(spec.clone()).unwrap(),
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        let m = plan.moves.iter().find(|m| m.pod == "web").unwrap();
+        assert_eq!((m.from_node.as_str(), m.to_node.as_str()), ("a", "c"));
+        // Uncordoned, the drained node itself is kube-scheduler's choice: stop.
+        assert!(matches!(
+            judge(spec.clone(), &plan, m, 100),
+            Judged::Stop(r) if r.contains("on a, which the plan drains")
+        ));
+        // As the executor runs it: a cordoned.
+        let mut spec = spec;
+        spec.nodes[0].unschedulable = true;
+        // The cluster as planned: kube-scheduler still picks c, 1.5 of 4 CPU.
+        assert_eq!(
+            judge(spec.clone(), &plan, m, 100),
+            Judged::Fits {
+                node: Some("c".to_owned()),
+                tied: Vec::new()
+            }
+        );
+        // c filled up since: b is the only choice, and 3 of 4 CPU is over the 70 % cap.
+        let mut changed = spec.clone();
+        changed
+            .pods
+            .iter_mut()
+            .find(|p| p.name == "mid")
+            .unwrap()
+            .containers[0]
+            .requests
+            .set("cpu", 3_800);
+        match judge(changed, &plan, m, 100) {
+            Judged::Over(nodes) => {
+                assert_eq!(nodes.len(), 1);
+                assert_eq!(nodes[0].0, "b");
+                assert!(nodes[0].1.contains("75 % cpu"), "{nodes:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The pod is gone: stop.
+        let mut gone = spec;
+        gone.pods.retain(|p| p.name != "web");
+        assert!(matches!(judge(gone, &plan, m, 100), Judged::Stop(r) if r.contains("is gone")));
     }
 
     #[test]
