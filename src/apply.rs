@@ -96,7 +96,11 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
                     f.on_repredicted_tie,
                     f.receivers_over_cap.len(),
                     f.receiving_nodes,
-                    if f.receivers_over_cap.is_empty() { String::new() } else { format!(" ({})", f.receivers_over_cap.join(", ")) }
+                    if f.receivers_over_cap.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", f.receivers_over_cap.join(", "))
+                    }
                 )?;
             }
         }

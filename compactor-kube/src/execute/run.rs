@@ -1006,7 +1006,11 @@ impl Run<'_> {
                         "steering {}/{}: {}",
                         m.namespace,
                         m.pod,
-                        nodes.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>().join("; ")
+                        nodes
+                            .iter()
+                            .map(|(_, d)| d.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     ));
                 }
             }
@@ -1035,7 +1039,9 @@ impl Run<'_> {
         let cap = u128::from(self.plan.thresholds.max_utilization_percent);
         let mut over = Vec::new();
         for name in &receivers {
-            let Some(i) = snapshot.node_index(name) else { continue };
+            let Some(i) = snapshot.node_index(name) else {
+                continue;
+            };
             let requested = snapshot.requested(i);
             let allocatable = &snapshot.nodes()[i].allocatable;
             for d in (0..requested.len()).filter(|&d| Dimensions::is_capped(d)) {
@@ -1085,8 +1091,16 @@ impl Run<'_> {
                     .map(|r| format!("{}/{}", t.namespace, r.name)),
                 node,
                 repredicted: t.repredicted.as_ref().and_then(|r| r.0.clone()),
-                repredicted_tied_with: t.repredicted.as_ref().map(|r| r.1.clone()).unwrap_or_default(),
-                steered: t.repredicted.as_ref().map(|r| r.2.clone()).unwrap_or_default(),
+                repredicted_tied_with: t
+                    .repredicted
+                    .as_ref()
+                    .map(|r| r.1.clone())
+                    .unwrap_or_default(),
+                steered: t
+                    .repredicted
+                    .as_ref()
+                    .map(|r| r.2.clone())
+                    .unwrap_or_default(),
             });
         }
         let receivers = std::mem::take(&mut self.report.fidelity.receivers_over_cap);
@@ -1104,7 +1118,10 @@ const STEERS: usize = 16;
 #[derive(Debug, PartialEq, Eq)]
 enum Judged {
     /// The replacement goes to `node` (or one tied with it), all under the cap.
-    Fits { node: Option<String>, tied: Vec<String> },
+    Fits {
+        node: Option<String>,
+        tied: Vec<String>,
+    },
     /// These kept nodes (with why) would be taken over the cap: steer off them.
     Over(Vec<(String, String)>),
     /// Stop: the reason.
@@ -1129,15 +1146,19 @@ fn judge(mut spec: SnapshotSpec, plan: &Plan, m: &Move, percentage: u32) -> Judg
         Err(e) => return Judged::Stop(format!("the cluster does not map: {e}")),
     };
     let key = format!("{}/{}", m.namespace, m.pod);
-    let prediction = match compactor_core::plan::predict_pods(&snapshot, &[key.as_str()], percentage) {
-        Ok(mut p) if !p.is_empty() => p.remove(0),
-        Ok(_) => return Judged::Stop(format!("no prediction for {key}")),
-        Err(e) => return Judged::Stop(format!("re-prediction of {key}: {e}")),
-    };
+    let prediction =
+        match compactor_core::plan::predict_pods(&snapshot, &[key.as_str()], percentage) {
+            Ok(mut p) if !p.is_empty() => p.remove(0),
+            Ok(_) => return Judged::Stop(format!("no prediction for {key}")),
+            Err(e) => return Judged::Stop(format!("re-prediction of {key}: {e}")),
+        };
     let Some(node) = prediction.node.clone() else {
         return Judged::Stop(format!(
             "the replacement of {key} would be Pending: {}",
-            prediction.unschedulable.as_deref().unwrap_or("no node fits")
+            prediction
+                .unschedulable
+                .as_deref()
+                .unwrap_or("no node fits")
         ));
     };
     let Some(p) = snapshot.pod_index(&m.namespace, &m.pod) else {
@@ -1153,7 +1174,9 @@ fn judge(mut spec: SnapshotSpec, plan: &Plan, m: &Move, percentage: u32) -> Judg
                 "kube-scheduler would put the replacement of {key} on {name}, which the plan drains"
             ));
         }
-        let Some(i) = snapshot.node_index(name) else { continue };
+        let Some(i) = snapshot.node_index(name) else {
+            continue;
+        };
         let requested = snapshot.requested(i);
         let allocatable = &snapshot.nodes()[i].allocatable;
         for d in 0..requested.len() {
