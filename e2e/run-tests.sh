@@ -347,6 +347,16 @@ else
     fail live-plan-equals-dump "plans differ: $(head -n6 "$TMP/live-diff.txt" | tr '\n' ' ')"
   fi
 
+  # --- the same binary as a kubectl plugin
+  mkdir -p "$TMP/plugins"
+  cp "$KUBE_COMPACTOR_BIN" "$TMP/plugins/kubectl-compactor"
+  if PATH="$TMP/plugins:$PATH" "$E2E_BIN/kubectl" compactor plan --live --output json --kubeconfig "$KCFG" > "$TMP/plugin-plan.json" 2> "$TMP/plugin.err" \
+     && diff <(jq -S . "$TMP/plugin-plan.json") <(jq -S . "$TMP/live-plan.json") >/dev/null; then
+    pass kubectl-plugin "kubectl compactor plan --live prints the same plan"
+  else
+    fail kubectl-plugin "$(tail -n2 "$TMP/plugin.err" | tr '\n' ' ')"
+  fi
+
   # --- a plan whose budgets were tightened since is refused (stale); relaxed, it executes
   spread || true
   kcomp plan --live --output json > "$TMP/apply-plan.json"
