@@ -842,41 +842,7 @@ impl Run<'_> {
             self.tracked.iter().map(|t| t.namespace.clone()).collect();
         for ns in namespaces {
             let pods = self.pods_of(&ns).await?;
-            let evicted: BTreeSet<String> = self.tracked.iter().map(|t| t.uid.clone()).collect();
-            let mut taken: BTreeSet<String> = self
-                .tracked
-                .iter()
-                .filter_map(|t| t.replacement.as_ref().map(|r| r.uid.clone()))
-                .collect();
-            let mut candidates: Vec<&Observed> = pods
-                .iter()
-                .filter(|p| !evicted.contains(&p.uid) && !p.terminating)
-                .collect();
-            candidates.sort_by(|a, b| a.created.cmp(&b.created).then(a.name.cmp(&b.name)));
-            for t in self.tracked.iter_mut().filter(|t| t.namespace == ns) {
-                t.gone = !pods.iter().any(|p| p.uid == t.uid);
-                if let Some(r) = &t.replacement {
-                    if let Some(now) = pods.iter().find(|p| p.uid == r.uid) {
-                        t.replacement = Some(now.clone());
-                    }
-                } else if let Some(c) = candidates.iter().find(|c| {
-                    c.workload == t.workload
-                        && !t.before.contains(&c.uid)
-                        && !taken.contains(&c.uid)
-                }) {
-                    taken.insert(c.uid.clone());
-                    t.replacement = Some((*c).clone());
-                }
-                let unschedulable = t.gone
-                    && t.replacement
-                        .as_ref()
-                        .is_some_and(|r| r.node.is_none() && r.unschedulable.is_some());
-                if !unschedulable {
-                    t.unschedulable_since = None;
-                } else if t.unschedulable_since.is_none() {
-                    t.unschedulable_since = Some(Instant::now());
-                }
-            }
+            match_replacements(&mut self.tracked, &ns, &pods, Instant::now());
         }
         Ok(())
     }
@@ -1111,6 +1077,50 @@ impl Run<'_> {
     }
 }
 
+/// Updates the tracked evictions of namespace `ns` from its pods: whether each evicted pod is
+/// gone, which pod replaces it, and since when that replacement is unschedulable.
+///
+/// A replacement of eviction `t` is a pod of the same workload that is not an evicted pod,
+/// not terminating, and was not among the workload's pods when `t` was made (`t.before`).
+/// Evictions of one workload are matched latest first: a later eviction's `before` holds
+/// every pod an earlier one could have caused, so the latest can only take pods created after
+/// it, and the earlier ones take the rest (first-to-first would hand the later replacement
+/// to the earlier eviction and leave the later one without any).
+fn match_replacements(tracked: &mut [Tracked], ns: &str, pods: &[Observed], now: Instant) {
+    let evicted: BTreeSet<String> = tracked.iter().map(|t| t.uid.clone()).collect();
+    let mut taken: BTreeSet<String> = tracked
+        .iter()
+        .filter_map(|t| t.replacement.as_ref().map(|r| r.uid.clone()))
+        .collect();
+    let mut candidates: Vec<&Observed> = pods
+        .iter()
+        .filter(|p| !evicted.contains(&p.uid) && !p.terminating)
+        .collect();
+    candidates.sort_by(|a, b| a.created.cmp(&b.created).then(a.name.cmp(&b.name)));
+    for t in tracked.iter_mut().rev().filter(|t| t.namespace == ns) {
+        t.gone = !pods.iter().any(|p| p.uid == t.uid);
+        if let Some(r) = &t.replacement {
+            if let Some(current) = pods.iter().find(|p| p.uid == r.uid) {
+                t.replacement = Some(current.clone());
+            }
+        } else if let Some(c) = candidates.iter().find(|c| {
+            c.workload == t.workload && !t.before.contains(&c.uid) && !taken.contains(&c.uid)
+        }) {
+            taken.insert(c.uid.clone());
+            t.replacement = Some((*c).clone());
+        }
+        let unschedulable = t.gone
+            && t.replacement
+                .as_ref()
+                .is_some_and(|r| r.node.is_none() && r.unschedulable.is_some());
+        if !unschedulable {
+            t.unschedulable_since = None;
+        } else if t.unschedulable_since.is_none() {
+            t.unschedulable_since = Some(now);
+        }
+    }
+}
+
 /// Steering cordons per eviction at most (as the planner's `cordonFirst`).
 const STEERS: usize = 16;
 
@@ -1335,6 +1345,61 @@ mod tests {
         let mut gone = spec;
         gone.pods.retain(|p| p.name != "web");
         assert!(matches!(judge(gone, &plan, m, 100), Judged::Stop(r) if r.contains("is gone")));
+    }
+
+    fn observed(name: &str, node: Option<&str>) -> Observed {
+        Observed {
+            name: name.to_owned(),
+            uid: name.to_owned(),
+            workload: Some(("Deployment".to_owned(), "w".to_owned())),
+            node: node.map(str::to_owned),
+            ready: node.is_some(),
+            terminating: false,
+            unschedulable: None,
+            created: "2026-12-05T00:00:00Z".to_owned(),
+        }
+    }
+
+    fn tracked(index: usize, uid: &str, before: &[&str]) -> Tracked {
+        Tracked {
+            index,
+            wave: 1,
+            namespace: "ns".to_owned(),
+            uid: uid.to_owned(),
+            before: before.iter().map(|s| (*s).to_owned()).collect(),
+            workload: Some(("Deployment".to_owned(), "w".to_owned())),
+            replacement: None,
+            gone: false,
+            unschedulable_since: None,
+            repredicted: None,
+        }
+    }
+
+    /// Measured on openb-multigpu50-400: the first replacement appeared between the poll
+    /// before the second eviction and that eviction's `before`, both were created in the same
+    /// second, and first-to-first matching gave the second replacement to the first eviction:
+    /// the second waited 600 s for a replacement it never got.
+    #[test]
+    fn replacements_match_latest_eviction_first() {
+        // x1 evicted (before: x1, x2); r1 created; x2 evicted (before: x2, r1); r2 created.
+        // Names put r2 ahead of r1 in the creation-time tie.
+        let mut t = vec![
+            tracked(0, "x1", &["x1", "x2"]),
+            tracked(1, "x2", &["x2", "za-r1"]),
+        ];
+        let pods = [observed("za-r1", Some("n1")), observed("a-r2", Some("n2"))];
+        match_replacements(&mut t, "ns", &pods, Instant::now());
+        let got: Vec<&str> = t
+            .iter()
+            .map(|t| t.replacement.as_ref().map_or("none", |r| r.name.as_str()))
+            .collect();
+        assert_eq!(got, ["za-r1", "a-r2"]);
+        assert!(t.iter().all(|t| t.gone));
+        // Another namespace's trackers are left alone.
+        let mut other = vec![tracked(0, "x1", &["x1"])];
+        other[0].namespace = "elsewhere".to_owned();
+        match_replacements(&mut other, "ns", &pods, Instant::now());
+        assert!(other[0].replacement.is_none());
     }
 
     #[test]
