@@ -215,7 +215,7 @@ async fn plan_from(client: &Client) -> compactor_core::plan::Plan {
 }
 
 #[tokio::test]
-async fn executes_with_exact_requests_and_retries_429() {
+async fn executes_with_exact_requests_and_retries_429_and_409() {
     let fake = Arc::new(Mutex::new(Fake::new()));
     let client = serve(fake.clone());
     let p = plan_from(&client).await;
@@ -227,8 +227,8 @@ async fn executes_with_exact_requests_and_retries_429() {
             "Cannot evict pod as it would violate the pod's disruption budget.",
         ));
         f.evictions.push_back((
-            429,
-            "Cannot evict pod as it would violate the pod's disruption budget.",
+            409,
+            "Operation cannot be fulfilled on poddisruptionbudgets.policy \"web\": the object has been modified",
         ));
         f.patch_errors
             .push_back((409, "the object has been modified"));
@@ -246,7 +246,23 @@ async fn executes_with_exact_requests_and_retries_429() {
         .iter()
         .filter(|s| s.uri.ends_with("/eviction"))
         .collect();
-    assert_eq!(evictions.len(), 3, "two 429s, then accepted");
+    assert_eq!(
+        evictions.len(),
+        3,
+        "a 429, a 409 (pod re-read: still there), then accepted"
+    );
+    // The 409 made the executor read the namespace's pods again before retrying.
+    let second = f
+        .seen
+        .iter()
+        .position(|s| s.uri.ends_with("/eviction"))
+        .unwrap()
+        + 2;
+    assert!(
+        f.seen[second].uri.starts_with("/api/v1/namespaces/shop/pods?"),
+        "{:?}",
+        &f.seen[second - 1..second + 2]
+    );
     for e in &evictions {
         assert_eq!(e.method, "POST");
         assert_eq!(e.uri, "/api/v1/namespaces/shop/pods/web-abc-1/eviction");
