@@ -259,7 +259,9 @@ async fn executes_with_exact_requests_and_retries_429_and_409() {
         .unwrap()
         + 2;
     assert!(
-        f.seen[second].uri.starts_with("/api/v1/namespaces/shop/pods?"),
+        f.seen[second]
+            .uri
+            .starts_with("/api/v1/namespaces/shop/pods?"),
         "{:?}",
         &f.seen[second - 1..second + 2]
     );
