@@ -8,8 +8,8 @@
 # scenario namespace): these checks cordon nodes and evict pods.
 #
 # Environment:
-#   KUBE_COMPACTOR_BIN   the kube-compactor binary (default: target/release/kube-compactor,
-#                        else target/debug/kube-compactor)
+#   KUBE_COMPACTOR_BIN   the kube-compactor binary (default: the newer of
+#                        target/release/kube-compactor and target/debug/kube-compactor)
 #   E2E_KEEP_TMP=1       keep the temporary directory with the dumps and plans
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -17,9 +17,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NS=e2e-apps
 if [[ -z "${KUBE_COMPACTOR_BIN:-}" ]]; then
+  # The newer of the release and debug builds: a CI run that only ran cargo test has the
+  # debug build, and a release build left from earlier work must not stand in for it.
   KUBE_COMPACTOR_BIN="$REPO_DIR/target/release/kube-compactor"
-  # A CI run that only ran cargo test has the debug build.
-  if [[ ! -x "$KUBE_COMPACTOR_BIN" && -x "$REPO_DIR/target/debug/kube-compactor" ]]; then
+  if [[ -x "$REPO_DIR/target/debug/kube-compactor" \
+        && ( ! -x "$KUBE_COMPACTOR_BIN" || "$REPO_DIR/target/debug/kube-compactor" -nt "$KUBE_COMPACTOR_BIN" ) ]]; then
     KUBE_COMPACTOR_BIN="$REPO_DIR/target/debug/kube-compactor"
   fi
 fi
