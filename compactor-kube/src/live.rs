@@ -103,6 +103,23 @@ pub async fn connect(
 /// One request per page of each list (objects / [`PAGE_SIZE`], rounded up, at least one);
 /// memory: the snapshot plus one page per list in flight.
 pub async fn snapshot(client: &Client) -> Result<LiveSnapshot, KubeError> {
+    read(client, true).await
+}
+
+/// [`snapshot`] without the metrics.k8s.io reads (`metrics` is then `Err("not read")`): what
+/// the executor uses before each eviction, where usage plays no part and an aggregated API
+/// that is registered but down would make every read wait for its timeout.
+///
+/// # Errors
+/// Those of [`snapshot`].
+///
+/// # Complexity
+/// As [`snapshot`], less the two metrics requests.
+pub async fn snapshot_without_metrics(client: &Client) -> Result<LiveSnapshot, KubeError> {
+    read(client, false).await
+}
+
+async fn read(client: &Client, with_metrics: bool) -> Result<LiveSnapshot, KubeError> {
     let (nodes, pods, pdbs, namespaces, claims, volumes, csi_nodes, replica_sets, jobs, metrics) =
         tokio::try_join!(
             list_into(Api::<Node>::all(client.clone()), SnapshotBuilder::add_node),
@@ -131,7 +148,13 @@ pub async fn snapshot(client: &Client) -> Result<LiveSnapshot, KubeError> {
                 .add_owner("ReplicaSet", &rs.metadata)),
             list_into(Api::<Job>::all(client.clone()), |b, job| b
                 .add_owner("Job", &job.metadata)),
-            usage(client),
+            async {
+                if with_metrics {
+                    usage(client).await
+                } else {
+                    Ok((Err("not read".to_owned()), 0))
+                }
+            },
         )?;
     let mut requests = metrics.1;
     let mut builder = SnapshotBuilder::new();

@@ -427,7 +427,7 @@ pub async fn execute(
     on_event: &mut dyn FnMut(&str),
 ) -> Result<Report, KubeError> {
     let id = plan_id(plan);
-    let fresh = live::snapshot(client).await?;
+    let fresh = live::snapshot_without_metrics(client).await?;
     let drained: BTreeSet<&str> = plan.drain.iter().map(|d| d.node.as_str()).collect();
     let mut recorded: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for node in &fresh.spec.nodes {
@@ -952,7 +952,7 @@ impl Run<'_> {
     ) -> Result<Result<(Option<String>, Vec<String>, Vec<String>), String>, KubeError> {
         let mut steered = Vec::new();
         for _ in 0..=STEERS {
-            let fresh = live::snapshot(self.client).await?;
+            let fresh = live::snapshot_without_metrics(self.client).await?;
             match judge(
                 fresh.spec,
                 self.plan,
@@ -998,7 +998,7 @@ impl Run<'_> {
         if receivers.is_empty() {
             return Ok(());
         }
-        let fresh = live::snapshot(self.client).await?;
+        let fresh = live::snapshot_without_metrics(self.client).await?;
         let Ok(snapshot) = Snapshot::new(fresh.spec) else {
             return Ok(());
         };
