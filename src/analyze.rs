@@ -72,7 +72,7 @@ pub fn load_pricing(path: &Path) -> anyhow::Result<Pricing> {
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let mut dumps = Vec::with_capacity(args.metrics.len() + 1);
     let (mut spec, source) = if args.live.live {
-        let live = crate::live_snapshot(&args.live.connection)?;
+        let live = crate::live_snapshot(&args.live.connection, true)?;
         match live.metrics {
             Ok(dump) => dumps.push(dump),
             Err(why) => eprintln!("kube-compactor: note: usage unknown: {why}"),

@@ -253,7 +253,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Plan(args) => {
             let (spec, source) = if args.live.live {
-                let live = live_snapshot(&args.live.connection)?;
+                let live = live_snapshot(&args.live.connection, false)?;
                 (live.spec, "live cluster".to_owned())
             } else {
                 (
@@ -434,14 +434,19 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Reads the live cluster. A configuration problem is the user's (exit 2); an API failure
 /// is not.
+/// `plan` leaves metrics.k8s.io out (it plans on requests); `analyze` reads it.
 pub(crate) fn live_snapshot(
     connection: &Connection,
+    with_metrics: bool,
 ) -> anyhow::Result<compactor_kube::live::LiveSnapshot> {
     runtime()?.block_on(async {
         let client = connect(connection).await?;
-        compactor_kube::live::snapshot(&client)
-            .await
-            .map_err(|e| anyhow::Error::new(e).context("reading the live cluster"))
+        let read = if with_metrics {
+            compactor_kube::live::snapshot(&client).await
+        } else {
+            compactor_kube::live::snapshot_without_metrics(&client).await
+        };
+        read.map_err(|e| anyhow::Error::new(e).context("reading the live cluster"))
     })
 }
 

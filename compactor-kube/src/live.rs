@@ -42,6 +42,10 @@ use crate::metrics::{MetricsDump, read_metrics};
 /// a `continue` token for the rest.
 pub const PAGE_SIZE: u32 = 500;
 
+/// How long each metrics.k8s.io read may take: a registered aggregated API whose server is
+/// down can otherwise hold the request for minutes.
+pub const METRICS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What a live snapshot read.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -262,7 +266,15 @@ async fn usage(client: &Client) -> Result<(Result<MetricsDump, String>, u32), Ku
                 message: format!("{url}: {e}"),
             })?;
         requests += 1;
-        let text = match client.request_text(request).await {
+        let answer = tokio::time::timeout(METRICS_TIMEOUT, client.request_text(request)).await;
+        let Ok(answer) = answer else {
+            let why = format!(
+                "metrics.k8s.io {path}: no answer within {} s (is metrics-server running?)",
+                METRICS_TIMEOUT.as_secs()
+            );
+            return Ok((Err(why), requests));
+        };
+        let text = match answer {
             Ok(text) => text,
             Err(kube::Error::Api(status)) => {
                 let why = match status.code {
