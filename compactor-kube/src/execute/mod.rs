@@ -29,6 +29,6 @@ pub use run::{
     revalidate,
 };
 pub use steps::{
-    ApiCall, CORDONED_BY, CordonReason, EVICTIONS, Step, cordon, dry_run, evict, get_node, get_pod,
+    ApiCall, CORDONED_BY, CordonReason, EVICTIONS, Step, cordon, dry_run, evict, get_node,
     list_pods, marker, plan_id, record_evictions, recorded_evictions, steps, uncordon,
 };

@@ -256,16 +256,6 @@ pub fn list_pods(namespace: &str) -> ApiCall {
     }
 }
 
-/// `GET` a pod.
-pub fn get_pod(namespace: &str, pod: &str) -> ApiCall {
-    ApiCall {
-        method: "GET",
-        path: format!("/api/v1/namespaces/{namespace}/pods/{pod}"),
-        content_type: None,
-        body: None,
-    }
-}
-
 /// The cordon: a merge patch setting `spec.unschedulable` and the [`CORDONED_BY`] marker,
 /// conditional on `resource_version` (the API server answers 409 when the node changed
 /// since it was read).
