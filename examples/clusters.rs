@@ -192,7 +192,7 @@ fn ca_style_kept(snap: &Snapshot, level: SafetyLevel) -> usize {
         let mut movable = Vec::new();
         let mut blocked = false;
         for &p in &by_node[c] {
-            match classify_pod(snap, &snap.pods()[p], &excluded) {
+            match classify_pod(snap, &snap.pods()[p], &excluded, &Default::default()) {
                 PodDisposition::Movable => movable.push(p),
                 PodDisposition::Blocks(_) => blocked = true,
                 _ => {}

@@ -30,7 +30,7 @@ use anyhow::{Context, Result, bail};
 #[path = "common/kubectl.rs"]
 mod kubectl;
 use compactor_core::Snapshot;
-use compactor_core::plan::{PodPrediction, predict_pods};
+use compactor_core::plan::{PodPrediction, SchedulerConfig, predict_pods};
 use compactor_core::testing::Rng;
 use kubectl::{Kubectl, poll};
 use serde::Serialize;
@@ -515,6 +515,8 @@ struct Disagreement<'a> {
 
 struct Run {
     kc: Kubectl,
+    /// The scheduler configuration the cluster runs (the prediction follows it).
+    scheduler: SchedulerConfig,
     out: PathBuf,
     total: Tally,
     by_feature: BTreeMap<&'static str, Tally>,
@@ -609,7 +611,7 @@ impl Run {
         let dump = kc.dump()?;
         let spec = compactor_kube::read_snapshot(&dump).context("reading the dump")?;
         let snapshot = Snapshot::new(spec).context("building the snapshot")?;
-        let predicted = predict_pods(&snapshot, &[key.as_str()], 0)?
+        let predicted = predict_pods(&snapshot, &[key.as_str()], &self.scheduler)?
             .into_iter()
             .next()
             .context("no prediction")?;
@@ -705,6 +707,7 @@ fn main() -> Result<()> {
     let mut out = std::env::temp_dir().join("kube-compactor-conformance");
     let mut print_case = false;
     let mut min_agreement: Option<f64> = None;
+    let mut scheduler = SchedulerConfig::default();
     let mut kc = Kubectl::from_env();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -719,8 +722,15 @@ fn main() -> Result<()> {
             "--kubectl" => kc.bin = PathBuf::from(value()?),
             "--min-agreement" => min_agreement = Some(value()?.parse()?),
             "--print-case" => print_case = true,
+            "--scheduler-config" => {
+                let path = value()?;
+                let text = std::fs::read_to_string(&path).with_context(|| path.clone())?;
+                let value: Value = serde_yaml_ng::from_str(&text).with_context(|| path.clone())?;
+                scheduler =
+                    compactor_kube::scheduler_config(&value).with_context(|| path.clone())?;
+            }
             other => bail!(
-                "unknown argument {other}; usage: conformance [--seeds FROM..TO] [--out DIR] [--kubectl FILE] [--min-agreement PERCENT] [--print-case]"
+                "unknown argument {other}; usage: conformance [--seeds FROM..TO] [--out DIR] [--kubectl FILE] [--min-agreement PERCENT] [--scheduler-config FILE] [--print-case]"
             ),
         }
     }
@@ -768,6 +778,7 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&out)?;
     let mut run = Run {
         kc,
+        scheduler,
         out: out.clone(),
         total: Tally::default(),
         by_feature: BTreeMap::new(),

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use compactor_core::Snapshot;
-use compactor_core::plan::{Plan, PlanOptions, plan, predict_pods};
+use compactor_core::plan::{Plan, PlanOptions, SchedulerConfig, plan, predict_pods};
 use compactor_core::safety::SafetyLevel;
 use serde_json::{Value, json};
 
@@ -421,10 +421,14 @@ fn main() -> Result<()> {
             v.phase = compactor_core::model::PodPhase::Pending;
         }
         let key = format!("{}/{}", m.namespace, m.pod);
-        let again = predict_pods(&Snapshot::new(spec)?, &[key.as_str()], args.percentage)?
-            .into_iter()
-            .next()
-            .context("no prediction")?;
+        let again = predict_pods(
+            &Snapshot::new(spec)?,
+            &[key.as_str()],
+            &SchedulerConfig::default().with_percentage_of_nodes_to_score(args.percentage),
+        )?
+        .into_iter()
+        .next()
+        .context("no prediction")?;
         let body = json!({"apiVersion": "policy/v1", "kind": "Eviction",
             "metadata": {"name": m.pod, "namespace": m.namespace}})
         .to_string();
@@ -598,7 +602,7 @@ fn with_executor(args: &Args, t0: Instant) -> Result<()> {
         );
         std::fs::write(args.out.join("plan.json"), serde_json::to_string_pretty(&plan)?)?;
         let exec = compactor_kube::execute::ExecuteOptions::default()
-            .with_reprediction(true, args.percentage);
+            .with_reprediction(true, Some(SchedulerConfig::default().with_percentage_of_nodes_to_score(args.percentage)));
         let report = compactor_kube::execute::execute(&client, &plan, &exec, &mut |line| {
             eprintln!("{line}")
         })

@@ -40,6 +40,8 @@ pub struct AnalyzeArgs {
     /// Safety threshold of the plans.
     #[arg(long, value_enum, default_value_t = SafetyArg::Conservative)]
     pub safety: SafetyArg,
+    #[command(flatten)]
+    pub scheduler: crate::SchedulerArgs,
     /// Output format; `html` is one self-contained page (inline SVG, no network).
     #[arg(long, short, value_enum, default_value_t = AnalyzeOutput::Table)]
     pub output: AnalyzeOutput,
@@ -102,7 +104,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     options.plan = PlanOptions::default()
         .with_strategy(args.strategy.into())
         .with_safety(args.safety.into())
-        .with_pricing(pricing);
+        .with_pricing(pricing)
+        .with_scheduler(args.scheduler.resolve(&Default::default())?);
     let analysis = analyze(&snapshot, &options).context("analysis failed")?;
     let mut buf: Vec<u8> = Vec::new();
     match args.output {

@@ -31,7 +31,10 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
             Duration::from_secs(args.wave_timeout),
             Duration::from_secs(args.pending_grace),
         )
-        .with_reprediction(!args.no_repredict, args.percentage_of_nodes_to_score);
+        .with_reprediction(
+            !args.no_repredict,
+            Some(args.scheduler.resolve(&plan.scheduler)?),
+        );
     let table = matches!(args.output, Output::Table);
     let report = crate::runtime()?.block_on(async {
         let client = crate::connect(&args.connection).await?;

@@ -57,9 +57,8 @@ enum Command {
         /// other pending pods stay unplaced.
         #[arg(long, value_name = "NAMESPACE/NAME")]
         pod: Vec<String>,
-        /// The cluster's kube-scheduler `percentageOfNodesToScore` (0: its adaptive default).
-        #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
-        percentage_of_nodes_to_score: u32,
+        #[command(flatten)]
+        scheduler: SchedulerArgs,
         /// Output format (`table`: one line per pod).
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
@@ -126,10 +125,10 @@ pub(crate) struct ApplyArgs {
     /// replaces is gone.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pending_grace: u64,
-    /// The cluster's kube-scheduler `percentageOfNodesToScore`, for the re-prediction made
-    /// right before each eviction (0: its adaptive default).
-    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
-    percentage_of_nodes_to_score: u32,
+    /// The scheduler configuration for the re-validation and the re-prediction made right
+    /// before each eviction; without these flags, the one the plan was made with.
+    #[command(flatten)]
+    scheduler: SchedulerArgs,
     /// Skip the re-prediction before each eviction (and the steering it does): evict as the
     /// plan says and only measure where replacements land.
     #[arg(long)]
@@ -165,14 +164,54 @@ struct PlanArgs {
     /// Edges below this many bytes per second do not join pods into traffic groups.
     #[arg(long, value_name = "BYTES_PER_SECOND", default_value_t = 0.0)]
     traffic_threshold: f64,
-    /// The cluster's kube-scheduler `percentageOfNodesToScore` (0: its adaptive default). Set
-    /// it when the cluster's scheduler configuration does; 100 makes predictions on clusters
-    /// of 100 nodes or more exact.
-    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
-    percentage_of_nodes_to_score: u32,
+    #[command(flatten)]
+    scheduler: SchedulerArgs,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     output: Output,
+}
+
+/// How the cluster's kube-scheduler is configured: the prediction follows it.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(crate) struct SchedulerArgs {
+    /// The cluster's kube-scheduler configuration (`KubeSchedulerConfiguration`,
+    /// kubescheduler.config.k8s.io/v1, YAML or JSON: the file given to `kube-scheduler
+    /// --config`). The prediction follows its profiles' scoring (NodeResourcesFit strategy,
+    /// score plugin weights) and percentageOfNodesToScore; settings it cannot model are
+    /// refused (see docs/decisions.md).
+    #[arg(long, value_name = "FILE")]
+    pub scheduler_config: Option<PathBuf>,
+    /// The cluster's kube-scheduler `percentageOfNodesToScore` (0: its adaptive default),
+    /// over the configuration's. 100 makes predictions on clusters of 100 nodes or more exact.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub percentage_of_nodes_to_score: Option<u32>,
+}
+
+impl SchedulerArgs {
+    /// The configuration these flags give, starting from `base` when no file is named.
+    pub(crate) fn resolve(
+        &self,
+        base: &compactor_core::plan::SchedulerConfig,
+    ) -> anyhow::Result<compactor_core::plan::SchedulerConfig> {
+        let mut config = match &self.scheduler_config {
+            Some(path) => {
+                let value: serde_json::Value =
+                    serde_yaml_ng::from_str(&read(path)?).map_err(|e| {
+                        InputError(format!("{}: not YAML or JSON: {e}", path.display()))
+                    })?;
+                compactor_kube::scheduler_config(&value)
+                    .map_err(|e| InputError(format!("{}: {e}", path.display())))?
+            }
+            None => base.clone(),
+        };
+        if let Some(p) = self.percentage_of_nodes_to_score {
+            config.percentage_of_nodes_to_score = p;
+            for profile in &mut config.profiles {
+                profile.percentage_of_nodes_to_score = None;
+            }
+        }
+        Ok(config)
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -278,7 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_pricing(pricing)
                 .with_traffic(traffic)
                 .with_traffic_threshold(args.traffic_threshold)
-                .with_percentage_of_nodes_to_score(args.percentage_of_nodes_to_score);
+                .with_scheduler(args.scheduler.resolve(&Default::default())?);
             let plan = plan(&snapshot, &options).map_err(|e| match e {
                 e @ (CoreError::UnknownTrafficPod { .. }
                 | CoreError::UnknownTrafficWorkload { .. }
@@ -320,7 +359,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             let options = PlanOptions::default()
                 .with_strategy(plan.strategy)
-                .with_safety(plan.thresholds.level);
+                .with_safety(plan.thresholds.level)
+                .with_scheduler(plan.scheduler.clone());
             let violations = verify(&snapshot, &plan, &options);
             let code = if violations.is_empty() {
                 ExitCode::SUCCESS
@@ -367,15 +407,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Predict {
             from,
             pod,
-            percentage_of_nodes_to_score,
+            scheduler,
             output,
         } => {
             let snapshot = load(Some(&from))?;
+            let scheduler = scheduler.resolve(&Default::default())?;
             let predictions = if pod.is_empty() {
-                compactor_core::plan::predict_pending(&snapshot, percentage_of_nodes_to_score)
+                compactor_core::plan::predict_pending(&snapshot, &scheduler)
+                    .map_err(|e| InputError(e.to_string()))?
             } else {
                 let keys: Vec<&str> = pod.iter().map(String::as_str).collect();
-                compactor_core::plan::predict_pods(&snapshot, &keys, percentage_of_nodes_to_score)
+                compactor_core::plan::predict_pods(&snapshot, &keys, &scheduler)
                     .map_err(|e| InputError(format!("--pod: {e}")))?
             };
             match output {

@@ -326,3 +326,52 @@ fn percentage_of_nodes_to_score_is_a_percentage() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn scheduler_config_is_followed_recorded_and_checked() {
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/e2e/manifests/scheduler-bin-packing.yaml"
+    );
+    let o = run(&["plan", "--scheduler-config", config, "-o", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan: Plan = serde_json::from_slice(&o.stdout).expect("plan JSON");
+    let profile = plan
+        .scheduler
+        .profile("default-scheduler")
+        .expect("profile");
+    assert_eq!(
+        profile.fit.strategy,
+        compactor_core::plan::FitStrategy::MostAllocated
+    );
+    assert_eq!(plan.scheduler.percentage_of_nodes_to_score, 100);
+    // `check` reads the configuration from the plan.
+    let path = temp("binpack-plan.json", &stdout(&o));
+    let o = run(&["check", "--plan", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    // The flag wins over the file.
+    let o = run(&[
+        "plan",
+        "--scheduler-config",
+        config,
+        "--percentage-of-nodes-to-score",
+        "30",
+        "-o",
+        "json",
+    ]);
+    let plan: Plan = serde_json::from_slice(&o.stdout).expect("plan JSON");
+    assert_eq!(plan.scheduler.percentage_of_nodes_to_score, 30);
+    // What is not modelled is refused, naming the file and the field.
+    let bad = temp(
+        "bad-scheduler.yaml",
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- plugins:\n    multiPoint:\n      disabled:\n      - name: NodeAffinity\n",
+    );
+    let o = run(&["plan", "--scheduler-config", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad-scheduler.yaml: KubeSchedulerConfiguration: profiles[0].plugins.multiPoint.disabled[0]: disabling NodeAffinity"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

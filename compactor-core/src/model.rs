@@ -489,6 +489,10 @@ pub struct PodSpec {
     /// `spec.topologySpreadConstraints`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// `spec.schedulerName`; absent means `default-scheduler`. A pod whose scheduler the
+    /// prediction does not model (no profile of that name) stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler_name: Option<String>,
 }
 
 /// A preferred node affinity term: `weight` (1–100) is added to the score of nodes that

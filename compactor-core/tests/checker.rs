@@ -229,6 +229,12 @@ fn every_other_pod_rule() {
                 why: "claim data-web-1 is missing from the input".into(),
             },
         ),
+        (
+            Box::new(|p| p.scheduler_name = Some("volcano".into())),
+            PodRule::SchedulerNotModelled {
+                scheduler: "volcano".into(),
+            },
+        ),
     ];
     for (edit, rule) in cases {
         let v = with_snapshot(|s| edit(pod_mut(s, "web-1")));

@@ -507,6 +507,7 @@ fn pod_rules_in_order() {
             &snap,
             &snap.pods()[0],
             &PlanOptions::default().excluded_namespaces,
+            &Default::default(),
         );
         match (want, got) {
             (Some(code), PodDisposition::Blocks(r)) => {
@@ -527,7 +528,12 @@ fn pod_rules_in_order() {
         ..Default::default()
     };
     let snap = Snapshot::new(spec).expect("valid");
-    let got = classify_pod(&snap, &snap.pods()[0], &opts.excluded_namespaces);
+    let got = classify_pod(
+        &snap,
+        &snap.pods()[0],
+        &opts.excluded_namespaces,
+        &opts.scheduler,
+    );
     assert!(
         matches!(got, PodDisposition::Blocks(ref r) if r.code == ReasonCode::KubeSystemNoPdb),
         "{got:?}"
@@ -541,7 +547,12 @@ fn pod_rules_in_order() {
     };
     let snap = Snapshot::new(spec).expect("valid");
     assert_eq!(
-        classify_pod(&snap, &snap.pods()[0], &opts.excluded_namespaces),
+        classify_pod(
+            &snap,
+            &snap.pods()[0],
+            &opts.excluded_namespaces,
+            &opts.scheduler
+        ),
         PodDisposition::Movable
     );
 }

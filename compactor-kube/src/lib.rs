@@ -37,6 +37,8 @@ pub mod execute;
 pub mod live;
 pub mod mapping;
 pub mod metrics;
+pub mod scheduler_config;
 
 pub use error::KubeError;
 pub use mapping::{SnapshotBuilder, read_snapshot, snapshot_from_kubectl_list};
+pub use scheduler_config::scheduler_config;

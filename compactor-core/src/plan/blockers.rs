@@ -33,7 +33,8 @@ pub enum PodDisposition {
     Movable,
 }
 
-/// Applies the pod-level drain rules to `pod`.
+/// Applies the pod-level drain rules to `pod`; `scheduler` says which schedulers the
+/// prediction models (a pod naming another one stays).
 ///
 /// # Examples
 /// ```
@@ -43,7 +44,7 @@ pub enum PodDisposition {
 ///     pods: vec![PodSpec { namespace: "d".into(), name: "bare".into(), node_name: Some("n".into()), ..Default::default() }],
 ///     ..Default::default()
 /// }).unwrap();
-/// let PodDisposition::Blocks(r) = classify_pod(&snap, &snap.pods()[0], &Default::default()) else { panic!() };
+/// let PodDisposition::Blocks(r) = classify_pod(&snap, &snap.pods()[0], &Default::default(), &Default::default()) else { panic!() };
 /// assert_eq!(r.code, ReasonCode::NoController);
 /// ```
 ///
@@ -53,6 +54,7 @@ pub fn classify_pod(
     snapshot: &Snapshot,
     pod: &Pod,
     excluded_namespaces: &BTreeSet<String>,
+    scheduler: &crate::plan::SchedulerConfig,
 ) -> PodDisposition {
     let spec = &pod.spec;
     let blocks = |code, message: String| PodDisposition::Blocks(Reason { code, message });
@@ -188,6 +190,22 @@ pub fn classify_pod(
                 );
             }
         }
+    }
+    // In doubt, the pod stays: another scheduler places its replacement by rules the
+    // prediction does not know.
+    let name = spec
+        .scheduler_name
+        .as_deref()
+        .unwrap_or(crate::plan::DEFAULT_SCHEDULER);
+    if scheduler.profile(name).is_none() {
+        return blocks(
+            ReasonCode::SchedulerNotModelled,
+            format!(
+                "{} is placed by scheduler {name:?}, which the prediction does not model (modelled: {}; give its profile with --scheduler-config)",
+                spec.key(),
+                scheduler.names()
+            ),
+        );
     }
     if pod.pdbs.len() > 1 {
         let names: Vec<String> = pod.pdbs.iter().map(|i| snapshot.pdbs()[*i].key()).collect();

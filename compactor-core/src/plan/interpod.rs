@@ -41,7 +41,7 @@
 //!   `pod-template-hash`, which is what its ReplicaSet selects);
 //! - InterPodAffinity scores the pod's preferred terms (weight × matching pods in the
 //!   domain) and the terms of existing pods that select it: their required affinity terms
-//!   (`hardPodAffinityWeight` 1) and preferred terms.
+//!   (weighted by the profile's `hardPodAffinityWeight`, default 1) and preferred terms.
 //!
 //! Not modelled: `matchLabelKeys` / `mismatchLabelKeys` of pod affinity terms; Services
 //! (kube-scheduler adds a Service's selector to the default spreading selector, and spreads
@@ -252,8 +252,9 @@ pub(crate) struct Index {
     /// matches the pod.
     targeted_by: Vec<Vec<u32>>,
     /// Per pod: counters of existing pods' scored terms that select it (members: owners of
-    /// the term), with the weight each owner adds in its domain (required affinity 1,
-    /// preferred affinity +w, preferred anti-affinity −w).
+    /// the term), with the weight each owner adds in its domain (required affinity 0, which
+    /// stands for the profile's `hardPodAffinityWeight`; preferred affinity +w, preferred
+    /// anti-affinity −w).
     scored_by: Vec<Vec<(u32, i64)>>,
     /// Per pod, its rule set in `rule_sets` (pods of one workload share one).
     rules: Vec<Option<u32>>,
@@ -669,10 +670,11 @@ impl Index {
             if s.phase.is_terminal() {
                 continue;
             }
+            // Required terms carry weight 0: `hardPodAffinityWeight` is applied when scoring.
             let terms = s
                 .pod_affinity
                 .iter()
-                .map(|t| (t, 1))
+                .map(|t| (t, 0))
                 .chain(
                     s.preferred_pod_affinity
                         .iter()
@@ -1260,6 +1262,7 @@ impl<'a> State<'a> {
     /// weights ([`State::preference`]) plus 100 for each required affinity term that finds a
     /// pod in `n`'s domain.
     pub fn affinity_score(&self, p: usize, n: usize) -> i64 {
+        const DEFAULT_HARD_POD_AFFINITY_WEIGHT: i64 = 1;
         let Some(r) = self.ix.rule_set(p) else {
             return 0;
         };
@@ -1271,7 +1274,7 @@ impl<'a> State<'a> {
                 dom != NONE && self.count(*c, dom) > 0
             })
             .count() as i64;
-        self.preference(p, n) + 100 * required
+        self.preference(p, n, DEFAULT_HARD_POD_AFFINITY_WEIGHT) + 100 * required
     }
 
     /// PodTopologySpread's normalised score (0–100) of each of `nodes`, the nodes that
@@ -1365,20 +1368,23 @@ impl<'a> State<'a> {
     /// InterPodAffinity's raw score of node `n` for pod `p`, before normalisation: for each
     /// of the pod's preferred terms, its weight times the matching pods in `n`'s domain
     /// (negative for anti-affinity); plus, for each existing pod in `n`'s domain with a term
-    /// that selects `p`, that term's weight (1 for a required affinity term).
-    pub fn preference(&self, p: usize, n: usize) -> i64 {
+    /// that selects `p`, that term's weight (`hard_weight` for a required affinity term:
+    /// InterPodAffinity's `hardPodAffinityWeight`).
+    pub fn preference(&self, p: usize, n: usize, hard_weight: i64) -> i64 {
         let own = self
             .ix
             .rule_set(p)
-            .map_or(0, |r| self.weighted_count(&r.preferred, n));
-        own + self.weighted_count(&self.ix.scored_by[p], n)
+            .map_or(0, |r| self.weighted_count(&r.preferred, n, 0));
+        own + self.weighted_count(&self.ix.scored_by[p], n, hard_weight)
     }
 
-    /// Σ weight × members of each counter in `n`'s domain.
-    fn weighted_count(&self, terms: &[(u32, i64)], n: usize) -> i64 {
+    /// Σ weight × members of each counter in `n`'s domain (weight 0 stands for
+    /// `hard_weight`).
+    fn weighted_count(&self, terms: &[(u32, i64)], n: usize, hard_weight: i64) -> i64 {
         terms
             .iter()
             .map(|&(c, w)| {
+                let w = if w == 0 { hard_weight } else { w };
                 let dom = self.domain(c, n);
                 if dom == NONE {
                     0

@@ -9,12 +9,17 @@ pub(crate) mod interpod;
 mod placement;
 mod planner;
 mod predict;
+mod profile;
 mod scheduler;
 mod waves;
 
 pub use blockers::{PodDisposition, classify_pod};
 pub use planner::plan;
 pub use predict::{PodPrediction, predict_pending, predict_pods};
+pub use profile::{
+    DEFAULT_SCHEDULER, FitScoring, FitStrategy, ResourceWeight, SchedulerConfig, SchedulerProfile,
+    ScoreWeights, ShapePoint,
+};
 
 use std::collections::BTreeSet;
 
@@ -58,17 +63,11 @@ pub struct PlanOptions {
     /// count in the traffic figures). Default 0: every edge counts.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub traffic_threshold: f64,
-    /// The cluster's kube-scheduler `percentageOfNodesToScore` (1–100), or 0 for its default,
-    /// the adaptive `max(5, 50 − nodes/125)` %. In clusters of 100 nodes or more kube-scheduler
-    /// scores only that share of the feasible nodes (at least 100), starting where its
-    /// previous search stopped — a position no snapshot shows — so predictions there are the
-    /// best node of a sample, and the plan says so in `notes`; 100 scores every node.
-    #[serde(default, skip_serializing_if = "is_zero_u32")]
-    pub percentage_of_nodes_to_score: u32,
-}
-
-fn is_zero_u32(x: &u32) -> bool {
-    *x == 0
+    /// The cluster's kube-scheduler configuration, which the prediction follows: its
+    /// profiles' scoring and `percentageOfNodesToScore` (see [`SchedulerConfig`]). Default:
+    /// kube-scheduler's default profile.
+    #[serde(default, skip_serializing_if = "SchedulerConfig::is_default")]
+    pub scheduler: SchedulerConfig,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -144,10 +143,18 @@ impl PlanOptions {
         self
     }
 
-    /// With the cluster's kube-scheduler `percentageOfNodesToScore` (0: adaptive).
+    /// With the cluster's kube-scheduler `percentageOfNodesToScore` (0: adaptive), for
+    /// profiles that set none of their own.
     #[must_use]
     pub fn with_percentage_of_nodes_to_score(mut self, percent: u32) -> Self {
-        self.percentage_of_nodes_to_score = percent;
+        self.scheduler.percentage_of_nodes_to_score = percent;
+        self
+    }
+
+    /// With the cluster's kube-scheduler configuration `scheduler`.
+    #[must_use]
+    pub fn with_scheduler(mut self, scheduler: SchedulerConfig) -> Self {
+        self.scheduler = scheduler;
         self
     }
 }
@@ -162,7 +169,7 @@ impl Default for PlanOptions {
             seed: default_seed(),
             traffic: None,
             traffic_threshold: 0.0,
-            percentage_of_nodes_to_score: 0,
+            scheduler: SchedulerConfig::default(),
         }
     }
 }
@@ -210,6 +217,9 @@ pub enum ReasonCode {
     NodeCordoned,
     /// The last node of the cluster: a plan never drains every node.
     LastNode,
+    /// The pod names a scheduler (`schedulerName`) the prediction does not model: where
+    /// its replacement would go is unknown, so it stays.
+    SchedulerNotModelled,
 }
 
 impl ReasonCode {
@@ -233,6 +243,7 @@ impl ReasonCode {
             ReasonCode::NodeNotReady => "node-not-ready",
             ReasonCode::NodeCordoned => "node-cordoned",
             ReasonCode::LastNode => "last-node",
+            ReasonCode::SchedulerNotModelled => "scheduler-not-modelled",
         }
     }
 }
@@ -451,6 +462,10 @@ pub struct Plan {
     /// back to best fit).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The kube-scheduler configuration the predictions follow (absent: kube-scheduler's
+    /// default), so that checking and applying the plan predict as planning did.
+    #[serde(default, skip_serializing_if = "SchedulerConfig::is_default")]
+    pub scheduler: SchedulerConfig,
 }
 
 /// Cross-node traffic of the cluster as it is, after the plan as kube-scheduler is predicted

@@ -9,6 +9,7 @@ use crate::packing::{StrategyKind, weighted_size, weights_for};
 use crate::plan::blockers::{PodDisposition, classify_pod};
 use crate::plan::interpod::Index;
 use crate::plan::placement::{Packer, Preference, Room, StaticGroups};
+use crate::plan::profile::SchedulerConfig;
 use crate::plan::scheduler::{SchedulerSim, timed_no_execute};
 use crate::plan::waves::assign_waves;
 use crate::plan::{
@@ -56,8 +57,8 @@ use petgraph::visit::EdgeRef;
 /// ```
 ///
 /// # Errors
-/// [`CoreError::InvalidOption`] for invalid pricing or a `percentage_of_nodes_to_score`
-/// above 100.
+/// [`CoreError::InvalidOption`] for invalid pricing or a scheduler configuration that
+/// [`crate::plan::SchedulerConfig::validate`] refuses.
 ///
 /// # Complexity
 /// O(C · m · N · d) for C candidate nodes with m movable pods each over N nodes, plus a full
@@ -99,15 +100,7 @@ fn plan_with(
     forced: Option<Vec<usize>>,
 ) -> Result<Plan, CoreError> {
     options.pricing.validate()?;
-    if options.percentage_of_nodes_to_score > 100 {
-        return Err(CoreError::InvalidOption {
-            field: "percentageOfNodesToScore".into(),
-            message: format!(
-                "{} is not a percentage (0 for kube-scheduler's adaptive default, or 1–100)",
-                options.percentage_of_nodes_to_score
-            ),
-        });
-    }
+    options.scheduler.validate()?;
     let thresholds = options.safety.thresholds();
     let nodes = snapshot.nodes();
     let n = nodes.len();
@@ -161,7 +154,12 @@ fn plan_with(
     let mut blocking: Vec<Vec<BlockingPod>> = vec![Vec::new(); n];
     for (i, pods) in by_node.iter().enumerate() {
         for &p in pods {
-            match classify_pod(snapshot, &snapshot.pods()[p], &options.excluded_namespaces) {
+            match classify_pod(
+                snapshot,
+                &snapshot.pods()[p],
+                &options.excluded_namespaces,
+                &options.scheduler,
+            ) {
                 PodDisposition::DaemonSet => daemon_pods[i] += 1,
                 PodDisposition::Terminal | PodDisposition::Terminating => {}
                 PodDisposition::Blocks(reason) => blocking[i].push(BlockingPod {
@@ -388,7 +386,7 @@ fn plan_with(
         room,
         (&interpod, &statics),
         &mut fit_reason,
-        (options.percentage_of_nodes_to_score, &pending, &allocatable),
+        (&options.scheduler, &pending, &allocatable),
     );
     if pending_placed > 0 {
         notes.push(format!(
@@ -421,16 +419,34 @@ fn plan_with(
             "{once_pod} moved pod(s) use ReadWriteOncePod claims: kube-scheduler places each replacement only once its evicted pod is gone (until then it is Pending, which the executor waits for); the prediction assumes the replacements are scheduled in eviction order"
         ));
     }
-    let sampled =
-        crate::plan::scheduler::feasible_nodes_to_find(n, options.percentage_of_nodes_to_score);
+    let percentage = options
+        .scheduler
+        .profile(crate::plan::profile::DEFAULT_SCHEDULER)
+        .map_or(options.scheduler.percentage_of_nodes_to_score, |p| {
+            options.scheduler.percentage(p)
+        });
+    let sampled = crate::plan::scheduler::feasible_nodes_to_find(n, percentage);
     if sampled < n && !placed.is_empty() {
         notes.push(format!(
             "kube-scheduler scores only the first {sampled} feasible nodes of {n} it finds, starting where its previous search stopped (percentageOfNodesToScore {}): each toNode is the best node of such a sample, and the real sample may differ; with percentageOfNodesToScore: 100 in the scheduler's configuration (and --percentage-of-nodes-to-score 100 here) predictions are exact",
-            if options.percentage_of_nodes_to_score == 0 {
+            if percentage == 0 {
                 "adaptive".to_owned()
             } else {
-                options.percentage_of_nodes_to_score.to_string()
+                percentage.to_string()
             }
+        ));
+    }
+    let mut unmodelled: Vec<&str> = pending
+        .iter()
+        .filter_map(|&p| snapshot.pods()[p].spec.scheduler_name.as_deref())
+        .filter(|name| options.scheduler.profile(name).is_none())
+        .collect();
+    unmodelled.sort_unstable();
+    unmodelled.dedup();
+    if !unmodelled.is_empty() {
+        notes.push(format!(
+            "pending pods are placed by scheduler(s) the prediction does not model ({}): where they land is unknown, and they may take room the replacements are predicted to use",
+            unmodelled.join(", ")
         ));
     }
     let mut drained = vec![false; n];
@@ -629,6 +645,7 @@ fn plan_with(
         savings,
         traffic,
         notes,
+        scheduler: options.scheduler.clone(),
     })
 }
 
@@ -764,7 +781,7 @@ fn validate(
     room: Room<'_>,
     (interpod, statics): (&Index, &StaticGroups),
     fit_reason: &mut [Option<Reason>],
-    (percentage, pending, allocatable): (u32, &[usize], &[u64]),
+    (scheduler, pending, allocatable): (&SchedulerConfig, &[usize], &[u64]),
 ) -> Validated {
     let Room {
         receiver,
@@ -775,7 +792,7 @@ fn validate(
     for &x in &candidates {
         cordoned[x] = true;
     }
-    let mut sim = SchedulerSim::new(snapshot, interpod, statics, percentage);
+    let mut sim = SchedulerSim::new(snapshot, interpod, statics, scheduler);
     // Pending pods first: kube-scheduler places any that fit before (and, by priority, ahead
     // of) the replacements, so their room is not there for ours. In doubt — a snapshot does
     // not say why a pod is pending — every one that fits takes its room.

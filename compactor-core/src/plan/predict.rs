@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::CoreError;
 use crate::plan::interpod::Index;
 use crate::plan::placement::StaticGroups;
+use crate::plan::profile::SchedulerConfig;
 use crate::plan::scheduler::SchedulerSim;
 use crate::snapshot::Snapshot;
 
@@ -30,12 +31,12 @@ pub struct PodPrediction {
     pub unschedulable: Option<String>,
 }
 
-/// Predicts where kube-scheduler (v1.34, default profile) places each pending pod of
-/// `snapshot` — every pod not bound to a node and not terminal — one after the other, each
-/// prediction counting the ones before it. Pods are taken as kube-scheduler's queue takes them:
-/// higher priority first, then (for want of creation times) by namespace and name.
-/// `percentage_of_nodes_to_score` is the cluster's kube-scheduler setting (0: its adaptive
-/// default; see [`crate::plan::PlanOptions::percentage_of_nodes_to_score`]).
+/// Predicts where kube-scheduler (v1.34, configured by `scheduler`: each pod by the profile
+/// of its `schedulerName`) places each pending pod of `snapshot` — every pod not bound to a
+/// node and not terminal — one after the other, each prediction counting the ones before it.
+/// Pods are taken as kube-scheduler's queue takes them: higher priority first, then (for want
+/// of creation times) by namespace and name. A pod whose scheduler has no profile in
+/// `scheduler` gets no node, and `unschedulable` says why.
 ///
 /// Every node the scheduler could use is a candidate: cordoned nodes only for pods that
 /// tolerate `node.kubernetes.io/unschedulable:NoSchedule`; nodes that carry
@@ -59,23 +60,24 @@ pub struct PodPrediction {
 ///     ..Default::default()
 /// })
 /// .unwrap();
-/// let p = predict_pending(&snap, 0);
+/// let p = predict_pending(&snap, &Default::default()).unwrap();
 /// // b is emptier and holds no replica of web yet.
 /// assert_eq!(p[0].node.as_deref(), Some("b"));
 /// ```
 ///
 /// # Errors
-/// None: a snapshot that could be built can be predicted.
+/// [`CoreError::InvalidOption`] when [`SchedulerConfig::validate`] refuses `scheduler`.
 ///
 /// # Complexity
 /// O(Q · S · (d + t)) for Q pending pods, S nodes searched per pod (all below 100 nodes, else
 /// kube-scheduler's adaptive sample) and t inter-pod terms, after the O(P) index build.
 pub fn predict_pending(
     snapshot: &Snapshot,
-    percentage_of_nodes_to_score: u32,
-) -> Vec<PodPrediction> {
+    scheduler: &SchedulerConfig,
+) -> Result<Vec<PodPrediction>, CoreError> {
+    scheduler.validate()?;
     let pending = pending_in_queue_order(snapshot);
-    predict_in_order(snapshot, pending, percentage_of_nodes_to_score)
+    Ok(predict_in_order(snapshot, pending, scheduler))
 }
 
 /// Predicts, as [`predict_pending`] does, the pending pods named by `keys`
@@ -84,15 +86,17 @@ pub fn predict_pending(
 ///
 /// # Errors
 /// [`CoreError::InvalidOption`] (field `pods`) when a key names no pod of the snapshot, a pod
-/// bound to a node, a terminal pod, or a pod already named.
+/// bound to a node, a terminal pod, or a pod already named; as [`predict_pending`] for
+/// `scheduler`.
 ///
 /// # Complexity
 /// As [`predict_pending`], for the pods named.
 pub fn predict_pods(
     snapshot: &Snapshot,
     keys: &[&str],
-    percentage_of_nodes_to_score: u32,
+    scheduler: &SchedulerConfig,
 ) -> Result<Vec<PodPrediction>, CoreError> {
+    scheduler.validate()?;
     let pods = snapshot.pods();
     let mut order = Vec::with_capacity(keys.len());
     for key in keys {
@@ -120,18 +124,14 @@ pub fn predict_pods(
         }
         order.push(p);
     }
-    Ok(predict_in_order(
-        snapshot,
-        order,
-        percentage_of_nodes_to_score,
-    ))
+    Ok(predict_in_order(snapshot, order, scheduler))
 }
 
 /// Predicts `pending` (unbound, non-terminal pods) one after the other.
 fn predict_in_order(
     snapshot: &Snapshot,
     pending: Vec<usize>,
-    percentage_of_nodes_to_score: u32,
+    scheduler: &SchedulerConfig,
 ) -> Vec<PodPrediction> {
     let pods = snapshot.pods();
     let mut wanted = vec![false; pods.len()];
@@ -140,7 +140,7 @@ fn predict_in_order(
     }
     let interpod = Index::new(snapshot, |p| wanted[p]);
     let statics = StaticGroups::new(snapshot);
-    let mut sim = SchedulerSim::new(snapshot, &interpod, &statics, percentage_of_nodes_to_score);
+    let mut sim = SchedulerSim::new(snapshot, &interpod, &statics, scheduler);
     let limit: Vec<u64> = snapshot
         .nodes()
         .iter()
@@ -188,4 +188,123 @@ pub(crate) fn pending_in_queue_order(snapshot: &Snapshot) -> Vec<usize> {
             .then_with(|| a.name.cmp(&b.name))
     });
     pending
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SnapshotSpec;
+    use crate::plan::profile::{FitStrategy, SchedulerProfile, ScoreWeights, ShapePoint};
+    use crate::plan::{PlanOptions, ReasonCode, plan};
+    use crate::testing::{GI, node, pod};
+
+    /// Node `a` holds 1 CPU and 4 GiB, `b` 3 CPU and 12 GiB (both 4 CPU, 16 GiB); one
+    /// pending pod of 500m and 1 GiB.
+    fn cluster() -> Snapshot {
+        Snapshot::new(cluster_spec()).unwrap()
+    }
+
+    fn cluster_spec() -> SnapshotSpec {
+        let mut pending = pod("shop", "new", "a", "batch", 500, GI);
+        pending.node_name = None;
+        SnapshotSpec {
+            nodes: vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)],
+            pods: vec![
+                pod("shop", "small", "a", "x", 1000, 4 * GI),
+                pod("shop", "big", "b", "y", 3000, 12 * GI),
+                pending,
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn with(profile: SchedulerProfile) -> SchedulerConfig {
+        SchedulerConfig::default().with_profiles(vec![profile])
+    }
+
+    #[test]
+    fn the_fit_strategy_decides_between_emptier_and_fuller() {
+        let snap = cluster();
+        let at = |config: &SchedulerConfig| predict_pending(&snap, config).unwrap()[0].clone();
+        // LeastAllocated: a ((62 + 68) / 2 = 65) over b ((12 + 18) / 2 = 15); both are
+        // balanced alike (96).
+        assert_eq!(at(&SchedulerConfig::default()).node.as_deref(), Some("a"));
+        let mut most = SchedulerProfile::default();
+        most.fit.strategy = FitStrategy::MostAllocated;
+        // MostAllocated: b ((87 + 81) / 2 = 84) over a ((37 + 31) / 2 = 34).
+        assert_eq!(at(&with(most.clone())).node.as_deref(), Some("b"));
+        // With NodeResourcesFit's weight at 0 only BalancedAllocation (96 on both) is left.
+        most.weights.node_resources_fit = 0;
+        let p = at(&with(most));
+        assert_eq!(
+            (p.node.as_deref(), p.tied_with.as_slice()),
+            (Some("a"), ["b".to_owned()].as_slice())
+        );
+        // A broken-linear shape that prefers 60 % requested: a ends at 37 %, b at 87 %.
+        let mut ratio = SchedulerProfile::default();
+        ratio.fit.strategy = FitStrategy::RequestedToCapacityRatio {
+            shape: vec![
+                ShapePoint::new(0, 0),
+                ShapePoint::new(60, 10),
+                ShapePoint::new(100, 0),
+            ],
+        };
+        ratio.fit.resources.retain(|r| r.name == "cpu");
+        ratio.weights = ScoreWeights::none();
+        ratio.weights.node_resources_fit = 1;
+        let p = at(&with(ratio));
+        // a: 37 % → 61; b: 87 % → 100 − 27·100/40 = 33.
+        assert_eq!(p.node.as_deref(), Some("a"));
+        assert!(p.tied_with.is_empty());
+        // Every score off: both nodes tie.
+        let mut none = SchedulerProfile::default();
+        none.weights = ScoreWeights::none();
+        assert_eq!(at(&with(none)).tied_with, vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn a_pod_of_an_unmodelled_scheduler_is_not_predicted_and_stays() {
+        let mut spec = cluster_spec();
+        spec.pods[2].scheduler_name = Some("volcano".into());
+        let snap = Snapshot::new(spec.clone()).unwrap();
+        let p = predict_pending(&snap, &SchedulerConfig::default()).unwrap();
+        assert!(p[0].node.is_none());
+        assert!(
+            p[0].unschedulable.as_deref().unwrap().contains("volcano"),
+            "{p:?}"
+        );
+        // Two nodes of 4 CPU: a's 1 CPU fits on b (2 CPU there) under the 70 % cap.
+        spec.pods[1].containers[0].requests.set("cpu", 1000);
+        spec.pods[1].containers[0].requests.set("memory", 4 * GI);
+        spec.pods[0].scheduler_name = Some("volcano".into());
+        let snap = Snapshot::new(spec).unwrap();
+        let plan = plan(&snap, &PlanOptions::default()).unwrap();
+        let a = plan.kept.iter().find(|k| k.node == "a").unwrap();
+        assert_eq!(a.reason.code, ReasonCode::SchedulerNotModelled);
+        assert!(
+            plan.notes.iter().any(|n| n.contains("volcano")),
+            "{:?}",
+            plan.notes
+        );
+        // Modelled under that name, it moves.
+        let both = SchedulerConfig::default().with_profiles(vec![
+            SchedulerProfile::default(),
+            SchedulerProfile::named("volcano"),
+        ]);
+        let moved = plan_with_scheduler(&snap, both);
+        assert!(moved.drain.iter().any(|d| d.node == "a"), "{moved:?}");
+        assert!(!moved.scheduler.is_default());
+    }
+
+    fn plan_with_scheduler(snap: &Snapshot, scheduler: SchedulerConfig) -> crate::plan::Plan {
+        plan(snap, &PlanOptions::default().with_scheduler(scheduler)).unwrap()
+    }
+
+    #[test]
+    fn an_invalid_configuration_is_refused() {
+        let mut p = SchedulerProfile::default();
+        p.fit.strategy = FitStrategy::RequestedToCapacityRatio { shape: vec![] };
+        assert!(predict_pending(&cluster(), &with(p.clone())).is_err());
+        assert!(plan(&cluster(), &PlanOptions::default().with_scheduler(with(p))).is_err());
+    }
 }

@@ -1,4 +1,5 @@
-//! The prediction of where kube-scheduler (v1.34, default profile) puts evicted pods.
+//! The prediction of where kube-scheduler (v1.34) puts evicted pods, for the default profile
+//! or the profiles of a [`SchedulerConfig`] (each pod by its `schedulerName`).
 //!
 //! kube-scheduler filters nodes (here: resources within allocatable, node schedulable, the
 //! node-level constraints of [`crate::constraints`]: TaintToleration, NodeAffinity with
@@ -6,9 +7,11 @@
 //! and — in clusters of 100 nodes or more — stops after finding `numFeasibleNodesToFind`
 //! feasible nodes, starting where the previous pod's search stopped (adaptive
 //! `percentageOfNodesToScore`: `max(5, 50 − nodes/125)` %, at least 100 nodes). It scores the
-//! feasible nodes with the default plugins and weights, which are all modelled here:
+//! feasible nodes with the default plugins and weights, which are all modelled here (a
+//! profile may change the weights, disable plugins, and pick NodeResourcesFit's strategy:
+//! LeastAllocated, MostAllocated or RequestedToCapacityRatio, over any resources):
 //! NodeResourcesFit/LeastAllocated (1), NodeResourcesBalancedAllocation (1, skipped for pods
-//! that request neither CPU nor memory), TaintToleration (3, PreferNoSchedule), NodeAffinity
+//! that request none of its resources), TaintToleration (3, PreferNoSchedule), NodeAffinity
 //! (2, preferred terms), InterPodAffinity (2: the pod's preferred terms and existing pods'
 //! terms that select it) and PodTopologySpread (2: `ScheduleAnyway` constraints, or the
 //! system default hostname and zone spreading of a controller's pods), each with the
@@ -23,6 +26,7 @@ use crate::constraints::{
 use crate::model::{HostPort, TaintEffect};
 use crate::plan::interpod::{Index, State};
 use crate::plan::placement::StaticGroups;
+use crate::plan::profile::{FitStrategy, SchedulerConfig, ScoreWeights, broken_linear};
 use crate::plan::{Reason, ReasonCode};
 use crate::resources::Dimensions;
 use crate::snapshot::Snapshot;
@@ -38,7 +42,10 @@ pub(crate) struct SchedulerSim<'a> {
     scoring: Vec<u128>,
     /// Where the next search starts.
     next_start: usize,
-    to_find: usize,
+    /// The profiles, compiled.
+    profiles: Vec<Profile>,
+    /// Per pod, its profile in `profiles` (`None`: its scheduler is not modelled).
+    pod_profile: Vec<Option<u8>>,
     /// Host ports in use per node.
     ports: Vec<Vec<HostPort>>,
     /// Inter-pod constraints and preferences.
@@ -169,16 +176,81 @@ pub(crate) fn timed_no_execute(
         })
 }
 
-/// Plugin weights of kube-scheduler's default profile.
-const TAINT_TOLERATION_WEIGHT: i64 = 3;
-const NODE_AFFINITY_WEIGHT: i64 = 2;
-const INTER_POD_AFFINITY_WEIGHT: i64 = 2;
-const POD_TOPOLOGY_SPREAD_WEIGHT: i64 = 2;
-const IMAGE_LOCALITY_WEIGHT: i64 = 1;
+/// Where a scored resource's figures come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// CPU or memory (dimension 0 or 1): the requests as the scoring counts them (a
+    /// container without a request counts 100m / 200 MiB) for NodeResourcesFit, the plain
+    /// requests for BalancedAllocation.
+    Scoring(usize),
+    /// Another dimension: plain requests; `scalar` (an extended resource) is left out for a
+    /// pod that does not request it.
+    Plain { dim: usize, scalar: bool },
+}
+
+/// A profile, with resource names resolved to dimensions.
+#[derive(Debug, Clone)]
+struct Profile {
+    to_find: usize,
+    /// NodeResourcesFit: resources with weights, and the strategy.
+    fit: Vec<(Source, i64)>,
+    strategy: FitStrategy,
+    /// NodeResourcesBalancedAllocation's resources.
+    balanced: Vec<Source>,
+    weights: ScoreWeights,
+    hard_pod_affinity_weight: i64,
+    ignore_preferred_terms_of_existing_pods: bool,
+}
+
+impl Profile {
+    fn new(
+        snap: &Snapshot,
+        config: &SchedulerConfig,
+        p: &crate::plan::profile::SchedulerProfile,
+    ) -> Self {
+        let dims = snap.dims();
+        // kube-scheduler scores cpu, memory, ephemeral-storage and the node's scalar
+        // resources; a name that is none of these (`pods`, a resource no node has) scores
+        // nothing, as there.
+        let source = |name: &str| -> Option<Source> {
+            match name {
+                crate::resources::CPU => Some(Source::Scoring(Dimensions::CPU)),
+                crate::resources::MEMORY => Some(Source::Scoring(Dimensions::MEMORY)),
+                crate::resources::PODS => None,
+                _ if name.starts_with(crate::snapshot::ATTACH_PREFIX) => None,
+                _ => (0..dims.len())
+                    .find(|&d| dims.name(d) == name)
+                    .map(|dim| Source::Plain {
+                        dim,
+                        scalar: name != crate::resources::EPHEMERAL_STORAGE,
+                    }),
+            }
+        };
+        Self {
+            to_find: feasible_nodes_to_find(snap.nodes().len(), config.percentage(p)),
+            fit: p
+                .fit
+                .resources
+                .iter()
+                .filter_map(|r| source(&r.name).map(|s| (s, r.weight)))
+                .collect(),
+            strategy: p.fit.strategy.clone(),
+            balanced: p
+                .balanced_resources
+                .iter()
+                .filter_map(|r| source(r))
+                .collect(),
+            weights: p.weights,
+            hard_pod_affinity_weight: p.hard_pod_affinity_weight,
+            ignore_preferred_terms_of_existing_pods: p.ignore_preferred_terms_of_existing_pods,
+        }
+    }
+}
 
 /// A feasible node with its resource score and the raw scores normalised across nodes.
 struct Scored {
     node: usize,
+    /// NodeResourcesFit and BalancedAllocation, weighted (neither is normalised).
     resources: i64,
     untolerated: i64,
     affinity: i64,
@@ -211,12 +283,13 @@ pub(crate) fn feasible_nodes_to_find(nodes: usize, percentage: u32) -> usize {
 }
 
 impl<'a> SchedulerSim<'a> {
-    /// Every pod where it is now.
+    /// Every pod where it is now, each placed by the profile of its `schedulerName` in
+    /// `config` (which [`SchedulerConfig::validate`] accepted).
     pub fn new(
         snap: &'a Snapshot,
         interpod: &'a Index,
         statics: &'a StaticGroups,
-        percentage_of_nodes_to_score: u32,
+        config: &SchedulerConfig,
     ) -> Self {
         let n = snap.nodes().len();
         let d = snap.dims().len();
@@ -239,7 +312,27 @@ impl<'a> SchedulerSim<'a> {
             load,
             scoring,
             next_start: 0,
-            to_find: feasible_nodes_to_find(n, percentage_of_nodes_to_score),
+            profiles: config
+                .profiles
+                .iter()
+                .map(|p| Profile::new(snap, config, p))
+                .collect(),
+            pod_profile: snap
+                .pods()
+                .iter()
+                .map(|p| {
+                    let name = p
+                        .spec
+                        .scheduler_name
+                        .as_deref()
+                        .unwrap_or(crate::plan::profile::DEFAULT_SCHEDULER);
+                    config
+                        .profiles
+                        .iter()
+                        .position(|q| q.scheduler_name == name)
+                        .and_then(|i| u8::try_from(i).ok())
+                })
+                .collect(),
             ports,
             inter: State::new(interpod, snap),
             interpod,
@@ -274,9 +367,28 @@ impl<'a> SchedulerSim<'a> {
         let p = &self.snap.pods()[pod];
         let n = self.snap.nodes().len();
         self.over_cap = None;
+        let Some(profile) = self.pod_profile[pod].map(|i| &self.profiles[usize::from(i)]) else {
+            return Err(Reason {
+                code: ReasonCode::SchedulerNotModelled,
+                message: format!(
+                    "pod {} is placed by scheduler {:?}, which the prediction does not model",
+                    p.spec.key(),
+                    p.spec.scheduler_name.as_deref().unwrap_or_default()
+                ),
+            });
+        };
         let [sc, sm] = p.scoring.map(u128::from);
-        // BalancedAllocation skips pods that request neither CPU nor memory.
-        let best_effort = p.request[Dimensions::CPU] == 0 && p.request[Dimensions::MEMORY] == 0;
+        let weights = profile.weights;
+        // BalancedAllocation skips pods that request none of its resources.
+        let best_effort = weights.node_resources_balanced_allocation == 0
+            || profile.balanced.iter().all(|s| match *s {
+                Source::Scoring(d) | Source::Plain { dim: d, .. } => p.request[d] == 0,
+            });
+        // InterPodAffinity skips pods without preferred terms when told to.
+        let skip_inter = weights.inter_pod_affinity == 0
+            || (profile.ignore_preferred_terms_of_existing_pods
+                && p.spec.preferred_pod_affinity.is_empty()
+                && p.spec.preferred_pod_anti_affinity.is_empty());
         // The pod leaves its node before its replacement is scheduled.
         self.inter.remove(pod);
         let dynamic = self.interpod.constrained(pod);
@@ -301,7 +413,7 @@ impl<'a> SchedulerSim<'a> {
         // Nodes with room that a constraint rejects; explained only if no node is found.
         let mut rejected_nodes: Vec<usize> = Vec::new();
         for k in 0..n {
-            if found == self.to_find {
+            if found == profile.to_find {
                 break;
             }
             processed += 1;
@@ -319,21 +431,49 @@ impl<'a> SchedulerSim<'a> {
             found += 1;
             let alloc = &self.snap.nodes()[i].allocatable;
             let load = &self.load[i * self.d..(i + 1) * self.d];
-            let least = (least_allocated(alloc[Dimensions::CPU], self.scoring[i * 2] + sc)
-                + least_allocated(alloc[Dimensions::MEMORY], self.scoring[i * 2 + 1] + sm))
-                / 2;
+            // (requested with the pod, allocatable) of a resource, or None when
+            // kube-scheduler leaves it out of the score.
+            let figures = |source: Source, scoring_counts: bool| -> Option<(u128, u64)> {
+                let (requested, a) = match source {
+                    Source::Scoring(d) if scoring_counts => {
+                        (self.scoring[i * 2 + d] + [sc, sm][d], alloc[d])
+                    }
+                    Source::Scoring(d) => (u128::from(load[d] + p.request[d]), alloc[d]),
+                    Source::Plain { dim, scalar } => {
+                        if scalar && p.request[dim] == 0 {
+                            return None;
+                        }
+                        (u128::from(load[dim] + p.request[dim]), alloc[dim])
+                    }
+                };
+                (a > 0).then_some((requested, a))
+            };
+            let fit = if weights.node_resources_fit == 0 {
+                0
+            } else {
+                fit_score(
+                    &profile.strategy,
+                    profile
+                        .fit
+                        .iter()
+                        .filter_map(|&(s, w)| figures(s, true).map(|(r, a)| (r, a, w))),
+                )
+            };
             let balanced = if best_effort {
                 0
             } else {
-                balanced_allocation(
-                    [Dimensions::CPU, Dimensions::MEMORY]
-                        .map(|d| (load[d] + p.request[d], alloc[d])),
-                )
+                let fractions: Vec<(u128, u64)> = profile
+                    .balanced
+                    .iter()
+                    .filter_map(|&s| figures(s, false))
+                    .collect();
+                balanced_allocation(&fractions)
             };
             let node = &self.snap.nodes()[i].spec;
             scored.push(Scored {
                 node: i,
-                resources: least + balanced,
+                resources: i64::from(weights.node_resources_fit) * fit
+                    + i64::from(weights.node_resources_balanced_allocation) * balanced,
                 untolerated: if self.prefer_no_schedule {
                     node.taints
                         .iter()
@@ -356,7 +496,12 @@ impl<'a> SchedulerSim<'a> {
                     .filter(|t| term_matches(&t.preference, node))
                     .map(|t| i64::from(t.weight))
                     .sum(),
-                inter: self.inter.preference(pod, i),
+                inter: if skip_inter {
+                    0
+                } else {
+                    self.inter
+                        .preference(pod, i, profile.hard_pod_affinity_weight)
+                },
                 image: self.images.as_ref().map_or(0, |images| {
                     images.score(
                         &pod_images,
@@ -371,8 +516,12 @@ impl<'a> SchedulerSim<'a> {
             self.next_start = (self.next_start + processed) % n;
         }
         let nodes: Vec<usize> = scored.iter().map(|s| s.node).collect();
-        let spread = self.inter.spread_scores(pod, &nodes);
-        let top = top_scores(&scored, spread.as_deref());
+        let spread = if weights.pod_topology_spread == 0 {
+            None
+        } else {
+            self.inter.spread_scores(pod, &nodes)
+        };
+        let top = top_scores(&scored, spread.as_deref(), &weights);
         let Some(&i) = top.first() else {
             let mut rejected: Vec<(Violation, usize)> = Vec::new();
             for i in rejected_nodes {
@@ -520,8 +669,9 @@ impl<'a> SchedulerSim<'a> {
 /// untolerated PreferNoSchedule taints, reversed max-normalised), NodeAffinity (preferred
 /// term weights, max-normalised), InterPodAffinity (min-max-normalised, in floating point
 /// and truncated as kube-scheduler does) and PodTopologySpread (`spread`, already
-/// normalised; `None` when it skips the pod) are added with their default weights.
-fn top_scores(scored: &[Scored], spread: Option<&[i64]>) -> Vec<usize> {
+/// normalised; `None` when it skips the pod) are added with the profile's `weights`.
+fn top_scores(scored: &[Scored], spread: Option<&[i64]>, weights: &ScoreWeights) -> Vec<usize> {
+    let w = |x: u32| i64::from(x);
     let max_untolerated = scored.iter().map(|s| s.untolerated).max().unwrap_or(0);
     let max_affinity = scored.iter().map(|s| s.affinity).max().unwrap_or(0);
     let min_inter = scored.iter().map(|s| s.inter).min().unwrap_or(0);
@@ -546,11 +696,11 @@ fn top_scores(scored: &[Scored], spread: Option<&[i64]>) -> Vec<usize> {
         };
         let spread = spread.map_or(0, |v| v[k]);
         let score = s.resources
-            + IMAGE_LOCALITY_WEIGHT * s.image
-            + TAINT_TOLERATION_WEIGHT * taint
-            + NODE_AFFINITY_WEIGHT * affinity
-            + INTER_POD_AFFINITY_WEIGHT * inter
-            + POD_TOPOLOGY_SPREAD_WEIGHT * spread;
+            + w(weights.image_locality) * s.image
+            + w(weights.taint_toleration) * taint
+            + w(weights.node_affinity) * affinity
+            + w(weights.inter_pod_affinity) * inter
+            + w(weights.pod_topology_spread) * spread;
         if score > best {
             best = score;
             top.clear();
@@ -562,6 +712,42 @@ fn top_scores(scored: &[Scored], spread: Option<&[i64]>) -> Vec<usize> {
     top
 }
 
+/// NodeResourcesFit's score, 0–100, over `(requested, allocatable, weight)` of the scored
+/// resources (allocatable non-zero), with kube-scheduler's integer arithmetic: the weighted
+/// mean of each resource's score, truncated (rounded for RequestedToCapacityRatio, which
+/// also leaves resources scoring 0 out of the mean).
+fn fit_score(strategy: &FitStrategy, resources: impl Iterator<Item = (u128, u64, i64)>) -> i64 {
+    let (mut sum, mut weights) = (0i64, 0i64);
+    for (requested, allocatable, weight) in resources {
+        let score = match strategy {
+            FitStrategy::LeastAllocated => least_allocated(allocatable, requested),
+            FitStrategy::MostAllocated => most_allocated(allocatable, requested),
+            FitStrategy::RequestedToCapacityRatio { shape } => {
+                let a = u128::from(allocatable);
+                let utilization = if requested > a {
+                    100
+                } else {
+                    (requested * 100 / a) as i64
+                };
+                let score = broken_linear(shape, utilization);
+                if score <= 0 {
+                    continue;
+                }
+                score
+            }
+        };
+        sum += score * weight;
+        weights += weight;
+    }
+    if weights == 0 {
+        0
+    } else if matches!(strategy, FitStrategy::RequestedToCapacityRatio { .. }) {
+        (sum as f64 / weights as f64).round() as i64
+    } else {
+        sum / weights
+    }
+}
+
 /// NodeResourcesFit LeastAllocated score of one resource, 0–100 (integer, as the scheduler).
 fn least_allocated(allocatable: u64, requested: u128) -> i64 {
     let allocatable = u128::from(allocatable);
@@ -571,17 +757,35 @@ fn least_allocated(allocatable: u64, requested: u128) -> i64 {
     ((allocatable - requested) * 100 / allocatable) as i64
 }
 
-/// NodeResourcesBalancedAllocation score over `(requested, allocatable)` of CPU and memory,
-/// 0–100: one minus the standard deviation of the requested fractions (each at most 1); a
-/// resource the node does not have is left out.
-fn balanced_allocation(resources: [(u64, u64); 2]) -> i64 {
+/// NodeResourcesFit MostAllocated score of one resource, 0–100: requests beyond allocatable
+/// (pods without requests count default ones) count as full.
+fn most_allocated(allocatable: u64, requested: u128) -> i64 {
+    let allocatable = u128::from(allocatable);
+    if allocatable == 0 {
+        return 0;
+    }
+    (requested.min(allocatable) * 100 / allocatable) as i64
+}
+
+/// NodeResourcesBalancedAllocation score over `(requested, allocatable)` of its resources
+/// (allocatable non-zero), 0–100: one minus the standard deviation of the requested
+/// fractions (each at most 1).
+fn balanced_allocation(resources: &[(u128, u64)]) -> i64 {
     let fractions: Vec<f64> = resources
         .iter()
-        .filter(|(_, a)| *a > 0)
         .map(|&(r, a)| (r as f64 / a as f64).min(1.0))
         .collect();
     let std = match fractions.as_slice() {
         [a, b] => ((a - b) / 2.0).abs(),
+        [_, _, _, ..] => {
+            let mean = fractions.iter().sum::<f64>() / fractions.len() as f64;
+            let var = fractions
+                .iter()
+                .map(|f| (f - mean) * (f - mean))
+                .sum::<f64>()
+                / fractions.len() as f64;
+            var.sqrt()
+        }
         _ => 0.0,
     };
     ((1.0 - std) * 100.0) as i64
@@ -596,10 +800,39 @@ mod tests {
         assert_eq!(least_allocated(4000, 1000), 75);
         assert_eq!(least_allocated(4000, 5000), 0);
         assert_eq!(least_allocated(0, 0), 0);
-        assert_eq!(balanced_allocation([(2, 4), (8, 16)]), 100);
-        assert_eq!(balanced_allocation([(4, 4), (0, 16)]), 50);
-        assert_eq!(balanced_allocation([(6, 4), (0, 16)]), 50); // fractions capped at 1
-        assert_eq!(balanced_allocation([(4, 4), (0, 0)]), 100); // no memory: one fraction
+        assert_eq!(balanced_allocation(&[(2, 4), (8, 16)]), 100);
+        assert_eq!(balanced_allocation(&[(4, 4), (0, 16)]), 50);
+        assert_eq!(balanced_allocation(&[(6, 4), (0, 16)]), 50); // fractions capped at 1
+        assert_eq!(balanced_allocation(&[(4, 4)]), 100); // one resource
+        // Three resources: population standard deviation of 0.5, 0.25, 0 is 0.204.
+        assert_eq!(balanced_allocation(&[(2, 4), (1, 4), (0, 4)]), 79);
+        assert_eq!(most_allocated(4000, 1000), 25);
+        assert_eq!(most_allocated(4000, 5000), 100); // default requests beyond allocatable
+    }
+
+    #[test]
+    fn fit_strategies_weigh_resources_as_kube_scheduler() {
+        use crate::plan::profile::ShapePoint;
+        // kube-scheduler's most_allocated_test "resources with weights": cpu 1, memory 2 …
+        // here cpu 3000/4000 (75) weight 1 and memory 2 GiB/10 GiB (20) weight 2: (75 + 40) / 3.
+        let r = [(3000u128, 4000u64, 1i64), (2 << 30, 10 << 30, 2)];
+        assert_eq!(fit_score(&FitStrategy::MostAllocated, r.into_iter()), 38);
+        assert_eq!(
+            fit_score(&FitStrategy::LeastAllocated, r.into_iter()),
+            (25 + 160) / 3
+        );
+        let packing = FitStrategy::RequestedToCapacityRatio {
+            shape: vec![ShapePoint::new(0, 0), ShapePoint::new(100, 10)],
+        };
+        // round((75 + 2 · 20) / 3) = round(38.33)
+        assert_eq!(fit_score(&packing, r.into_iter()), 38);
+        // A resource scoring 0 leaves the mean: only cpu counts.
+        let r0 = [(3000u128, 4000u64, 1i64), (0, 10 << 30, 2)];
+        assert_eq!(fit_score(&packing, r0.into_iter()), 75);
+        assert_eq!(
+            fit_score(&FitStrategy::MostAllocated, std::iter::empty()),
+            0
+        );
     }
 
     #[test]

@@ -238,6 +238,7 @@ impl<'a> Checker<'a> {
                 .filter(|n| n.ready && !n.unschedulable && n.attach_limits.is_none())
                 .map(|n| n.name.as_str())
                 .min(),
+            scheduler: &self.options.scheduler,
         };
         let mut moved: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for m in &self.plan.moves {

@@ -130,6 +130,8 @@ pub(super) struct PodRules<'a> {
     pub anti_terms_by_label: Vec<&'a PodAffinityTerm>,
     /// A schedulable, Ready node whose CSINode the input lacks.
     pub without_csinode: Option<&'a str>,
+    /// The schedulers the prediction models.
+    pub scheduler: &'a crate::plan::SchedulerConfig,
 }
 
 impl PodRules<'_> {
@@ -240,6 +242,15 @@ impl PodRules<'_> {
         {
             return Some(PodRule::NamespaceLabelsMissing {
                 namespace: pod.namespace.clone(),
+            });
+        }
+        let scheduler = pod
+            .scheduler_name
+            .as_deref()
+            .unwrap_or(crate::plan::DEFAULT_SCHEDULER);
+        if self.scheduler.profile(scheduler).is_none() {
+            return Some(PodRule::SchedulerNotModelled {
+                scheduler: scheduler.to_owned(),
             });
         }
         if budgets.len() > 1 {

@@ -60,6 +60,11 @@ pub enum PodRule {
         /// A node without a CSINode in the input.
         node: String,
     },
+    /// Placed by a scheduler the prediction does not model.
+    SchedulerNotModelled {
+        /// Its `schedulerName`.
+        scheduler: String,
+    },
     /// Covered by more than one PodDisruptionBudget: the Eviction API answers 500.
     SeveralPdbs {
         /// The budgets, `namespace/name`.
@@ -107,6 +112,10 @@ impl std::fmt::Display for PodRule {
             } => write!(
                 f,
                 "its volume {volume} uses CSI driver {driver}, and the input has no CSINode for node {node}"
+            ),
+            Self::SchedulerNotModelled { scheduler } => write!(
+                f,
+                "it is placed by scheduler {scheduler:?}, which the prediction does not model"
             ),
             Self::SeveralPdbs { pdbs } => write!(
                 f,

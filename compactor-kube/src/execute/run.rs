@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use compactor_core::Snapshot;
 use compactor_core::model::SnapshotSpec;
-use compactor_core::plan::{Move, Plan, PlanOptions};
+use compactor_core::plan::{Move, Plan, PlanOptions, SchedulerConfig};
 use compactor_core::resources::Dimensions;
 use compactor_core::verify::verify;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -42,9 +42,9 @@ pub struct ExecuteOptions {
     /// it (cordon the node it would overload) or stop when it would land over the cap.
     /// Default true.
     pub repredict: bool,
-    /// The cluster's kube-scheduler `percentageOfNodesToScore` for the re-predictions (0: its
-    /// adaptive default).
-    pub percentage_of_nodes_to_score: u32,
+    /// The cluster's kube-scheduler configuration for the re-validation and the
+    /// re-predictions; `None`: the one the plan was made with (`plan.scheduler`).
+    pub scheduler: Option<SchedulerConfig>,
 }
 
 impl Default for ExecuteOptions {
@@ -56,7 +56,7 @@ impl Default for ExecuteOptions {
             poll_interval: Duration::from_secs(1),
             backoff: Duration::from_secs(1),
             repredict: true,
-            percentage_of_nodes_to_score: 0,
+            scheduler: None,
         }
     }
 }
@@ -70,11 +70,15 @@ impl ExecuteOptions {
         self
     }
 
-    /// With or without the re-prediction before each eviction, and the scheduler's
-    /// `percentageOfNodesToScore` it assumes.
-    pub fn with_reprediction(mut self, repredict: bool, percentage_of_nodes_to_score: u32) -> Self {
+    /// With or without the re-prediction before each eviction, and the scheduler
+    /// configuration it and the re-validation assume (`None`: the plan's own).
+    pub fn with_reprediction(
+        mut self,
+        repredict: bool,
+        scheduler: Option<SchedulerConfig>,
+    ) -> Self {
         self.repredict = repredict;
-        self.percentage_of_nodes_to_score = percentage_of_nodes_to_score;
+        self.scheduler = scheduler;
         self
     }
 
@@ -312,7 +316,8 @@ pub fn revalidate(fresh: &SnapshotSpec, plan: &Plan, done: &BTreeSet<String>) ->
     };
     let options = PlanOptions::default()
         .with_strategy(plan.strategy)
-        .with_safety(plan.thresholds.level);
+        .with_safety(plan.thresholds.level)
+        .with_scheduler(plan.scheduler.clone());
     verify(&snapshot, &remaining, &options)
         .into_iter()
         .map(|v| v.to_string())
@@ -953,12 +958,12 @@ impl Run<'_> {
         let mut steered = Vec::new();
         for _ in 0..=STEERS {
             let fresh = live::snapshot_without_metrics(self.client).await?;
-            match judge(
-                fresh.spec,
-                self.plan,
-                m,
-                self.options.percentage_of_nodes_to_score,
-            ) {
+            let scheduler = self
+                .options
+                .scheduler
+                .as_ref()
+                .unwrap_or(&self.plan.scheduler);
+            match judge(fresh.spec, self.plan, m, scheduler) {
                 Judged::Fits { node, tied } => return Ok(Ok((node, tied, steered))),
                 Judged::Stop(reason) => return Ok(Err(reason)),
                 Judged::Over(nodes) => {
@@ -1141,7 +1146,7 @@ enum Judged {
 /// Re-predicts the replacement of `m` on `spec` (the cluster now, the pod still bound to its
 /// cordoned node): the pod as pending, kube-scheduler's choice and ties, each checked
 /// against the cap and allocatable with the pod added.
-fn judge(mut spec: SnapshotSpec, plan: &Plan, m: &Move, percentage: u32) -> Judged {
+fn judge(mut spec: SnapshotSpec, plan: &Plan, m: &Move, scheduler: &SchedulerConfig) -> Judged {
     let Some(pod) = spec
         .pods
         .iter_mut()
@@ -1156,12 +1161,12 @@ fn judge(mut spec: SnapshotSpec, plan: &Plan, m: &Move, percentage: u32) -> Judg
         Err(e) => return Judged::Stop(format!("the cluster does not map: {e}")),
     };
     let key = format!("{}/{}", m.namespace, m.pod);
-    let prediction =
-        match compactor_core::plan::predict_pods(&snapshot, &[key.as_str()], percentage) {
-            Ok(mut p) if !p.is_empty() => p.remove(0),
-            Ok(_) => return Judged::Stop(format!("no prediction for {key}")),
-            Err(e) => return Judged::Stop(format!("re-prediction of {key}: {e}")),
-        };
+    let prediction = match compactor_core::plan::predict_pods(&snapshot, &[key.as_str()], scheduler)
+    {
+        Ok(mut p) if !p.is_empty() => p.remove(0),
+        Ok(_) => return Judged::Stop(format!("no prediction for {key}")),
+        Err(e) => return Judged::Stop(format!("re-prediction of {key}: {e}")),
+    };
     let Some(node) = prediction.node.clone() else {
         return Judged::Stop(format!(
             "the replacement of {key} would be Pending: {}",
@@ -1307,9 +1312,10 @@ mod tests {
         .unwrap();
         let m = plan.moves.iter().find(|m| m.pod == "web").unwrap();
         assert_eq!((m.from_node.as_str(), m.to_node.as_str()), ("a", "c"));
+        let all = SchedulerConfig::default().with_percentage_of_nodes_to_score(100);
         // Uncordoned, the drained node itself is kube-scheduler's choice: stop.
         assert!(matches!(
-            judge(spec.clone(), &plan, m, 100),
+            judge(spec.clone(), &plan, m, &all),
             Judged::Stop(r) if r.contains("on a, which the plan drains")
         ));
         // As the executor runs it: a cordoned.
@@ -1317,7 +1323,7 @@ mod tests {
         spec.nodes[0].unschedulable = true;
         // The cluster as planned: kube-scheduler still picks c, 1.5 of 4 CPU.
         assert_eq!(
-            judge(spec.clone(), &plan, m, 100),
+            judge(spec.clone(), &plan, m, &all),
             Judged::Fits {
                 node: Some("c".to_owned()),
                 tied: Vec::new()
@@ -1333,7 +1339,7 @@ mod tests {
             .containers[0]
             .requests
             .set("cpu", 3_800);
-        match judge(changed, &plan, m, 100) {
+        match judge(changed, &plan, m, &all) {
             Judged::Over(nodes) => {
                 assert_eq!(nodes.len(), 1);
                 assert_eq!(nodes[0].0, "b");
@@ -1344,7 +1350,7 @@ mod tests {
         // The pod is gone: stop.
         let mut gone = spec;
         gone.pods.retain(|p| p.name != "web");
-        assert!(matches!(judge(gone, &plan, m, 100), Judged::Stop(r) if r.contains("is gone")));
+        assert!(matches!(judge(gone, &plan, m, &all), Judged::Stop(r) if r.contains("is gone")));
     }
 
     fn observed(name: &str, node: Option<&str>) -> Observed {

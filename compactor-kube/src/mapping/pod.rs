@@ -13,6 +13,7 @@ use super::*;
 ///   keeps its kind and name (a DaemonSet stays a DaemonSet, a static pod's mirror is owned by
 ///   its `Node`). `replicas` is left unknown;
 /// - `priority` (absent → 0), `priority_class_name`, `labels`, `annotations`: as given;
+/// - `schedulerName`: kept when it is not `default-scheduler`;
 /// - containers and init containers: `resources.requests`, where a resource that has a limit
 ///   but no request gets the limit as its request — the API server applies that default when
 ///   it admits a pod, so this only matters for objects that did not go through it (manifests,
@@ -317,6 +318,9 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         replicas: None,
         priority: spec.and_then(|s| s.priority).unwrap_or(0),
         priority_class_name: spec.and_then(|s| s.priority_class_name.clone()),
+        scheduler_name: spec
+            .and_then(|s| s.scheduler_name.clone())
+            .filter(|n| !n.is_empty() && n != compactor_core::plan::DEFAULT_SCHEDULER),
         annotations: meta.annotations.clone().unwrap_or_default(),
         readiness_probe: !app.is_empty() && app.iter().all(|c| c.readiness_probe.is_some()),
         labels,
