@@ -8,7 +8,16 @@
 //! RAYON_NUM_THREADS=1 cargo run --release --example quality -- DIR   # single-threaded
 //! cargo run --release --example quality -- DIR --only Panigrahy/class7   # a subset
 //! cargo run --release --example quality -- DIR --misses   # list where search is above OPT or over 1 s
+//! cargo run --release --example quality -- DIR --solutions /tmp/solutions   # every packing
 //! ```
+//!
+//! `--output json` gives the summary rows and one record per instance (path, items,
+//! dimensions, the known optimum and bounds, and per strategy the bins and the time).
+//! `--solutions DIR` writes every packing as `DIR/<instance path>.<strategy>.json`:
+//! `{"instance", "strategy", "bins", "capacity", "items", "assignment"}`, where `items` are
+//! the instance's items in file order (an item line with multiplicity k gives k items) and
+//! `assignment[i]` is item i's bin (0-based), so that anyone can check them with their own
+//! tools.
 //!
 //! DIR holds `.vbp` files (in any sub-folders: `Family/classK/name.vbp`) and tab-separated
 //! summary files (`*summary*.csv` in DIR or a family folder) with the columns
@@ -60,10 +69,34 @@ struct Row {
     published_virtual_best_over_opt: Option<f64>,
 }
 
+/// One instance's results, for `--output json`.
+#[derive(Debug, Serialize)]
+struct InstanceRecord {
+    path: String,
+    family: String,
+    class: String,
+    items: usize,
+    dimensions: usize,
+    optimum: Option<usize>,
+    /// The larger of the summary's lower bound and our Martello–Toth L2.
+    lower_bound: usize,
+    published_best: Option<usize>,
+    /// Per strategy: bins and milliseconds.
+    results: BTreeMap<&'static str, StrategyResult>,
+}
+
+#[derive(Debug, Serialize)]
+struct StrategyResult {
+    bins: usize,
+    ms: f64,
+}
+
 struct Args {
     dir: PathBuf,
     only: Vec<String>,
     json: bool,
+    /// Where to write every packing.
+    solutions: Option<PathBuf>,
     /// Print one line per instance where `search` is above the known optimum.
     misses: bool,
     options: SearchOptions,
@@ -74,6 +107,7 @@ fn parse_args() -> anyhow::Result<Args> {
     let mut json = false;
     let mut only = Vec::new();
     let mut misses = false;
+    let mut solutions = None;
     let mut options = SearchOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -98,6 +132,11 @@ fn parse_args() -> anyhow::Result<Args> {
                     .context("--work")?
             }
             "--misses" => misses = true,
+            "--solutions" => {
+                solutions = Some(PathBuf::from(
+                    args.next().context("--solutions needs a folder")?,
+                ))
+            }
             "--only" => only.push(args.next().context("--only needs a path fragment")?),
             "--seed" => {
                 options.seed = args
@@ -108,15 +147,16 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             _ if dir.is_none() && !a.starts_with("--") => dir = Some(PathBuf::from(a)),
             _ => bail!(
-                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT] [--misses]"
+                "unexpected argument {a:?}; usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT] [--misses] [--solutions DIR]"
             ),
         }
     }
     Ok(Args {
         dir: dir.context(
-            "usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT] [--misses]",
+            "usage: quality DIR [--output table|json] [--budget N] [--work N] [--seed S] [--only FRAGMENT] [--misses] [--solutions DIR]",
         )?,
         json,
+        solutions,
         only,
         misses,
         options,
@@ -142,6 +182,7 @@ fn main() -> anyhow::Result<()> {
     let strategies = ["first-fit", "best-fit", "search"];
     let mut stats: BTreeMap<(String, String, &str), Stats> = BTreeMap::new();
     let mut rejected = 0;
+    let mut records = Vec::new();
     for path in &files {
         let rel = path.strip_prefix(&args.dir).unwrap_or(path);
         let parts: Vec<String> = rel
@@ -176,6 +217,17 @@ fn main() -> anyhow::Result<()> {
             .or_else(|| known.get(&(String::new(), name.clone())))
             .copied();
         let our_lb = martello_toth_l2(&instance.items, &instance.capacity);
+        let mut record = InstanceRecord {
+            path: rel.to_string_lossy().into_owned(),
+            family: family.clone(),
+            class: class.clone(),
+            items: instance.items.len(),
+            dimensions: instance.capacity.len(),
+            optimum: k.and_then(|k| k.opt),
+            lower_bound: k.map_or(our_lb, |k| k.lb.max(our_lb)),
+            published_best: k.and_then(|k| k.best_overall),
+            results: BTreeMap::new(),
+        };
         for strategy in strategies {
             let t = Instant::now();
             let packing = match strategy {
@@ -217,6 +269,16 @@ fn main() -> anyhow::Result<()> {
                     packing.bins
                 );
             }
+            record.results.insert(
+                strategy,
+                StrategyResult {
+                    bins: packing.bins,
+                    ms,
+                },
+            );
+            if let Some(dir) = &args.solutions {
+                write_solution(dir, rel, strategy, &instance, &packing)?;
+            }
             for key in [
                 (family.clone(), class.clone(), strategy),
                 (family.clone(), "all".to_owned(), strategy),
@@ -244,6 +306,7 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        records.push(record);
     }
     let rows: Vec<Row> = stats
         .into_iter()
@@ -268,7 +331,8 @@ fn main() -> anyhow::Result<()> {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "budget": args.options.budget, "work_limit": args.options.work_limit, "seed": args.options.seed, "rejected_files": rejected, "lower_bound": "max(summary LB, Martello-Toth L2 per dimension)", "rows": rows
+                "budget": args.options.budget, "work_limit": args.options.work_limit, "seed": args.options.seed, "rejected_files": rejected, "lower_bound": "max(summary LB, Martello-Toth L2 per dimension)", "rows": rows,
+                "instances": records
             }))?
         );
         return Ok(());
@@ -313,6 +377,35 @@ fn main() -> anyhow::Result<()> {
         args.options.budget, args.options.work_limit, args.options.seed, rejected
     );
     Ok(())
+}
+
+/// Writes `packing` of `instance` (at `rel` under the instance folder) as
+/// `dir/<rel without .vbp>.<strategy>.json`.
+fn write_solution(
+    dir: &Path,
+    rel: &Path,
+    strategy: &str,
+    instance: &Instance,
+    packing: &Packing,
+) -> anyhow::Result<()> {
+    let mut path = dir.join(rel);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.set_file_name(format!("{stem}.{strategy}.json"));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+    }
+    let body = serde_json::json!({
+        "instance": rel.to_string_lossy(),
+        "strategy": strategy,
+        "bins": packing.bins,
+        "capacity": instance.capacity,
+        "items": instance.items,
+        "assignment": packing.assignment,
+    });
+    std::fs::write(&path, serde_json::to_string(&body)?).with_context(|| path.display().to_string())
 }
 
 fn dir_name(p: &Path) -> String {
