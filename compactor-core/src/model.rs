@@ -204,6 +204,36 @@ pub enum NodeSelectorOperator {
     Lt,
 }
 
+impl NodeSelectorOperator {
+    /// Whether `values` suit the operator as the API server validates them: one integer for
+    /// `Gt` / `Lt`, at least one value for `In` / `NotIn`, none for `Exists` /
+    /// `DoesNotExist`.
+    ///
+    /// ```
+    /// use compactor_core::model::NodeSelectorOperator as Op;
+    /// assert!(Op::Gt.check_values(&["3".into()]).is_ok());
+    /// assert!(Op::In.check_values(&[]).is_err());
+    /// assert!(Op::Exists.check_values(&["x".into()]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// What is wrong, in a few words.
+    pub fn check_values(self, values: &[String]) -> Result<(), &'static str> {
+        match self {
+            Self::Gt | Self::Lt if values.len() != 1 || values[0].parse::<i64>().is_err() => {
+                Err("Gt and Lt need exactly one integer value")
+            }
+            Self::In | Self::NotIn if values.is_empty() => {
+                Err("In and NotIn need at least one value")
+            }
+            Self::Exists | Self::DoesNotExist if !values.is_empty() => {
+                Err("Exists and DoesNotExist take no values")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One node selector requirement (`matchExpressions` or `matchFields` entry).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -625,6 +655,31 @@ pub enum SelectorOperator {
     Exists,
     /// The label is absent.
     DoesNotExist,
+}
+
+impl SelectorOperator {
+    /// Whether `values` suit the operator as the API server validates them: at least one
+    /// value for `In` / `NotIn`, none for `Exists` / `DoesNotExist`.
+    ///
+    /// ```
+    /// use compactor_core::model::SelectorOperator as Op;
+    /// assert!(Op::In.check_values(&["a".into()]).is_ok());
+    /// assert!(Op::NotIn.check_values(&[]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// What is wrong, in a few words.
+    pub fn check_values(self, values: &[String]) -> Result<(), &'static str> {
+        match self {
+            Self::In | Self::NotIn if values.is_empty() => {
+                Err("In and NotIn need at least one value")
+            }
+            Self::Exists | Self::DoesNotExist if !values.is_empty() => {
+                Err("Exists and DoesNotExist take no values")
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One `matchExpressions` requirement.

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::CoreError;
 use crate::model::{
-    HOSTNAME_LABEL, NodeSelectorOperator, NodeSelectorTerm, NodeSpec, PdbSpec, PodAffinityTerm,
-    PodSpec, SnapshotSpec, VolumeSource,
+    HOSTNAME_LABEL, LabelSelector, NodeSelectorTerm, NodeSpec, PdbSpec, PodAffinityTerm, PodSpec,
+    SnapshotSpec, VolumeSource,
 };
 use crate::resources::{Dimensions, PODS, ResourceList};
 
@@ -33,27 +33,50 @@ fn validate_scheduling(p: &PodSpec) -> Result<(), CoreError> {
     };
     let term = |t: &PodAffinityTerm, field: String| {
         if t.topology_key.is_empty() {
-            Err(bad(format!("{field}.topologyKey"), "must not be empty"))
-        } else {
-            Ok(())
+            return Err(bad(format!("{field}.topologyKey"), "must not be empty"));
         }
+        for (sel, name) in [
+            (t.label_selector.as_ref(), "labelSelector"),
+            (t.namespace_selector.as_ref(), "namespaceSelector"),
+        ] {
+            if let Some((j, message)) = sel.and_then(label_selector_error) {
+                return Err(bad(
+                    format!("{field}.{name}.matchExpressions[{j}].values"),
+                    message,
+                ));
+            }
+        }
+        Ok(())
     };
+    if p.node_name.as_deref() == Some("") {
+        return Err(bad(
+            "nodeName".into(),
+            "must not be empty (leave it out for a pod that is not bound to a node)",
+        ));
+    }
     let node_terms = |terms: &[NodeSelectorTerm], field: &str| {
         for (i, t) in terms.iter().enumerate() {
-            for (j, r) in t.match_expressions.iter().enumerate() {
-                if matches!(
-                    r.operator,
-                    NodeSelectorOperator::Gt | NodeSelectorOperator::Lt
-                ) && (r.values.len() != 1 || r.values[0].parse::<i64>().is_err())
-                {
-                    return Err(bad(
-                        format!("{field}[{i}].matchExpressions[{j}].values"),
-                        "Gt and Lt need exactly one integer value",
-                    ));
+            for (list, r#where) in [
+                (&t.match_expressions, "matchExpressions"),
+                (&t.match_fields, "matchFields"),
+            ] {
+                for (j, r) in list.iter().enumerate() {
+                    if let Err(message) = r.operator.check_values(&r.values) {
+                        return Err(bad(format!("{field}[{i}].{where}[{j}].values"), message));
+                    }
                 }
             }
         }
         Ok(())
+    };
+    let selector = |sel: Option<&LabelSelector>, field: String| {
+        let Some(sel) = sel else { return Ok(()) };
+        label_selector_error(sel).map_or(Ok(()), |(j, message)| {
+            Err(bad(
+                format!("{field}.matchExpressions[{j}].values"),
+                message,
+            ))
+        })
     };
     node_terms(&p.required_node_affinity, "requiredNodeAffinity")?;
     for (i, t) in p.preferred_node_affinity.iter().enumerate() {
@@ -89,6 +112,7 @@ fn validate_scheduling(p: &PodSpec) -> Result<(), CoreError> {
         if c.min_domains == Some(0) {
             return Err(bad(field("minDomains"), "must be at least 1"));
         }
+        selector(c.label_selector.as_ref(), field("labelSelector"))?;
     }
     for v in &p.volumes {
         if let VolumeSource::PersistentVolumeClaim { node_affinity, .. } = &v.source {
@@ -96,6 +120,15 @@ fn validate_scheduling(p: &PodSpec) -> Result<(), CoreError> {
         }
     }
     Ok(())
+}
+
+/// The first requirement of `sel` that Kubernetes' validation refuses, with why: `In` and
+/// `NotIn` need values, `Exists` and `DoesNotExist` take none.
+pub(crate) fn label_selector_error(sel: &LabelSelector) -> Option<(usize, &'static str)> {
+    sel.match_expressions
+        .iter()
+        .enumerate()
+        .find_map(|(j, r)| r.operator.check_values(&r.values).err().map(|m| (j, m)))
 }
 
 /// Default `pods` allocatable when a node does not state it (the kubelet's `maxPods` default).
@@ -226,6 +259,15 @@ impl Snapshot {
         for w in pdbs.windows(2) {
             if w[0].namespace == w[1].namespace && w[0].name == w[1].name {
                 return Err(CoreError::DuplicatePdb { pdb: w[0].key() });
+            }
+        }
+        for b in &pdbs {
+            if let Some((j, message)) = b.selector.as_ref().and_then(label_selector_error) {
+                return Err(CoreError::InvalidField {
+                    object: format!("poddisruptionbudget {}", b.key()),
+                    field: format!("selector.matchExpressions[{j}].values"),
+                    message: message.to_owned(),
+                });
             }
         }
         if let Some(n) = nodes.iter().find(|n| n.name.is_empty()) {
@@ -861,6 +903,45 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "overflow in node a: sum of pod requests of cpu"
+        );
+        let mut unbound = pod("u", "a");
+        unbound.node_name = Some(String::new());
+        let err = Snapshot::new(spec(vec![node("a")], vec![unbound])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("pod d/u: invalid nodeName: must not be empty"),
+            "{err}"
+        );
+        let selector = |operator, values: &[&str]| crate::model::LabelSelector {
+            match_expressions: vec![crate::model::SelectorRequirement {
+                key: "app".into(),
+                operator,
+                values: values.iter().map(|v| (*v).to_owned()).collect(),
+            }],
+            ..Default::default()
+        };
+        let mut anti = pod("anti", "a");
+        anti.pod_anti_affinity.push(PodAffinityTerm {
+            label_selector: Some(selector(crate::model::SelectorOperator::In, &[])),
+            topology_key: "h".into(),
+            ..Default::default()
+        });
+        let err = Snapshot::new(spec(vec![node("a")], vec![anti])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod d/anti: invalid podAntiAffinity[0].labelSelector.matchExpressions[0].values: In and NotIn need at least one value"
+        );
+        let mut with_pdb = spec(vec![node("a")], vec![]);
+        with_pdb.pdbs.push(PdbSpec {
+            namespace: "d".into(),
+            name: "b".into(),
+            selector: Some(selector(crate::model::SelectorOperator::Exists, &["x"])),
+            disruptions_allowed: 1,
+        });
+        let err = Snapshot::new(with_pdb).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "poddisruptionbudget d/b: invalid selector.matchExpressions[0].values: Exists and DoesNotExist take no values"
         );
     }
 

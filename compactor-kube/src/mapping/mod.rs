@@ -161,10 +161,18 @@ pub(crate) fn label_selector(
                 });
             }
         };
+        let values = req.values.clone().unwrap_or_default();
+        if let Err(message) = operator.check_values(&values) {
+            return Err(KubeError::Field {
+                object: object.to_owned(),
+                field: format!("{field}.matchExpressions[{i}].values"),
+                message: message.to_owned(),
+            });
+        }
         match_expressions.push(SelectorRequirement {
             key: req.key.clone(),
             operator,
-            values: req.values.clone().unwrap_or_default(),
+            values,
         });
     }
     Ok(LabelSelector {
@@ -539,6 +547,35 @@ mod tests {
             err(json!({"containers": [{"name": "a", "ports": [{"containerPort": 1, "hostPort": 1, "protocol": "ICMP"}]}]}))
                 .starts_with("pod d/p: spec.containers[0].ports[0].protocol: unknown protocol")
         );
+        // Values the API server's validation refuses for the operator.
+        assert_eq!(
+            err(json!({"containers": [], "affinity": {"podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "h",
+                    "labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": []}]}}]}}})),
+            "pod d/p: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values: In and NotIn need at least one value"
+        );
+        assert_eq!(
+            err(
+                json!({"containers": [], "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "h",
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchExpressions": [{"key": "app", "operator": "Exists", "values": ["x"]}]}}]})
+            ),
+            "pod d/p: spec.topologySpreadConstraints[0].labelSelector.matchExpressions[0].values: Exists and DoesNotExist take no values"
+        );
+        assert_eq!(
+            err(json!({"containers": [], "affinity": {"nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "k", "operator": "NotIn"}]}]}}}})),
+            "pod d/p: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: In and NotIn need at least one value"
+        );
+    }
+
+    #[test]
+    fn an_empty_node_name_is_no_binding() {
+        let p = pod_spec(&pod(json!({"metadata": {"namespace": "d", "name": "p"},
+            "spec": {"nodeName": "", "containers": []}, "status": {"phase": "Pending"}})))
+        .unwrap();
+        assert_eq!(p.node_name, None);
     }
 
     #[test]

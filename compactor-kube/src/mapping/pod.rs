@@ -311,7 +311,10 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
     }
 
     Ok(PodSpec {
-        node_name: spec.and_then(|s| s.node_name.clone()),
+        // An empty nodeName is no binding (the pod is Pending), as the API server reads it.
+        node_name: spec
+            .and_then(|s| s.node_name.clone())
+            .filter(|n| !n.is_empty()),
         phase,
         terminating: meta.deletion_timestamp.is_some(),
         owner,

@@ -54,14 +54,23 @@ pub(crate) fn node_selector_term(
             .iter()
             .enumerate()
             .map(|(j, r)| {
+                let operator = node_selector_operator(
+                    object,
+                    &format!("{path}.{what}[{j}].operator"),
+                    &r.operator,
+                )?;
+                let values = r.values.clone().unwrap_or_default();
+                operator
+                    .check_values(&values)
+                    .map_err(|message| KubeError::Field {
+                        object: object.to_owned(),
+                        field: format!("{path}.{what}[{j}].values"),
+                        message: message.to_owned(),
+                    })?;
                 Ok(NodeSelectorRequirement {
                     key: r.key.clone(),
-                    operator: node_selector_operator(
-                        object,
-                        &format!("{path}.{what}[{j}].operator"),
-                        &r.operator,
-                    )?,
-                    values: r.values.clone().unwrap_or_default(),
+                    operator,
+                    values,
                 })
             })
             .collect()
