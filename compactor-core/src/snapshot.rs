@@ -272,7 +272,14 @@ impl Snapshot {
         }
         if let Some(n) = nodes.iter().find(|n| n.name.is_empty()) {
             return Err(CoreError::EmptyName {
-                object: format!("node with allocatable {:?}", n.allocatable),
+                object: format!(
+                    "node with allocatable {}",
+                    n.allocatable
+                        .iter()
+                        .map(|(k, v)| format!("{k} {}", crate::resources::human(k, v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             });
         }
         if let Some(p) = pods

@@ -431,7 +431,7 @@ fn node_level_rules() {
     assert_eq!(kept_code(&p, "a"), ReasonCode::NoFit);
     assert_eq!(
         p.kept[0].reason.message,
-        "pod shop/web-1 has nowhere to go: every other node is drained, cordoned or not Ready"
+        "pod shop/web-1 has nowhere to go: every other node is drained, cordoned, not Ready or already over the cap"
     );
     let p = run(spec(true), SafetyLevel::Aggressive);
     assert_eq!(drained(&p), vec!["a"]);
@@ -2362,4 +2362,51 @@ mod cordon_only {
             a.reason.message
         );
     }
+}
+
+/// Impossible input: a pod requesting more than its node's allocatable. The node is kept as
+/// over-committed (its pods fit nowhere as stated), the bound leaves the over-committed
+/// dimension out, the plan keeps at least the bound, and the checker accepts the plan but
+/// refuses a hand-edited one that drains the node.
+#[test]
+fn an_over_committed_node_is_kept_and_said_so() {
+    let spec = SnapshotSpec {
+        nodes: nodes3(),
+        pods: vec![
+            pod("shop", "huge", "a", "huge", 100_000, GI),
+            pod("shop", "web-1", "b", "web", 500, GI),
+            pod("shop", "web-2", "c", "web", 500, GI),
+        ],
+        ..Default::default()
+    };
+    let p = run(spec.clone(), SafetyLevel::Aggressive);
+    assert_eq!(kept_code(&p, "a"), ReasonCode::NodeOverCommitted);
+    let a = p.kept.iter().find(|k| k.node == "a").unwrap();
+    assert!(
+        a.reason
+            .message
+            .starts_with("node a is over-committed: its pods request 100.00 CPU of"),
+        "{}",
+        a.reason.message
+    );
+    assert!(p.summary.nodes_after >= p.lower_bound.nodes);
+    let snap = Snapshot::new(spec).unwrap();
+    let options = PlanOptions::default().with_safety(SafetyLevel::Aggressive);
+    assert_eq!(verify(&snap, &p, &options), vec![]);
+    let mut forged = p.clone();
+    forged.kept.retain(|k| k.node != "a");
+    forged.drain.push(p.drain.first().cloned().map_or_else(
+        || panic!("the plan drains b or c"),
+        |mut d| {
+            d.node = "a".into();
+            d
+        },
+    ));
+    let v = verify(&snap, &forged, &options);
+    assert!(
+        v.iter().any(|v| v
+            .to_string()
+            .contains("its pods request more cpu than it has allocatable")),
+        "{v:?}"
+    );
 }

@@ -215,6 +215,9 @@ pub enum ReasonCode {
     NodeNotReady,
     /// Node is cordoned (by someone else).
     NodeCordoned,
+    /// The node's pods request more than its allocatable (input no kubelet would run): its
+    /// pods fit nowhere as the input states them, so it stays.
+    NodeOverCommitted,
     /// The last node of the cluster: a plan never drains every node.
     LastNode,
     /// The pod names a scheduler (`schedulerName`) the prediction does not model: where
@@ -242,6 +245,7 @@ impl ReasonCode {
             ReasonCode::NodeExcluded => "node-excluded",
             ReasonCode::NodeNotReady => "node-not-ready",
             ReasonCode::NodeCordoned => "node-cordoned",
+            ReasonCode::NodeOverCommitted => "node-over-committed",
             ReasonCode::LastNode => "last-node",
             ReasonCode::SchedulerNotModelled => "scheduler-not-modelled",
         }

@@ -842,7 +842,7 @@ impl<'a> Packer<'a> {
         let key = p.spec.key();
         let message = if self.bins.active_count() == 0 {
             format!(
-                "pod {key} has nowhere to go: every other node is drained, cordoned or not Ready"
+                "pod {key} has nowhere to go: every other node is drained, cordoned, not Ready or already over the cap"
             )
         } else {
             let max: Vec<(i128, usize)> = (0..self.d)

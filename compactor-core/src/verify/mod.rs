@@ -246,9 +246,22 @@ impl<'a> Checker<'a> {
                 .entry((m.namespace.as_str(), m.pod.as_str()))
                 .or_insert(0) += 1;
         }
+        let mut load: Vec<Amounts> = vec![Amounts::new(); self.world.nodes.len()];
+        for (p, pod) in self.world.pods.iter().enumerate() {
+            if let (Some(n), false) = (self.bound[p], pod.phase.is_terminal()) {
+                add(&mut load[n], &self.pod_loads[p]);
+            }
+        }
         for (n, node) in self.world.nodes.iter().enumerate() {
+            let over_committed = || {
+                let capacity = allocatable(node);
+                over(&load[n], &capacity, 100)
+                    .into_iter()
+                    .find(|(resource, share)| share.is_none() && !resource.starts_with(ATTACHED))
+                    .map(|(resource, _)| violation::NodeRule::OverCommitted { resource })
+            };
             if self.drained[n]
-                && let Some(rule) = rules::node_rule(node)
+                && let Some(rule) = rules::node_rule(node).or_else(over_committed)
             {
                 self.out.push(Violation::NodeNotDrainable {
                     node: node.name.clone(),

@@ -130,7 +130,7 @@ impl std::fmt::Display for PodRule {
 }
 
 /// A node-level rule of DESIGN §6: the node is no drain candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum NodeRule {
@@ -140,15 +140,26 @@ pub enum NodeRule {
     NotReady,
     /// Cordoned by someone else.
     Cordoned,
+    /// Its pods request more than its allocatable of `resource`.
+    OverCommitted {
+        /// The resource.
+        resource: String,
+    },
 }
 
 impl std::fmt::Display for NodeRule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Excluded => "it is annotated optimizer.io/exclude: \"true\"",
-            Self::NotReady => "it is not Ready",
-            Self::Cordoned => "it is cordoned by someone else",
-        })
+        match self {
+            Self::Excluded => f.write_str("it is annotated optimizer.io/exclude: \"true\""),
+            Self::NotReady => f.write_str("it is not Ready"),
+            Self::Cordoned => f.write_str("it is cordoned by someone else"),
+            Self::OverCommitted { resource } => {
+                write!(
+                    f,
+                    "its pods request more {resource} than it has allocatable"
+                )
+            }
+        }
     }
 }
 
