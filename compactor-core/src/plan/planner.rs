@@ -134,22 +134,22 @@ fn plan_with(
                 code: ReasonCode::NodeCordoned,
                 message: format!("node {name} is cordoned by someone else"),
             })
-        } else if let Some(k) = (0..d).find(|&k| {
-            snapshot.requested(i)[k] > node.allocatable[k]
-                && !dims.name(k).starts_with(crate::snapshot::ATTACH_PREFIX)
-        }) {
+        } else {
             // Impossible input (the kubelet would have refused such a pod): in doubt, stay.
             // (Attachments over a lowered CSI limit are possible, and draining frees them.)
-            Some(Reason {
-                code: ReasonCode::NodeOverCommitted,
-                message: format!(
-                    "node {name} is over-committed: its pods request {} of {} allocatable",
-                    dims.amount(k, snapshot.requested(i)[k]),
-                    dims.amount(k, node.allocatable[k])
-                ),
-            })
-        } else {
-            None
+            (0..d)
+                .find(|&k| {
+                    snapshot.requested(i)[k] > node.allocatable[k]
+                        && !dims.name(k).starts_with(crate::snapshot::ATTACH_PREFIX)
+                })
+                .map(|k| Reason {
+                    code: ReasonCode::NodeOverCommitted,
+                    message: format!(
+                        "node {name} is over-committed: its pods request {} of {} allocatable",
+                        dims.amount(k, snapshot.requested(i)[k]),
+                        dims.amount(k, node.allocatable[k])
+                    ),
+                })
         };
     }
 
