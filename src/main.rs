@@ -28,6 +28,22 @@ use compactor_core::{CoreError, Snapshot, verify::verify};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Largest input file read (snapshot, plan, metrics, traffic, pricing, scheduler
+    /// configuration), as a Kubernetes quantity (`512Mi`, `2Gi`); larger files are refused
+    /// before they are read. Inputs must be regular files (not FIFOs or devices).
+    #[arg(long, global = true, value_name = "SIZE", default_value = DEFAULT_MAX_INPUT, value_parser = parse_size)]
+    max_input_size: u64,
+}
+
+/// Default of `--max-input-size`: a 10,000-node cluster's full dump is about 330 MiB.
+const DEFAULT_MAX_INPUT: &str = "1Gi";
+
+/// The `--max-input-size` in force (set once, from the command line).
+static MAX_INPUT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    compactor_core::quantity::parse(text, compactor_core::quantity::Unit::Base)
+        .map_err(|e| format!("{text:?} is not a size: {e}"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -273,6 +289,7 @@ impl std::error::Error for InputError {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = MAX_INPUT.set(cli.max_input_size);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -509,7 +526,47 @@ fn source_name(path: Option<&Path>) -> String {
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())).into())
+    use std::io::Read;
+    let fail =
+        |e: String| -> anyhow::Error { InputError(format!("{}: {e}", path.display())).into() };
+    let limit = MAX_INPUT
+        .get()
+        .copied()
+        .unwrap_or_else(|| parse_size(DEFAULT_MAX_INPUT).unwrap_or(u64::MAX));
+    // Checked before opening (opening a FIFO blocks until a writer comes) and again on the
+    // file opened: a FIFO would block and a device never end.
+    let regular = |meta: &std::fs::Metadata| -> anyhow::Result<()> {
+        if meta.is_file() {
+            return Ok(());
+        }
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        Err(fail(format!("{kind}; give a file")))
+    };
+    regular(&std::fs::metadata(path).map_err(|e| fail(e.to_string()))?)?;
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    regular(&meta)?;
+    let too_big = |size: u64| {
+        fail(format!(
+            "{size} bytes is more than the {limit}-byte input limit (--max-input-size)"
+        ))
+    };
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    // The size can change while it is read: never read more than the limit.
+    let mut text = String::new();
+    file.take(limit.saturating_add(1))
+        .read_to_string(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
+    if text.len() as u64 > limit {
+        return Err(too_big(text.len() as u64));
+    }
+    Ok(text)
 }
 
 /// Reads a snapshot file, or the demo cluster when `path` is `None` (not yet validated).

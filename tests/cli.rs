@@ -375,3 +375,64 @@ fn scheduler_config_is_followed_recorded_and_checked() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn inputs_must_be_regular_files_within_the_size_limit() {
+    let dir = std::env::temp_dir().join(format!("kube-compactor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    let mut cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec!["plan".into(), "--from".into(), "/dev/zero".into()],
+            "kube-compactor: /dev/zero: not a regular file (a FIFO, socket or device); give a file\n".into(),
+        ),
+        (
+            vec!["check".into(), "--plan".into(), dir.display().to_string()],
+            format!("kube-compactor: {}: a directory; give a file\n", dir.display()),
+        ),
+    ];
+    if made.is_ok_and(|s| s.success()) {
+        cases.push((
+            vec!["plan".into(), "--from".into(), fifo.display().to_string()],
+            format!(
+                "kube-compactor: {}: not a regular file (a FIFO, socket or device); give a file\n",
+                fifo.display()
+            ),
+        ));
+    }
+    let small = temp("small.json", "[]");
+    cases.push((
+        vec![
+            "plan".into(),
+            "--max-input-size".into(),
+            "1".into(),
+            "--from".into(),
+            small.display().to_string(),
+        ],
+        format!(
+            "kube-compactor: {}: 2 bytes is more than the 1-byte input limit (--max-input-size)\n",
+            small.display()
+        ),
+    ));
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&o), want, "{args:?}");
+    }
+    let o = run(&[
+        "plan",
+        "--max-input-size",
+        "1Ki",
+        "--from",
+        small.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "[] is read, then refused as no snapshot"
+    );
+    assert!(!stderr(&o).contains("input limit"), "{}", stderr(&o));
+}
