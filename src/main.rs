@@ -323,9 +323,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => Default::default(),
             };
             let traffic = match &args.traffic {
-                Some(path) => Some(serde_json::from_str(&read(path)?).map_err(|e| {
-                    InputError(format!("{}: not a traffic file: {e}", path.display()))
-                })?),
+                Some(path) => Some(
+                    compactor_kube::metrics::read_traffic(&read(path)?)
+                        .map_err(|e| InputError(format!("{}: {e}", path.display())))?,
+                ),
                 None => None,
             };
             let options = PlanOptions::default()

@@ -32,6 +32,10 @@ pub struct PriceEntry {
     pub hourly: f64,
 }
 
+/// The largest price accepted, in dollars (per hour for table rows, per month for the
+/// resource rates): larger figures are mistakes, and their monthly sums would overflow.
+pub const MAX_PRICE: f64 = 1e9;
+
 /// How nodes are priced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -86,29 +90,56 @@ impl Pricing {
     pub fn validate(&self) -> Result<(), CoreError> {
         let bad = |field: String, v: f64| CoreError::InvalidOption {
             field,
-            message: format!("{v} is not a finite, non-negative price"),
+            message: if v.is_finite() && v >= 0.0 {
+                format!("{v} is over the largest price accepted ({MAX_PRICE:e} dollars)")
+            } else {
+                format!("{v} is not a finite, non-negative price")
+            },
         };
+        let ok = |v: f64| v.is_finite() && (0.0..=MAX_PRICE).contains(&v);
         for (name, v) in [
             ("pricing.cpuMonth", self.cpu_month),
             ("pricing.gibMonth", self.gib_month),
         ] {
-            if !v.is_finite() || v < 0.0 {
+            if !ok(v) {
                 return Err(bad(name.to_owned(), v));
             }
         }
+        let mut seen: std::collections::BTreeMap<(&str, Option<&str>, Option<&str>), usize> =
+            std::collections::BTreeMap::new();
         for (i, e) in self.table.iter().enumerate() {
-            if !e.hourly.is_finite() || e.hourly < 0.0 {
+            if !ok(e.hourly) {
                 return Err(bad(
                     format!("pricing.table[{i}] ({}).hourly", e.instance_type),
                     e.hourly,
                 ));
+            }
+            let key = (
+                e.instance_type.as_str(),
+                e.zone.as_deref(),
+                e.capacity_type.as_deref(),
+            );
+            if let Some(first) = seen.insert(key, i) {
+                return Err(CoreError::InvalidOption {
+                    field: format!("pricing.table[{i}]"),
+                    message: format!(
+                        "repeats table[{first}]: both price instance type {}{}{}",
+                        e.instance_type,
+                        e.zone
+                            .as_deref()
+                            .map_or(String::new(), |z| format!(" in zone {z}")),
+                        e.capacity_type
+                            .as_deref()
+                            .map_or(String::new(), |c| format!(" ({c})"))
+                    ),
+                });
             }
         }
         Ok(())
     }
 
     /// The hourly price of `node` and where it came from. An annotation that is not a finite,
-    /// non-negative number is ignored (and the next source used).
+    /// non-negative number up to [`MAX_PRICE`] is ignored (and the next source used).
     ///
     /// # Examples
     /// ```
@@ -134,7 +165,7 @@ impl Pricing {
             .get(HOURLY_COST_ANNOTATION)
             .and_then(|s| s.trim().parse::<f64>().ok())
             && v.is_finite()
-            && v >= 0.0
+            && (0.0..=MAX_PRICE).contains(&v)
         {
             return (v, PriceSource::Annotation);
         }

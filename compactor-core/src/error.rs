@@ -120,8 +120,11 @@ pub enum CoreError {
         /// The `namespace/Kind/name` given.
         workload: String,
     },
-    /// A traffic edge's rate is negative, NaN or infinite.
-    #[error("traffic edge {edge}: bytesPerSecond is {value}, expected a finite number >= 0")]
+    /// A traffic edge's rate is negative, NaN, infinite or over
+    /// [`crate::traffic::MAX_RATE`].
+    #[error(
+        "traffic edge {edge}: bytesPerSecond is {value}, expected a number from 0 to 1e15 (a petabyte per second)"
+    )]
     InvalidTrafficRate {
         /// Index of the edge.
         edge: usize,

@@ -78,12 +78,35 @@ pub struct TrafficEdgeSpec {
 /// One end of a traffic edge: `{"pod": "namespace/name"}` or
 /// `{"workload": "namespace/Kind/name"}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", try_from = "RawEndpoint")]
 pub enum Endpoint {
     /// A pod, `namespace/name`.
     Pod(String),
     /// The pods of a workload, `namespace/Kind/name`, matched against the pods' owner.
     Workload(String),
+}
+
+/// An endpoint as written, so that one naming both or neither gets a message that says so.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    pod: Option<String>,
+    workload: Option<String>,
+}
+
+impl TryFrom<RawEndpoint> for Endpoint {
+    type Error = &'static str;
+
+    fn try_from(raw: RawEndpoint) -> Result<Self, Self::Error> {
+        match (raw.pod, raw.workload) {
+            (Some(pod), None) => Ok(Self::Pod(pod)),
+            (None, Some(workload)) => Ok(Self::Workload(workload)),
+            (Some(_), Some(_)) => {
+                Err("an endpoint is either {\"pod\": …} or {\"workload\": …}, not both")
+            }
+            (None, None) => Err("an endpoint needs \"pod\" or \"workload\""),
+        }
+    }
 }
 
 /// A pod-to-pod edge after resolution and merging.
@@ -154,19 +177,23 @@ pub struct TrafficGraph {
     group_of: Vec<Option<usize>>,
 }
 
-fn check_threshold(threshold: f64) -> Result<(), CoreError> {
-    if threshold.is_finite() && threshold >= 0.0 {
+/// The largest rate an edge (or the threshold) may give, bytes per second: a petabyte per
+/// second. Sums of a million such edges stay finite, so no report prints `inf` or `NaN`.
+pub const MAX_RATE: f64 = 1e15;
+
+pub(crate) fn check_threshold(threshold: f64) -> Result<(), CoreError> {
+    if threshold.is_finite() && (0.0..=MAX_RATE).contains(&threshold) {
         Ok(())
     } else {
         Err(CoreError::InvalidOption {
             field: "trafficThreshold".to_owned(),
-            message: format!("{threshold} is not a finite number >= 0"),
+            message: format!("{threshold} is not a number from 0 to 1e15 bytes per second"),
         })
     }
 }
 
 fn check_rate(edge: usize, rate: f64) -> Result<(), CoreError> {
-    if rate.is_finite() && rate >= 0.0 {
+    if rate.is_finite() && (0.0..=MAX_RATE).contains(&rate) {
         Ok(())
     } else {
         Err(CoreError::InvalidTrafficRate {
@@ -1034,7 +1061,7 @@ mod tests {
         let e = TrafficGraph::build(&snap, &t, 0.0).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "traffic edge 0: bytesPerSecond is -1.5, expected a finite number >= 0"
+            "traffic edge 0: bytesPerSecond is -1.5, expected a number from 0 to 1e15 (a petabyte per second)"
         );
         for rate in [f64::NAN, f64::INFINITY, -0.001] {
             let mut t = t.clone();
@@ -1100,7 +1127,7 @@ mod tests {
             (4, 3, 0.15),
             (5, 6, 0.25),
             (6, 0, 0.05),
-            (0, 1, 1e16),
+            (0, 1, 1e15),
             (0, 1, 1.0),
         ];
         let items: Vec<Vec<u64>> = (0..7).map(|i| vec![3 + i % 3, 2]).collect();

@@ -39,6 +39,7 @@ use serde_json::Value;
 
 use crate::error::KubeError;
 use crate::mapping::DEFAULT_NAMESPACE;
+use crate::mapping::list::describe;
 
 /// One pod's usage in one metrics dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,17 +114,6 @@ struct RawItem {
     #[serde(default)]
     usage: BTreeMap<String, Value>,
     containers: Option<Vec<RawContainer>>,
-}
-
-fn describe(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn parse_usage(
@@ -218,6 +208,26 @@ pub fn read_metrics(text: &str) -> Result<MetricsDump, KubeError> {
         }
     };
     let mut dump = MetricsDump::default();
+    // Where each pod and node was seen, to refuse a second observation in one file.
+    let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    let mut once = |kind: &str, namespace: &str, name: &str, index: usize| match seen.insert(
+        (kind.to_owned(), namespace.to_owned(), name.to_owned()),
+        index,
+    ) {
+        Some(first) => Err(KubeError::Item {
+            index,
+            object: kind.to_owned(),
+            message: format!(
+                "{} is also items[{first}]: one file holds one observation per object",
+                if namespace.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{namespace}/{name}")
+                }
+            ),
+        }),
+        None => Ok(()),
+    };
     for (index, item) in items.into_iter().enumerate() {
         let raw: RawItem = serde_path_to_error::deserialize(item).map_err(|e| KubeError::Item {
             index,
@@ -244,6 +254,7 @@ pub fn read_metrics(text: &str) -> Result<MetricsDump, KubeError> {
                     field: "metadata.name".to_owned(),
                     message: "missing or empty".to_owned(),
                 })?;
+                once("PodMetrics", &namespace, &name, index)?;
                 let object = format!("podmetrics {namespace}/{name}");
                 let mut usage = ResourceList::new();
                 let mut containers = Vec::new();
@@ -276,6 +287,7 @@ pub fn read_metrics(text: &str) -> Result<MetricsDump, KubeError> {
                     field: "metadata.name".to_owned(),
                     message: "missing or empty".to_owned(),
                 })?;
+                once("NodeMetrics", "", &name, index)?;
                 let usage = parse_usage(&format!("nodemetrics {name}"), "usage", &raw.usage)?;
                 dump.nodes.push(NodeUsage {
                     name,
@@ -283,7 +295,20 @@ pub fn read_metrics(text: &str) -> Result<MetricsDump, KubeError> {
                     usage,
                 });
             }
-            _ => {}
+            other => {
+                return Err(KubeError::Item {
+                    index,
+                    object: other.to_owned(),
+                    message: format!(
+                        "expected PodMetrics or NodeMetrics{}",
+                        if matches!(other, "Node" | "Pod") {
+                            " (a cluster dump? give it with --from)"
+                        } else {
+                            ""
+                        }
+                    ),
+                });
+            }
         }
     }
     Ok(dump)
@@ -387,25 +412,8 @@ pub fn apply_metrics(spec: &mut SnapshotSpec, dumps: &[MetricsDump]) -> MetricsC
 /// # Complexity
 /// O(len).
 pub fn read_pricing(text: &str) -> Result<Pricing, KubeError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let pricing: Pricing = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            KubeError::Json {
-                message: inner.to_string(),
-            }
-        } else {
-            KubeError::Field {
-                object: "pricing".to_owned(),
-                field: path,
-                message: inner.to_string(),
-            }
-        }
-    })?;
-    de.end().map_err(|e| KubeError::Json {
-        message: e.to_string(),
-    })?;
+    expect_object(text, "pricing", "a price table, {\"table\": [...]}")?;
+    let pricing: Pricing = decode(text, "pricing")?;
     pricing.validate().map_err(|e| match e {
         compactor_core::CoreError::InvalidOption { field, message } => KubeError::Field {
             object: "pricing".to_owned(),
@@ -457,13 +465,49 @@ mod tests {
         let dump = read_metrics(
             r#"{"kind": "List", "items": [
                 {"kind": "NodeMetrics", "metadata": {"name": "n1"}, "usage": {"cpu": "1"}},
-                {"kind": "PodMetrics", "metadata": {"name": "p"}, "containers": []},
-                {"kind": "ConfigMap", "metadata": {"name": "x"}}]}"#,
+                {"kind": "PodMetrics", "metadata": {"name": "p"}, "containers": []}]}"#,
         )
         .unwrap();
         assert_eq!(dump.nodes.len(), 1);
         assert_eq!(dump.pods[0].namespace, "default");
         assert!(dump.pods[0].usage.is_empty());
+    }
+
+    #[test]
+    fn wrong_files_and_repeated_objects_are_refused() {
+        let err = |t: &str| read_metrics(t).unwrap_err().to_string();
+        assert_eq!(
+            err(r#"{"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "n1"}}]}"#),
+            "items[0] (Node): expected PodMetrics or NodeMetrics (a cluster dump? give it with --from)"
+        );
+        assert_eq!(
+            err(r#"{"kind": "List", "items": [{"kind": "ConfigMap", "metadata": {"name": "x"}}]}"#),
+            "items[0] (ConfigMap): expected PodMetrics or NodeMetrics"
+        );
+        assert_eq!(
+            err(r#"{"kind": "PodMetricsList", "items": [
+                {"metadata": {"name": "p", "namespace": "d"}, "containers": []},
+                {"metadata": {"name": "p", "namespace": "d"}, "containers": []}]}"#),
+            "items[1] (PodMetrics): d/p is also items[0]: one file holds one observation per object"
+        );
+        assert!(err("[]").contains("found an array"));
+        assert!(
+            read_pricing("[]")
+                .unwrap_err()
+                .to_string()
+                .contains("expected a price table")
+        );
+        let twice = r#"{"table": [{"instanceType": "m5", "hourly": 1}, {"instanceType": "m5", "hourly": 2}]}"#;
+        assert_eq!(
+            read_pricing(twice).unwrap_err().to_string(),
+            "pricing: table[1]: repeats table[0]: both price instance type m5"
+        );
+        assert!(
+            read_pricing(r#"{"table": [{"instanceType": "m5", "hourly": 1.7e308}]}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("over the largest price accepted")
+        );
     }
 
     #[test]
@@ -601,4 +645,76 @@ mod tests {
         assert!(err("{").starts_with("input is not valid json"));
         assert!(err(r#"{"table": []} x"#).starts_with("input is not valid json"));
     }
+}
+
+/// Refuses `text` unless it is a JSON object: serde reads a struct from an array too, so
+/// `[]` would otherwise pass as an empty price table or traffic file.
+fn expect_object(text: &str, object: &str, expected: &str) -> Result<(), KubeError> {
+    if text.trim_start().starts_with('{') {
+        return Ok(());
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| KubeError::Json {
+        message: e.to_string(),
+    })?;
+    Err(KubeError::Field {
+        object: object.to_owned(),
+        field: ".".to_owned(),
+        message: format!("expected {expected}, found {}", describe(&value)),
+    })
+}
+
+/// Reads a traffic file (see docs/traffic-format.md): `{"edges": [{"from": {"pod": …} or
+/// {"workload": …}, "to": …, "bytesPerSecond": …}]}`. References and rates are checked
+/// against the snapshot when the plan is made.
+///
+/// # Examples
+/// ```
+/// let t = compactor_kube::metrics::read_traffic(r#"{"edges": [{"from": {"pod": "shop/web-1"},
+///   "to": {"workload": "shop/Deployment/db"}, "bytesPerSecond": 1200}]}"#).unwrap();
+/// assert_eq!(t.edges.len(), 1);
+/// let err = compactor_kube::metrics::read_traffic(r#"{"edges": [{"from": {"pod": "a/b", "workload": "a/Deployment/b"},
+///   "to": {"pod": "a/c"}, "bytesPerSecond": 1}]}"#).unwrap_err();
+/// assert!(err.to_string().starts_with("traffic: edges[0].from: "), "{err}");
+/// assert!(compactor_kube::metrics::read_traffic("[]").is_err());
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Json`] when the text is not JSON;
+/// - [`KubeError::Field`] with object `traffic`, naming the field path, for anything but an
+///   object, a value of the wrong type, an unknown field, or an endpoint that names both a
+///   pod and a workload.
+///
+/// # Complexity
+/// O(len).
+pub fn read_traffic(text: &str) -> Result<compactor_core::traffic::TrafficSpec, KubeError> {
+    expect_object(text, "traffic", "a traffic file, {\"edges\": [...]}")?;
+    decode(text, "traffic")
+}
+
+/// Deserializes one JSON document; errors name `object` and the field path.
+fn decode<T: serde::de::DeserializeOwned>(text: &str, object: &str) -> Result<T, KubeError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // A structure serde cannot take is reported as a syntax error too: only text that is
+        // not JSON at all is a JSON error.
+        let not_json = (inner.is_syntax() || inner.is_eof())
+            && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err();
+        if not_json {
+            KubeError::Json {
+                message: inner.to_string(),
+            }
+        } else {
+            KubeError::Field {
+                object: object.to_owned(),
+                field: path,
+                message: inner.to_string(),
+            }
+        }
+    })?;
+    de.end().map_err(|e| KubeError::Json {
+        message: e.to_string(),
+    })?;
+    Ok(value)
 }

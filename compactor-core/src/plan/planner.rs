@@ -101,6 +101,7 @@ fn plan_with(
 ) -> Result<Plan, CoreError> {
     options.pricing.validate()?;
     options.scheduler.validate()?;
+    crate::traffic::check_threshold(options.traffic_threshold)?;
     let thresholds = options.safety.thresholds();
     let nodes = snapshot.nodes();
     let n = nodes.len();

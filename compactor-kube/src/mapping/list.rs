@@ -499,9 +499,36 @@ pub fn read_snapshot(text: &str) -> Result<SnapshotSpec, KubeError> {
     }
     let probe: Probe = serde_json::from_str(text).map_err(json_error)?;
     match (&probe.kind, &probe.nodes) {
+        (Some(Value::String(kind)), _)
+            if matches!(kind.as_str(), "PodMetricsList" | "NodeMetricsList") =>
+        {
+            Err(KubeError::Format {
+                found: format!(
+                    "a {kind}: usage from metrics.k8s.io, which `analyze --metrics` reads"
+                ),
+            })
+        }
         (Some(Value::String(kind)), _) if kind.ends_with("List") => {
             let value: Value = serde_json::from_str(text).map_err(json_error)?;
-            snapshot_from_kubectl_list(&value)
+            let spec = snapshot_from_kubectl_list(&value)?;
+            if spec.nodes.is_empty() {
+                // Nothing to plan: most likely the wrong file.
+                let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+                for item in value["items"].as_array().into_iter().flatten() {
+                    *kinds
+                        .entry(item["kind"].as_str().unwrap_or("(no kind)"))
+                        .or_default() += 1;
+                }
+                let listed: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                return Err(KubeError::Format {
+                    found: if listed.is_empty() {
+                        format!("a {kind} without items")
+                    } else {
+                        format!("a {kind} without any Node ({})", listed.join(", "))
+                    },
+                });
+            }
+            Ok(spec)
         }
         (None, Some(_)) => {
             let mut de = serde_json::Deserializer::from_str(text);

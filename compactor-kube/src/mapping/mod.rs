@@ -74,7 +74,7 @@ pub const LEGACY_REGION_LABEL: &str = "failure-domain.beta.kubernetes.io/region"
 /// Kubernetes writes them into one label value.
 pub const ZONE_DELIMITER: &str = "__";
 
-mod list;
+pub(crate) mod list;
 mod node;
 mod pdb;
 mod pod;
