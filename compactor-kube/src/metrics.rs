@@ -429,6 +429,78 @@ pub fn read_pricing(text: &str) -> Result<Pricing, KubeError> {
     Ok(pricing)
 }
 
+/// Refuses `text` unless it is a JSON object: serde reads a struct from an array too, so
+/// `[]` would otherwise pass as an empty price table or traffic file.
+fn expect_object(text: &str, object: &str, expected: &str) -> Result<(), KubeError> {
+    if text.trim_start().starts_with('{') {
+        return Ok(());
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| KubeError::Json {
+        message: e.to_string(),
+    })?;
+    Err(KubeError::Field {
+        object: object.to_owned(),
+        field: ".".to_owned(),
+        message: format!("expected {expected}, found {}", describe(&value)),
+    })
+}
+
+/// Reads a traffic file (see docs/traffic-format.md): `{"edges": [{"from": {"pod": …} or
+/// {"workload": …}, "to": …, "bytesPerSecond": …}]}`. References and rates are checked
+/// against the snapshot when the plan is made.
+///
+/// # Examples
+/// ```
+/// let t = compactor_kube::metrics::read_traffic(r#"{"edges": [{"from": {"pod": "shop/web-1"},
+///   "to": {"workload": "shop/Deployment/db"}, "bytesPerSecond": 1200}]}"#).unwrap();
+/// assert_eq!(t.edges.len(), 1);
+/// let err = compactor_kube::metrics::read_traffic(r#"{"edges": [{"from": {"pod": "a/b", "workload": "a/Deployment/b"},
+///   "to": {"pod": "a/c"}, "bytesPerSecond": 1}]}"#).unwrap_err();
+/// assert!(err.to_string().starts_with("traffic: edges[0].from: "), "{err}");
+/// assert!(compactor_kube::metrics::read_traffic("[]").is_err());
+/// ```
+///
+/// # Errors
+/// - [`KubeError::Json`] when the text is not JSON;
+/// - [`KubeError::Field`] with object `traffic`, naming the field path, for anything but an
+///   object, a value of the wrong type, an unknown field, or an endpoint that names both a
+///   pod and a workload.
+///
+/// # Complexity
+/// O(len).
+pub fn read_traffic(text: &str) -> Result<compactor_core::traffic::TrafficSpec, KubeError> {
+    expect_object(text, "traffic", "a traffic file, {\"edges\": [...]}")?;
+    decode(text, "traffic")
+}
+
+/// Deserializes one JSON document; errors name `object` and the field path.
+fn decode<T: serde::de::DeserializeOwned>(text: &str, object: &str) -> Result<T, KubeError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // A structure serde cannot take is reported as a syntax error too: only text that is
+        // not JSON at all is a JSON error.
+        let not_json = (inner.is_syntax() || inner.is_eof())
+            && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err();
+        if not_json {
+            KubeError::Json {
+                message: inner.to_string(),
+            }
+        } else {
+            KubeError::Field {
+                object: object.to_owned(),
+                field: path,
+                message: inner.to_string(),
+            }
+        }
+    })?;
+    de.end().map_err(|e| KubeError::Json {
+        message: e.to_string(),
+    })?;
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -645,76 +717,4 @@ mod tests {
         assert!(err("{").starts_with("input is not valid json"));
         assert!(err(r#"{"table": []} x"#).starts_with("input is not valid json"));
     }
-}
-
-/// Refuses `text` unless it is a JSON object: serde reads a struct from an array too, so
-/// `[]` would otherwise pass as an empty price table or traffic file.
-fn expect_object(text: &str, object: &str, expected: &str) -> Result<(), KubeError> {
-    if text.trim_start().starts_with('{') {
-        return Ok(());
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| KubeError::Json {
-        message: e.to_string(),
-    })?;
-    Err(KubeError::Field {
-        object: object.to_owned(),
-        field: ".".to_owned(),
-        message: format!("expected {expected}, found {}", describe(&value)),
-    })
-}
-
-/// Reads a traffic file (see docs/traffic-format.md): `{"edges": [{"from": {"pod": …} or
-/// {"workload": …}, "to": …, "bytesPerSecond": …}]}`. References and rates are checked
-/// against the snapshot when the plan is made.
-///
-/// # Examples
-/// ```
-/// let t = compactor_kube::metrics::read_traffic(r#"{"edges": [{"from": {"pod": "shop/web-1"},
-///   "to": {"workload": "shop/Deployment/db"}, "bytesPerSecond": 1200}]}"#).unwrap();
-/// assert_eq!(t.edges.len(), 1);
-/// let err = compactor_kube::metrics::read_traffic(r#"{"edges": [{"from": {"pod": "a/b", "workload": "a/Deployment/b"},
-///   "to": {"pod": "a/c"}, "bytesPerSecond": 1}]}"#).unwrap_err();
-/// assert!(err.to_string().starts_with("traffic: edges[0].from: "), "{err}");
-/// assert!(compactor_kube::metrics::read_traffic("[]").is_err());
-/// ```
-///
-/// # Errors
-/// - [`KubeError::Json`] when the text is not JSON;
-/// - [`KubeError::Field`] with object `traffic`, naming the field path, for anything but an
-///   object, a value of the wrong type, an unknown field, or an endpoint that names both a
-///   pod and a workload.
-///
-/// # Complexity
-/// O(len).
-pub fn read_traffic(text: &str) -> Result<compactor_core::traffic::TrafficSpec, KubeError> {
-    expect_object(text, "traffic", "a traffic file, {\"edges\": [...]}")?;
-    decode(text, "traffic")
-}
-
-/// Deserializes one JSON document; errors name `object` and the field path.
-fn decode<T: serde::de::DeserializeOwned>(text: &str, object: &str) -> Result<T, KubeError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // A structure serde cannot take is reported as a syntax error too: only text that is
-        // not JSON at all is a JSON error.
-        let not_json = (inner.is_syntax() || inner.is_eof())
-            && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err();
-        if not_json {
-            KubeError::Json {
-                message: inner.to_string(),
-            }
-        } else {
-            KubeError::Field {
-                object: object.to_owned(),
-                field: path,
-                message: inner.to_string(),
-            }
-        }
-    })?;
-    de.end().map_err(|e| KubeError::Json {
-        message: e.to_string(),
-    })?;
-    Ok(value)
 }
