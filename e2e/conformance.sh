@@ -10,6 +10,9 @@
 #   E2E_CONFORMANCE_SEEDS   seeds FROM..TO (default 1..2: seed 1, 177 placements, about 4 min)
 #   E2E_CONFORMANCE_MIN     minimum agreement on non-tied choices, percent (default 99)
 #   E2E_CONFORMANCE_OUT     where disagreements are written (default a temporary directory)
+#   E2E_CONFORMANCE_SCHEDULER_CONFIG  the KubeSchedulerConfiguration the cluster's scheduler
+#                           runs (the cluster brought up with E2E_SCHEDULER_CONFIG set to it);
+#                           the prediction is given it with --scheduler-config
 #   CONFORMANCE_BIN         the example binary (default: target/debug, built first)
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -27,11 +30,17 @@ if [[ -z "$bin" ]]; then
   bin="$REPO_DIR/target/debug/examples/conformance"
 fi
 need_bins kubectl
-log "conformance: seeds $seeds with $bin (disagreements under $out)"
+config=()
+name=conformance
+if [[ -n "${E2E_CONFORMANCE_SCHEDULER_CONFIG:-}" ]]; then
+  config=(--scheduler-config "$E2E_CONFORMANCE_SCHEDULER_CONFIG")
+  name="conformance ($(basename "$E2E_CONFORMANCE_SCHEDULER_CONFIG"))"
+fi
+log "$name: seeds $seeds with $bin (disagreements under $out)"
 report="$out/report.md"
-if "$bin" --seeds "$seeds" --out "$out" --kubectl "$E2E_BIN/kubectl" --min-agreement "$min" | tee "$report"; then
-  echo "PASS conformance: $(tail -n1 "$report")"
+if "$bin" --seeds "$seeds" --out "$out" --kubectl "$E2E_BIN/kubectl" --min-agreement "$min" "${config[@]}" | tee "$report"; then
+  echo "PASS $name: $(tail -n1 "$report")"
 else
-  echo "FAIL conformance: below $min % agreement on non-tied choices, or the run failed (see $out)"
+  echo "FAIL $name: below $min % agreement on non-tied choices, or the run failed (see $out)"
   exit 1
 fi
