@@ -6,6 +6,7 @@
 //! /usr/bin/time -v target/release/examples/scale 10000 best-fit
 //! target/release/examples/scale 10000 best-fit unconstrained   # no scheduling constraints
 //! target/release/examples/scale 10000 network-aware   # with a generated service-call graph
+//! target/release/examples/scale 40000 best-fit unconstrained 1   # one pod per node
 //! ```
 
 use std::time::Instant;
@@ -38,12 +39,17 @@ fn main() -> anyhow::Result<()> {
         Some("unconstrained") => false,
         Some(other) => bail!("unknown mode {other:?} (constrained, unconstrained)"),
     };
+    let pods_per_node: usize = args
+        .next()
+        .unwrap_or_else(|| "10".into())
+        .parse()
+        .context("pods per node must be a number")?;
     let t0 = Instant::now();
     let spec = generate(
         42,
         ClusterShape {
             nodes,
-            pods_per_node: 10,
+            pods_per_node,
             blocking_percent: 5,
             constraints,
         },

@@ -13,10 +13,14 @@ export RUSTFLAGS="--cfg fuzzing -Cdebug-assertions -Coverflow-checks -Cpasses=sa
 # An explicit --target keeps RUSTFLAGS away from build scripts and proc macros.
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 cargo build --manifest-path "$here/Cargo.toml" --release -j2 --bins --target "$triple"
-for target in quantity plan packing; do
+for target in quantity plan packing import inputs check; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus"
   echo "fuzz smoke: $target for ${seconds}s"
-  "$here/target/$triple/release/$target" -max_total_time="$seconds" -seed=1 -print_final_stats=1 "$corpus" 2>&1 | tail -n 4
+  # Committed seeds (fuzz/seeds/<target>, read only) start the search where inputs are real.
+  seeds=()
+  [[ -d "$here/seeds/$target" ]] && seeds=("$here/seeds/$target")
+  "$here/target/$triple/release/$target" -max_total_time="$seconds" -seed=1 -max_len=16384 \
+    -print_final_stats=1 "$corpus" "${seeds[@]}" 2>&1 | tail -n 4
 done
 echo "fuzz smoke: all targets ran without a failure"

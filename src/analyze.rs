@@ -196,7 +196,7 @@ fn dimension_cells(resource: &str, d: Option<&WorkloadDimension>) -> [String; 2]
 /// Writes the analysis as tables.
 pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io::Result<()> {
     let c = &a.cluster;
-    writeln!(out, "Cluster: {source}")?;
+    writeln!(out, "Cluster: {}", compactor_core::text::printable(source))?;
     writeln!(
         out,
         "  {} nodes ({} idle{}), {} running pods ({} with usage){}; {} per month ({} per hour)",

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use compactor_core::plan::Plan;
+use compactor_core::text::printable;
 use compactor_kube::execute::{self, ExecuteOptions, Outcome, Step};
 
 use crate::{ApplyArgs, InputError, Output};
@@ -66,18 +67,19 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
                         report.plan_id
                     )?;
                     for r in reasons {
-                        writeln!(out, "  - {r}")?;
+                        writeln!(out, "  - {}", printable(r))?;
                     }
                 }
                 Outcome::Stopped { reason } => writeln!(
                     out,
-                    "plan {} stopped after {} evictions: {reason}; uncordoned {}",
+                    "plan {} stopped after {} evictions: {}; uncordoned {}",
                     report.plan_id,
                     report.evictions,
+                    printable(reason),
                     if report.uncordoned.is_empty() {
                         "nothing".to_owned()
                     } else {
-                        report.uncordoned.join(", ")
+                        printable(&report.uncordoned.join(", ")).into_owned()
                     }
                 )?,
                 _ => writeln!(
@@ -149,7 +151,7 @@ fn dry_run(plan: &Plan, output: Output, out: &mut impl Write) -> anyhow::Result<
                     "# re-validate the plan against a fresh snapshot (every page of each list)"
                 )?;
                 for c in compactor_kube::live::snapshot_calls() {
-                    writeln!(out, "{c}")?;
+                    writeln!(out, "{}", printable(&c.to_string()))?;
                 }
             }
             for (step, calls) in &calls {
@@ -168,9 +170,9 @@ fn dry_run(plan: &Plan, output: Output, out: &mut impl Write) -> anyhow::Result<
                     Step::Uncordon { node } => format!("uncordon {node}"),
                     _ => format!("{step:?}"),
                 };
-                writeln!(out, "# {what}")?;
+                writeln!(out, "# {}", printable(&what))?;
                 for c in calls {
-                    writeln!(out, "{c}")?;
+                    writeln!(out, "{}", printable(&c.to_string()))?;
                 }
             }
         }

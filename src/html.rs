@@ -9,8 +9,10 @@ use compactor_core::resources::{CPU, MEMORY, human};
 
 use crate::analyze::{amount, kube_quantity, pct};
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values (control and direction characters
+/// as `\n`, `\u{1b}`, …).
 pub fn escape(s: &str) -> String {
+    let s = compactor_core::text::printable(s);
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

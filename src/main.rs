@@ -293,11 +293,13 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
+            // One line, whatever names the message carries.
+            use compactor_core::text::printable;
             if err.downcast_ref::<InputError>().is_some() {
-                eprintln!("kube-compactor: {err}");
+                eprintln!("kube-compactor: {}", printable(&err.to_string()));
                 ExitCode::from(2)
             } else {
-                eprintln!("kube-compactor: {err:#}");
+                eprintln!("kube-compactor: {}", printable(&format!("{err:#}")));
                 ExitCode::FAILURE
             }
         }
@@ -412,7 +414,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             } else {
                 for v in &violations {
-                    writeln!(out, "violation: {v}")?;
+                    writeln!(
+                        out,
+                        "violation: {}",
+                        compactor_core::text::printable(&v.to_string())
+                    )?;
                 }
                 writeln!(out, "plan is invalid: {} violations", violations.len())?;
                 Ok(ExitCode::FAILURE)

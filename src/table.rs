@@ -22,8 +22,15 @@ impl Table {
         }
     }
 
+    /// Adds a row; control and direction characters in the cells are escaped (a newline
+    /// in a name must not forge a row).
     pub(crate) fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| compactor_core::text::printable(&c).into_owned())
+                .collect(),
+        );
     }
 
     pub(crate) fn write(&self, out: &mut impl Write) -> io::Result<()> {
@@ -73,7 +80,7 @@ pub fn render(
 ) -> io::Result<()> {
     let s = &plan.summary;
     let t = &plan.thresholds;
-    writeln!(out, "Cluster: {source}")?;
+    writeln!(out, "Cluster: {}", compactor_core::text::printable(&source))?;
     writeln!(
         out,
         "  {} nodes, {} running pods{}, {} per month",
@@ -253,7 +260,7 @@ pub fn render(
         )?;
     }
     for note in &plan.notes {
-        writeln!(out, "Note: {note}")?;
+        writeln!(out, "Note: {}", compactor_core::text::printable(note))?;
     }
     Ok(())
 }

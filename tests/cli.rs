@@ -436,3 +436,37 @@ fn inputs_must_be_regular_files_within_the_size_limit() {
     );
     assert!(!stderr(&o).contains("input limit"), "{}", stderr(&o));
 }
+
+#[test]
+fn names_cannot_forge_output() {
+    // A node name with a newline and an ANSI escape: one line, escaped, exit 2.
+    let dump = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "a\nkube-compactor: all good\u{1b}[32m"},
+         "status": {"allocatable": {"cpu": "4", "memory": "16Gi"},
+                    "conditions": [{"type": "Ready", "status": "True"}]}}]});
+    let path = temp("forged-node.json", &dump.to_string());
+    let o = run(&["plan", "--from", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+    assert!(
+        err.contains("node a\\nkube-compactor: all good\\u{1b}[32m: invalid name: contains the control or direction character \\n"),
+        "{err}"
+    );
+    // A hand-edited plan naming such a pod: `check` prints each violation on one line.
+    let o = run(&["plan", "-o", "json"]);
+    let mut plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    if let Some(m) = plan["moves"].as_array_mut().and_then(|m| m.first_mut()) {
+        m["pod"] = serde_json::json!("web\nviolation: none\u{202e}");
+    }
+    let path = temp("forged-plan.json", &plan.to_string());
+    let o = run(&["check", "--plan", path.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(!out.contains('\u{202e}'), "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with("violation: ") || l.starts_with("plan is invalid")),
+        "{out}"
+    );
+}

@@ -44,6 +44,7 @@ pub mod safety;
 pub mod snapshot;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod text;
 pub mod traffic;
 pub mod verify;
 

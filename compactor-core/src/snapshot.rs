@@ -122,6 +122,138 @@ fn validate_scheduling(p: &PodSpec) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Refuses control and direction characters in the names and labels output shows (as
+/// Kubernetes refuses them in names): a newline in a name would forge a line of the plan.
+fn check_text(
+    nodes: &[NodeSpec],
+    pods: &[PodSpec],
+    pdbs: &[PdbSpec],
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<(), CoreError> {
+    use crate::text::{first_unprintable, printable};
+    fn labels<'a>(
+        prefix: &'a str,
+        map: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = (String, &'a str)> + 'a {
+        map.iter().flat_map(move |(k, v)| {
+            [
+                (format!("{prefix} key {:?}", printable(k)), k.as_str()),
+                (format!("{prefix}[{}]", printable(k)), v.as_str()),
+            ]
+        })
+    }
+    let check = |object: &dyn Fn() -> String, fields: &mut dyn Iterator<Item = (String, &str)>| {
+        for (field, value) in fields {
+            if let Some(c) = first_unprintable(value) {
+                return Err(CoreError::InvalidField {
+                    object: object(),
+                    field,
+                    message: format!("contains the control or direction character {c}"),
+                });
+            }
+        }
+        Ok(())
+    };
+    for n in nodes {
+        let object = || format!("node {}", printable(&n.name));
+        let mut fields = std::iter::once(("name".to_owned(), n.name.as_str()))
+            .chain(labels("labels", &n.labels))
+            .chain(
+                n.annotations
+                    .keys()
+                    .map(|k| ("annotations key".to_owned(), k.as_str())),
+            )
+            .chain(n.taints.iter().enumerate().flat_map(|(i, t)| {
+                [
+                    (format!("taints[{i}].key"), t.key.as_str()),
+                    (
+                        format!("taints[{i}].value"),
+                        t.value.as_deref().unwrap_or(""),
+                    ),
+                ]
+            }));
+        check(&object, &mut fields)?;
+    }
+    for p in pods {
+        let object = || format!("pod {}/{}", printable(&p.namespace), printable(&p.name));
+        let mut fields = [
+            ("namespace".to_owned(), p.namespace.as_str()),
+            ("name".to_owned(), p.name.as_str()),
+            (
+                "schedulerName".to_owned(),
+                p.scheduler_name.as_deref().unwrap_or(""),
+            ),
+            (
+                "priorityClassName".to_owned(),
+                p.priority_class_name.as_deref().unwrap_or(""),
+            ),
+        ]
+        .into_iter()
+        .chain(p.owner.iter().flat_map(|o| {
+            [
+                ("owner.kind".to_owned(), o.kind.as_str()),
+                ("owner.name".to_owned(), o.name.as_str()),
+            ]
+        }))
+        .chain(labels("labels", &p.labels))
+        .chain(
+            p.annotations
+                .keys()
+                .map(|k| ("annotations key".to_owned(), k.as_str())),
+        )
+        .chain(p.volumes.iter().enumerate().flat_map(|(i, v)| {
+            let (claim, driver) = match &v.source {
+                VolumeSource::PersistentVolumeClaim {
+                    claim_name,
+                    csi_driver,
+                    ..
+                } => (claim_name.as_str(), csi_driver.as_deref().unwrap_or("")),
+                _ => ("", ""),
+            };
+            [
+                (format!("volumes[{i}].name"), v.name.as_str()),
+                (format!("volumes[{i}].claimName"), claim),
+                (format!("volumes[{i}].csiDriver"), driver),
+            ]
+        }))
+        .chain(p.tolerations.iter().enumerate().flat_map(|(i, t)| {
+            [
+                (
+                    format!("tolerations[{i}].key"),
+                    t.key.as_deref().unwrap_or(""),
+                ),
+                (
+                    format!("tolerations[{i}].value"),
+                    t.value.as_deref().unwrap_or(""),
+                ),
+            ]
+        }));
+        check(&object, &mut fields)?;
+    }
+    for b in pdbs {
+        let object = || {
+            format!(
+                "poddisruptionbudget {}/{}",
+                printable(&b.namespace),
+                printable(&b.name)
+            )
+        };
+        let mut fields = [
+            ("namespace".to_owned(), b.namespace.as_str()),
+            ("name".to_owned(), b.name.as_str()),
+        ]
+        .into_iter();
+        check(&object, &mut fields)?;
+    }
+    for (name, labels_of) in namespaces {
+        let object = || format!("namespace {}", printable(name));
+        let mut fields =
+            std::iter::once(("name".to_owned(), name.as_str())).chain(labels("labels", labels_of));
+        check(&object, &mut fields)?;
+    }
+    Ok(())
+}
+
 /// The first requirement of `sel` that Kubernetes' validation refuses, with why: `In` and
 /// `NotIn` need values, `Exists` and `DoesNotExist` take none.
 pub(crate) fn label_selector_error(sel: &LabelSelector) -> Option<(usize, &'static str)> {
@@ -239,6 +371,7 @@ impl Snapshot {
             mut pdbs,
             namespaces: namespace_labels,
         } = spec;
+        check_text(&nodes, &pods, &pdbs, &namespace_labels)?;
         // Unstable sorts are enough: equal keys are duplicates, which are rejected below.
         sort_by_name(&mut nodes, |n| ("", &n.name));
         sort_by_name(&mut pods, |p| (&p.namespace, &p.name));

@@ -92,6 +92,7 @@ pub enum KubeError {
     },
 }
 
+#[cfg(feature = "client")]
 impl KubeError {
     /// An [`KubeError::Api`] for `operation` from a client error.
     pub fn api(operation: impl Into<String>, error: &kube::Error) -> Self {

@@ -33,7 +33,9 @@
 #![deny(missing_docs)]
 
 pub mod error;
+#[cfg(feature = "client")]
 pub mod execute;
+#[cfg(feature = "client")]
 pub mod live;
 pub mod mapping;
 pub mod metrics;
