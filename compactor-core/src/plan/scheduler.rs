@@ -412,12 +412,13 @@ impl<'a> SchedulerSim<'a> {
         let mut processed = 0;
         // Nodes with room that a constraint rejects; explained only if no node is found.
         let mut rejected_nodes: Vec<usize> = Vec::new();
-        for k in 0..n {
+        // The ring from `next_start`, without a division per node.
+        let ring = (self.next_start..n).chain(0..self.next_start.min(n));
+        for i in ring {
             if found == profile.to_find {
                 break;
             }
             processed += 1;
-            let i = (self.next_start + k) % n;
             if !open(i) || !self.fits(i, &p.request) {
                 continue;
             }
@@ -462,12 +463,7 @@ impl<'a> SchedulerSim<'a> {
             let balanced = if best_effort {
                 0
             } else {
-                let fractions: Vec<(u128, u64)> = profile
-                    .balanced
-                    .iter()
-                    .filter_map(|&s| figures(s, false))
-                    .collect();
-                balanced_allocation(&fractions)
+                balanced_allocation(profile.balanced.iter().filter_map(|&s| figures(s, false)))
             };
             let node = &self.snap.nodes()[i].spec;
             scored.push(Scored {
@@ -770,23 +766,29 @@ fn most_allocated(allocatable: u64, requested: u128) -> i64 {
 /// NodeResourcesBalancedAllocation score over `(requested, allocatable)` of its resources
 /// (allocatable non-zero), 0–100: one minus the standard deviation of the requested
 /// fractions (each at most 1).
-fn balanced_allocation(resources: &[(u128, u64)]) -> i64 {
-    let fractions: Vec<f64> = resources
-        .iter()
-        .map(|&(r, a)| (r as f64 / a as f64).min(1.0))
-        .collect();
-    let std = match fractions.as_slice() {
-        [a, b] => ((a - b) / 2.0).abs(),
-        [_, _, _, ..] => {
-            let mean = fractions.iter().sum::<f64>() / fractions.len() as f64;
-            let var = fractions
-                .iter()
+fn balanced_allocation(resources: impl Iterator<Item = (u128, u64)> + Clone) -> i64 {
+    // No allocation: this runs for every node scored for every pod predicted.
+    let fraction = |(r, a): (u128, u64)| (r as f64 / a as f64).min(1.0);
+    let (mut n, mut sum, mut first) = (0usize, 0.0f64, [0.0f64; 2]);
+    for f in resources.clone().map(fraction) {
+        if n < 2 {
+            first[n] = f;
+        }
+        n += 1;
+        sum += f;
+    }
+    let std = match n {
+        0 | 1 => 0.0,
+        2 => ((first[0] - first[1]) / 2.0).abs(),
+        _ => {
+            let mean = sum / n as f64;
+            let var = resources
+                .map(fraction)
                 .map(|f| (f - mean) * (f - mean))
                 .sum::<f64>()
-                / fractions.len() as f64;
+                / n as f64;
             var.sqrt()
         }
-        _ => 0.0,
     };
     ((1.0 - std) * 100.0) as i64
 }
@@ -800,12 +802,15 @@ mod tests {
         assert_eq!(least_allocated(4000, 1000), 75);
         assert_eq!(least_allocated(4000, 5000), 0);
         assert_eq!(least_allocated(0, 0), 0);
-        assert_eq!(balanced_allocation(&[(2, 4), (8, 16)]), 100);
-        assert_eq!(balanced_allocation(&[(4, 4), (0, 16)]), 50);
-        assert_eq!(balanced_allocation(&[(6, 4), (0, 16)]), 50); // fractions capped at 1
-        assert_eq!(balanced_allocation(&[(4, 4)]), 100); // one resource
+        assert_eq!(balanced_allocation([(2, 4), (8, 16)].into_iter()), 100);
+        assert_eq!(balanced_allocation([(4, 4), (0, 16)].into_iter()), 50);
+        assert_eq!(balanced_allocation([(6, 4), (0, 16)].into_iter()), 50); // fractions capped at 1
+        assert_eq!(balanced_allocation([(4, 4)].into_iter()), 100); // one resource
         // Three resources: population standard deviation of 0.5, 0.25, 0 is 0.204.
-        assert_eq!(balanced_allocation(&[(2, 4), (1, 4), (0, 4)]), 79);
+        assert_eq!(
+            balanced_allocation([(2, 4), (1, 4), (0, 4)].into_iter()),
+            79
+        );
         assert_eq!(most_allocated(4000, 1000), 25);
         assert_eq!(most_allocated(4000, 5000), 100); // default requests beyond allocatable
     }
