@@ -335,7 +335,7 @@ pub fn apply_metrics(spec: &mut SnapshotSpec, dumps: &[MetricsDump]) -> MetricsC
     let mut pod_samples: BTreeMap<(&str, &str), Vec<&ResourceList>> = BTreeMap::new();
     let mut node_usage: BTreeMap<&str, &ResourceList> = BTreeMap::new();
     for dump in dumps {
-        // One observation per pod per dump: a repeated item replaces the earlier one.
+        // One observation per pod per dump (read_metrics refuses a repeated one).
         let mut this: BTreeMap<(&str, &str), &ResourceList> = BTreeMap::new();
         for p in &dump.pods {
             this.insert((p.namespace.as_str(), p.name.as_str()), &p.usage);
