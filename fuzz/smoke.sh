@@ -20,7 +20,18 @@ for target in quantity plan packing import inputs check; do
   # Committed seeds (fuzz/seeds/<target>, read only) start the search where inputs are real.
   seeds=()
   [[ -d "$here/seeds/$target" ]] && seeds=("$here/seeds/$target")
-  "$here/target/$triple/release/$target" -max_total_time="$seconds" -seed=1 -max_len=16384 \
-    -print_final_stats=1 "$corpus" "${seeds[@]}" 2>&1 | tail -n 4
+  mkdir -p "$here/artifacts"
+  log="$(mktemp)"
+  if ! "$here/target/$triple/release/$target" -max_total_time="$seconds" -seed=1 \
+    -max_len=16384 -print_final_stats=1 -artifact_prefix="$here/artifacts/$target-" \
+    "$corpus" "${seeds[@]}" >"$log" 2>&1; then
+    # The failure itself (panic message, backtrace, the input's path and base64) is the point.
+    grep -v '^#[0-9]' "$log" | tail -n 80
+    echo "fuzz smoke: $target FAILED; reproduce: $here/target/$triple/release/$target <artifact>"
+    rm -f "$log"
+    exit 1
+  fi
+  tail -n 4 "$log"
+  rm -f "$log"
 done
 echo "fuzz smoke: all targets ran without a failure"

@@ -379,6 +379,12 @@ fn cases() -> Vec<Case> {
             Refused("maxSkew"),
         ),
         c(
+            "pod-level-request-unsupported",
+            from,
+            with_pod(serde_json::json!({"resources": {"requests": {"storage": "1Gi"}}})),
+            Refused("spec.resources.requests.storage: only cpu, memory and hugepages-*"),
+        ),
+        c(
             "node-over-committed",
             from,
             with_pod(

@@ -8,8 +8,8 @@ use crate::snapshot::Snapshot;
 /// demand of each dimension (requests of all bound, non-terminal pods that are not DaemonSet
 /// pods, minus what the fixed nodes can hold) needs at least as many further nodes as the
 /// smallest number of the largest remaining capacities that add up to it. A node's capacity
-/// here is its allocatable less its own DaemonSet pods (they stay with the node and go away
-/// with it). The bound is the fixed count plus the maximum over dimensions, and at least one
+/// here is its allocatable (or what its pods request now, if more: an over-committed node
+/// keeps its pods) less its own DaemonSet pods (they stay with the node and go away with it). The bound is the fixed count plus the maximum over dimensions, and at least one
 /// node while the cluster has any. It uses allocatable, not the safety cap, so it holds for
 /// every threshold. A dimension whose demand exceeds every node's capacity together (an
 /// over-committed cluster) is left out.
@@ -96,7 +96,8 @@ fn continuous_with(snapshot: &Snapshot, fixed: &[bool], cap: Option<u8>) -> Lowe
                             .unwrap_or(u64::MAX);
                     capped.max(snapshot.requested(i)[dim])
                 }
-                _ => n.allocatable[dim],
+                // An over-committed node holds what it holds now, whether it stays or not.
+                _ => n.allocatable[dim].max(snapshot.requested(i)[dim]),
             };
             let capacity = room.saturating_sub(daemon[i * d + dim]);
             if fixed[i] {
@@ -291,5 +292,39 @@ mod tests {
         // no J2 → 2 + ⌈120 / 100⌉ = 4.
         assert_eq!(martello_toth_l2(&one(&[80, 80, 40, 40, 40]), &[100]), 4);
         assert_eq!(martello_toth_l2(&[], &[100]), 0);
+    }
+
+    /// An over-committed node that must stay holds its pods: the bound does not ask for a
+    /// further node to take what is over its allocatable (fuzz find: kept 1, bound 2).
+    #[test]
+    fn an_over_committed_fixed_node_holds_its_pods() {
+        use crate::model::{ContainerSpec, NodeSpec, PodSpec, SnapshotSpec};
+        use crate::resources::ResourceList;
+        let node = |n: &str, cpu| NodeSpec {
+            name: n.into(),
+            allocatable: ResourceList::new().with("cpu", cpu).with("memory", 1 << 30),
+            ready: true,
+            ..Default::default()
+        };
+        let pod = PodSpec {
+            namespace: "d".into(),
+            name: "p".into(),
+            node_name: Some("small".into()),
+            containers: vec![ContainerSpec {
+                name: "c".into(),
+                requests: ResourceList::new().with("cpu", 1000),
+            }],
+            ..Default::default()
+        };
+        let snap = Snapshot::new(SnapshotSpec {
+            nodes: vec![node("big", 4000), node("small", 1)],
+            pods: vec![pod],
+            ..Default::default()
+        })
+        .unwrap();
+        // "small" (index 1) is fixed: it alone holds the 1000m.
+        assert_eq!(continuous(&snap, &[false, true]).nodes, 1);
+        assert_eq!(continuous_at_cap(&snap, &[false, true], 70).nodes, 1);
+        assert_eq!(continuous(&snap, &[false, false]).nodes, 1);
     }
 }

@@ -21,6 +21,23 @@ pub const EPHEMERAL_STORAGE: &str = "ephemeral-storage";
 /// Resource name of pod slots (count).
 pub const PODS: &str = "pods";
 
+/// Whether a pod may request `resource` at pod level (`spec.resources.requests`): the API
+/// server accepts only `cpu`, `memory` and `hugepages-*` there (Kubernetes 1.34).
+///
+/// # Examples
+/// ```
+/// use compactor_core::resources::is_pod_level_resource;
+/// assert!(is_pod_level_resource("memory"));
+/// assert!(is_pod_level_resource("hugepages-2Mi"));
+/// assert!(!is_pod_level_resource("ephemeral-storage"));
+/// ```
+///
+/// # Complexity
+/// O(length of `resource`).
+pub fn is_pod_level_resource(resource: &str) -> bool {
+    resource == CPU || resource == MEMORY || resource.starts_with("hugepages-")
+}
+
 /// The canonical unit of a resource: millicores for `cpu`, the base unit otherwise.
 ///
 /// # Examples

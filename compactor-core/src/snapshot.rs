@@ -432,12 +432,29 @@ impl Snapshot {
             });
         }
 
+        // The API server refuses any other pod-level request; the model would drop it.
+        for p in &pods {
+            if let Some((name, _)) = p
+                .pod_requests
+                .iter()
+                .find(|(name, _)| !crate::resources::is_pod_level_resource(name))
+            {
+                return Err(CoreError::InvalidField {
+                    object: format!("pod {}", p.key()),
+                    field: format!("podRequests.{name}"),
+                    message: "only cpu, memory and hugepages-* can be requested at pod level"
+                        .to_owned(),
+                });
+            }
+        }
+
         let attach: Vec<ResourceList> = pods.iter().map(attach_requests).collect();
         let mut lists: Vec<&ResourceList> = nodes.iter().map(|n| &n.allocatable).collect();
         for (p, a) in pods.iter().zip(&attach) {
             lists.extend(p.containers.iter().map(|c| &c.requests));
             lists.extend(p.init_containers.iter().map(|c| &c.requests));
             lists.push(&p.overhead);
+            lists.push(&p.pod_requests);
             lists.push(a);
         }
         let dims = Dimensions::from_lists(lists);
@@ -1044,6 +1061,19 @@ mod tests {
             err.to_string(),
             "overflow in node a: sum of pod requests of cpu"
         );
+        let mut storage = pod("s", "a");
+        storage.pod_requests = ResourceList::new().with("storage", 1 << 30);
+        let err = Snapshot::new(spec(vec![node("a")], vec![storage])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod d/s: invalid podRequests.storage: only cpu, memory and hugepages-* can be requested at pod level"
+        );
+        // A pod-level hugepages request is a dimension even when no node or container names it.
+        let mut huge_pages = pod("hp", "a");
+        huge_pages.pod_requests = ResourceList::new().with("hugepages-2Mi", 2 << 20);
+        let snap = Snapshot::new(spec(vec![node("a")], vec![huge_pages])).unwrap();
+        let k = snap.dims().index("hugepages-2Mi").unwrap();
+        assert_eq!(snap.requested(0)[k], 2 << 20);
         let mut unbound = pod("u", "a");
         unbound.node_name = Some(String::new());
         let err = Snapshot::new(spec(vec![node("a")], vec![unbound])).unwrap_err();

@@ -288,10 +288,38 @@ pub(super) fn node_rule(node: &NodeSpec) -> Option<NodeRule> {
 }
 
 /// A lower bound of the checker's own: for each resource, the fewest nodes whose largest
-/// allocatable amounts add up to what the pods that must stay somewhere request (bound,
-/// running, not terminating, not DaemonSet pods: those go away with their node). At least 1
-/// when there is a node. A resource the nodes together cannot hold bounds nothing.
+/// capacities add up to what the pods that must stay somewhere request (bound, running, not
+/// terminating, not DaemonSet pods: those go away with their node). A node's capacity is its
+/// allocatable, or what its pods take now if more (an over-committed node keeps its pods). At
+/// least 1 when there is a node. A resource the nodes together cannot hold bounds nothing.
 pub(super) fn lower_bound(nodes: &[&NodeSpec], pods: &[&PodSpec], loads: &[Amounts]) -> u64 {
+    let index: BTreeMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name.as_str(), i))
+        .collect();
+    let mut capacities: Vec<Amounts> = nodes.iter().map(|n| allocatable(n)).collect();
+    let mut held: Vec<Amounts> = vec![Amounts::new(); nodes.len()];
+    for (pod, load) in pods.iter().zip(loads) {
+        if let (Some(&n), false) = (
+            pod.node_name.as_deref().and_then(|name| index.get(name)),
+            pod.phase.is_terminal(),
+        ) {
+            for (name, amount) in load {
+                *held[n].entry(name.clone()).or_default() += amount;
+            }
+        }
+    }
+    for (capacity, held) in capacities.iter_mut().zip(held) {
+        for (name, amount) in held {
+            // No attach limit for a driver stays no limit.
+            if name.starts_with(ATTACHED) && !capacity.contains_key(&name) {
+                continue;
+            }
+            let c = capacity.entry(name).or_default();
+            *c = (*c).max(amount);
+        }
+    }
     let mut demand = Amounts::new();
     for (pod, load) in pods.iter().zip(loads) {
         if pod.node_name.is_none() || pod.phase.is_terminal() || pod.terminating || is_daemon(pod) {
@@ -301,7 +329,6 @@ pub(super) fn lower_bound(nodes: &[&NodeSpec], pods: &[&PodSpec], loads: &[Amoun
             *demand.entry(name.clone()).or_default() += amount;
         }
     }
-    let capacities: Vec<Amounts> = nodes.iter().map(|n| allocatable(n)).collect();
     let mut bound = u64::from(!nodes.is_empty());
     for (name, need) in demand {
         // A node without an attach limit for a driver can attach any number of its volumes.
@@ -410,8 +437,8 @@ mod tests {
             ready: true,
             ..Default::default()
         };
-        let pod = |cpu: u64| PodSpec {
-            node_name: Some("a".into()),
+        let pod = |cpu: u64, on: &str| PodSpec {
+            node_name: Some(on.into()),
             containers: vec![ContainerSpec {
                 name: "c".into(),
                 requests: req(cpu),
@@ -420,13 +447,15 @@ mod tests {
         };
         let nodes = [node("a", 1000), node("b", 4000), node("c", 1000)];
         let nodes: Vec<&NodeSpec> = nodes.iter().collect();
-        let (big, mid) = (pod(3000), pod(1500));
+        let (big, mid, other) = (pod(3000, "b"), pod(900, "a"), pod(900, "c"));
         let bound = |pods: &[&PodSpec]| {
             let loads: Vec<Amounts> = pods.iter().map(|p| pod_load(p)).collect();
             lower_bound(&nodes, pods, &loads)
         };
         assert_eq!(bound(&[&big]), 1);
-        assert_eq!(bound(&[&big, &mid]), 2);
+        assert_eq!(bound(&[&big, &mid, &other]), 2);
         assert_eq!(bound(&[]), 1);
+        // An over-committed node holds what it holds: 4500m on "b" (4000m) is one node.
+        assert_eq!(bound(&[&pod(4500, "b")]), 1);
     }
 }

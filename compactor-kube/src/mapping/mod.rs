@@ -33,7 +33,7 @@ use compactor_core::model::{
     ZONE_LABEL,
 };
 use compactor_core::quantity;
-use compactor_core::resources::{ResourceList, unit_of};
+use compactor_core::resources::{ResourceList, is_pod_level_resource, unit_of};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
@@ -316,6 +316,18 @@ mod tests {
             err.to_string()
                 .starts_with("pod shop/p: spec.resources.requests.cpu: invalid quantity"),
             "{err}"
+        );
+        // The API server accepts only cpu, memory and hugepages at pod level.
+        let err = pod_spec(&pod(json!({
+            "metadata": {"namespace": "shop", "name": "p"},
+            "spec": {"resources": {"requests": {"hugepages-2Mi": "2Mi", "storage": "1Gi"}},
+                     "containers": []}
+        })))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "pod shop/p: spec.resources.requests.storage: only cpu, memory and hugepages-* can be \
+             requested at pod level"
         );
     }
 

@@ -147,7 +147,17 @@ pub fn pod_spec(pod: &Pod) -> Result<PodSpec, KubeError> {
         .and_then(|s| s.resources.as_ref())
         .and_then(|r| r.requests.as_ref())
     {
-        Some(list) => parse_list(&object, "spec.resources.requests", list)?,
+        Some(list) => {
+            if let Some(name) = list.keys().find(|n| !is_pod_level_resource(n)) {
+                return Err(KubeError::Field {
+                    object,
+                    field: format!("spec.resources.requests.{name}"),
+                    message: "only cpu, memory and hugepages-* can be requested at pod level"
+                        .to_owned(),
+                });
+            }
+            parse_list(&object, "spec.resources.requests", list)?
+        }
         None => ResourceList::new(),
     };
     let volumes = spec
