@@ -542,7 +542,7 @@ fn split_request(p: &mut PodSpec, w: usize, cpu: u64, mem: u64) {
 
 /// A seeded service-call graph for a generated snapshot: about half the workloads call one
 /// other workload of their namespace (and a tenth of the calls are answered back), at 10 kB/s
-/// to 10 MB/s, as workload-to-workload edges (each expands to every pair of their pods).
+/// to 10 MB/s, as workload-to-workload edges.
 ///
 /// # Examples
 /// ```

@@ -7,16 +7,23 @@
 //!   endpoint is a pod (`namespace/name`) or a workload (`namespace/Kind/name`). A workload is
 //!   matched against [`PodSpec::owner`](crate::model::PodSpec::owner): every pod in
 //!   `namespace` whose owner has exactly that `kind` and `name` (case-sensitive; kubectl dumps
-//!   already report a Deployment's ReplicaSet pods as the Deployment's). A workload edge spreads
-//!   its rate evenly over the ordered pod pairs of its two ends; pairs of a pod with itself are
-//!   dropped and do not count in the spreading. Traffic of a pod with itself is dropped
-//!   everywhere: it never crosses a node.
-//! - **Edges** ([`TrafficGraph::edges`]): the pod-to-pod contributions summed per ordered pair
-//!   `(from, to)`, sorted by `(from, to)`. Every edge with a rate above zero counts in the
-//!   total traffic and in [`TrafficReport`]s.
+//!   already report a Deployment's ReplicaSet pods as the Deployment's). Traffic of a pod with
+//!   itself is dropped everywhere: it never crosses a node.
+//! - **Edges** ([`TrafficGraph::edges`]): input edges with a pod at both ends, summed per
+//!   ordered pair `(from, to)`, sorted by `(from, to)`.
+//! - **Bundles** ([`TrafficGraph::bundles`]): input edges with a workload at either end, summed
+//!   per pair of ends. A bundle's rate is spread evenly over the ordered pairs of distinct pods
+//!   of its two ends (pairs of a pod with itself do not count in the spreading), but the pairs
+//!   are never listed: everything a bundle takes part in (totals, groups, cross-node traffic,
+//!   splitting, partners) is computed from its two member lists, so cost and memory follow
+//!   the number of pods, not the number of pairs.
+//! - Every edge and bundle with a rate above zero counts in the total traffic and in
+//!   [`TrafficReport`]s.
 //! - **Graph** ([`TrafficGraph::graph`]): a petgraph [`DiGraph`] with one node per pod (node
-//!   index = pod index, weight = pod index) and the edges whose rate is `>= threshold` and
-//!   `> 0` (the *kept* edges).
+//!   index = pod index, weight = pod index) and the *kept* edges: pod edges whose summed rate
+//!   is `>= threshold` and `> 0`; a bundle whose rate per pair is, as a hub node between its
+//!   senders and receivers (the threshold applies to each bundle by itself, not to a pod pair
+//!   summed over the edges that reach it).
 //! - **Groups** ([`TrafficGraph::groups`]): the connected components, with at least two pods,
 //!   of the kept edges taken as undirected. A one-way chain `a → b → c` is therefore one group;
 //!   mutual traffic (a strongly connected component, found with [`tarjan_scc`]) always lies
@@ -122,6 +129,30 @@ pub struct TrafficEdge {
     pub bytes_per_second: f64,
 }
 
+/// A workload edge, kept whole: its rate spread evenly over the ordered pairs of distinct pods
+/// of `from × to`, never expanded into those pairs (a workload of 5,000 pods talking to itself
+/// is 25 million pairs, and one bundle).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Bundle {
+    /// Sending pods, ascending.
+    pub from: Vec<usize>,
+    /// Receiving pods, ascending.
+    pub to: Vec<usize>,
+    /// Ordered pairs of distinct pods: `|from| · |to| − |from ∩ to|` (at least one).
+    pub pairs: u64,
+    /// The summed rate of the input edges between these two ends, bytes per second.
+    pub bytes_per_second: f64,
+}
+
+impl Bundle {
+    /// The rate of each pair: `bytes_per_second / pairs`.
+    pub fn bytes_per_pair(&self) -> f64 {
+        self.bytes_per_second / self.pairs as f64
+    }
+}
+
 /// A set of pods joined by kept edges (a connected component of the undirected view, at least
 /// two pods).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,10 +202,17 @@ pub struct TrafficGraph {
     pods: usize,
     threshold: f64,
     edges: Vec<TrafficEdge>,
+    bundles: Vec<Bundle>,
+    /// Per bundle, whether its per-pair rate reaches the threshold.
+    kept_bundle: Vec<bool>,
     total: f64,
     graph: DiGraph<usize, f64>,
     groups: Vec<Group>,
     group_of: Vec<Option<usize>>,
+    /// Per pod, its kept pod edges both ways: `(partner, bytes per second)`.
+    adjacency: Vec<Vec<(u32, f64)>>,
+    /// Per pod, the kept bundles it is in (either end), ascending.
+    bundles_of: Vec<Vec<u32>>,
 }
 
 /// The largest rate an edge (or the threshold) may give, bytes per second: a petabyte per
@@ -258,6 +296,48 @@ fn resolve<'w>(
     }
 }
 
+/// Pods in both ascending, duplicate-free lists.
+fn count_shared(a: &[usize], b: &[usize]) -> u64 {
+    count_shared_by(a, b, |_| true)
+}
+
+/// Pods in both ascending, duplicate-free lists that pass `keep`.
+fn count_shared_by(a: &[usize], b: &[usize], keep: impl Fn(usize) -> bool) -> u64 {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += u64::from(keep(a[i]));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// `Σ_v count_a(v) · count_b(v)` over two ascending lists with repeats.
+fn same_value_pairs(a: &[usize], b: &[usize]) -> u64 {
+    let (mut i, mut j, mut n) = (0, 0, 0u64);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let v = a[i];
+                let run_a = a[i..].iter().take_while(|&&x| x == v).count();
+                let run_b = b[j..].iter().take_while(|&&x| x == v).count();
+                n += (run_a as u64) * (run_b as u64);
+                i += run_a;
+                j += run_b;
+            }
+        }
+    }
+    n
+}
+
 impl TrafficGraph {
     /// Resolves `spec` against the pods of `snapshot` and keeps, in the graph, the edges of at
     /// least `threshold_bytes_per_second` (see the [module documentation](self) for the exact
@@ -278,8 +358,9 @@ impl TrafficGraph {
     /// ]}"#).unwrap();
     /// let g = TrafficGraph::build(&snap, &spec, 10.0).unwrap();
     /// // Pods sort as db-0 (0), web-1 (1), web-2 (2); the 100 B/s spread over two pairs.
-    /// let e: Vec<_> = g.edges().iter().map(|e| (e.from, e.to, e.bytes_per_second)).collect();
-    /// assert_eq!(e, vec![(1, 0, 50.0), (2, 0, 50.0)]);
+    /// let b = &g.bundles()[0];
+    /// assert_eq!((b.from.clone(), b.to.clone(), b.pairs), (vec![1, 2], vec![0], 2));
+    /// assert_eq!(b.bytes_per_pair(), 50.0);
     /// assert_eq!(g.groups()[0].members, vec![0, 1, 2]);
     /// ```
     ///
@@ -294,8 +375,9 @@ impl TrafficGraph {
     /// - [`CoreError::UnknownTrafficWorkload`] for a workload with no pod in the snapshot.
     ///
     /// # Complexity
-    /// O(P log P + C log C + P · α) where C is the number of pod pairs the edges expand to
-    /// (a workload-to-workload edge expands to the product of the two pod counts).
+    /// O(P log P + E log E + S · α) for P pods, E input edges and S the summed sizes of the
+    /// workload edges' ends (a workload of 5,000 pods talking to itself counts 10,000, not
+    /// its 25 million pairs).
     pub fn build(
         snapshot: &Snapshot,
         spec: &TrafficSpec,
@@ -312,6 +394,7 @@ impl TrafficGraph {
             }
         }
         let mut contributions = Vec::new();
+        let mut bundles = Vec::new();
         for (e, edge) in spec.edges.iter().enumerate() {
             check_rate(e, edge.bytes_per_second)?;
             let from = resolve(snapshot, &workloads, e, "from", &edge.from)?;
@@ -319,24 +402,28 @@ impl TrafficGraph {
             if edge.bytes_per_second == 0.0 {
                 continue;
             }
-            // Both lists are ascending and duplicate-free: count the shared pods (self pairs).
-            let shared = from.iter().filter(|p| to.binary_search(p).is_ok()).count();
-            let pairs = from.len() * to.len() - shared;
-            if pairs == 0 {
+            if let (Endpoint::Pod(_), Endpoint::Pod(_)) = (&edge.from, &edge.to) {
+                if from[0] != to[0] {
+                    contributions.push((from[0], to[0], edge.bytes_per_second));
+                }
                 continue;
             }
-            let each = edge.bytes_per_second / pairs as f64;
-            for &a in from.iter() {
-                for &b in to.iter() {
-                    if a != b {
-                        contributions.push((a, b, each));
-                    }
-                }
+            // Both lists are ascending and duplicate-free: count the shared pods (self pairs).
+            let shared = count_shared(&from, &to);
+            let pairs = (from.len() as u64) * (to.len() as u64) - shared;
+            if pairs > 0 {
+                bundles.push(Bundle {
+                    from: from.into_owned(),
+                    to: to.into_owned(),
+                    pairs,
+                    bytes_per_second: edge.bytes_per_second,
+                });
             }
         }
         Ok(Self::assemble(
             snapshot.pods().len(),
             contributions,
+            bundles,
             threshold_bytes_per_second,
         ))
     }
@@ -383,11 +470,17 @@ impl TrafficGraph {
                 contributions.push((a, b, rate));
             }
         }
-        Ok(Self::assemble(n, contributions, threshold))
+        Ok(Self::assemble(n, contributions, Vec::new(), threshold))
     }
 
-    /// Merges contributions (all valid, positive, no self pairs) and derives graph and groups.
-    fn assemble(n: usize, mut contributions: Vec<(usize, usize, f64)>, threshold: f64) -> Self {
+    /// Merges contributions (all valid, positive, no self pairs) and bundles (at least one
+    /// pair each), and derives graph and groups.
+    fn assemble(
+        n: usize,
+        mut contributions: Vec<(usize, usize, f64)>,
+        mut bundles: Vec<Bundle>,
+        threshold: f64,
+    ) -> Self {
         // A canonical order makes every floating-point sum independent of the input order.
         contributions.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)).then(x.2.total_cmp(&y.2)));
         let mut edges: Vec<TrafficEdge> = Vec::new();
@@ -401,14 +494,44 @@ impl TrafficGraph {
                 }),
             }
         }
-        let total = edges.iter().map(|e| e.bytes_per_second).sum();
+        bundles.sort_by(|x, y| {
+            (&x.from, &x.to)
+                .cmp(&(&y.from, &y.to))
+                .then(x.bytes_per_second.total_cmp(&y.bytes_per_second))
+        });
+        let mut merged: Vec<Bundle> = Vec::with_capacity(bundles.len());
+        for b in bundles {
+            match merged.last_mut() {
+                Some(last) if last.from == b.from && last.to == b.to => {
+                    last.bytes_per_second += b.bytes_per_second;
+                }
+                _ => merged.push(b),
+            }
+        }
+        let bundles = merged;
+        let total = edges.iter().map(|e| e.bytes_per_second).sum::<f64>()
+            + bundles.iter().map(|b| b.bytes_per_second).sum::<f64>();
         let kept = |e: &&TrafficEdge| e.bytes_per_second >= threshold && e.bytes_per_second > 0.0;
+        let kept_bundle: Vec<bool> = bundles
+            .iter()
+            .map(|b| b.bytes_per_pair() >= threshold && b.bytes_per_pair() > 0.0)
+            .collect();
 
-        let mut graph = DiGraph::with_capacity(n, edges.len());
-        for i in 0..n {
+        // Pods are nodes 0..n; each kept bundle is a hub node after them, with an edge from
+        // every sender and to every receiver (a path a → hub → b is the pair a → b).
+        let hubs = kept_bundle.iter().filter(|k| **k).count();
+        let hub_edges: usize = bundles
+            .iter()
+            .zip(&kept_bundle)
+            .filter(|(_, k)| **k)
+            .map(|(b, _)| b.from.len() + b.to.len())
+            .sum();
+        let mut graph = DiGraph::with_capacity(n + hubs, edges.len() + hub_edges);
+        for i in 0..n + hubs {
             graph.add_node(i);
         }
         let mut uf = UnionFind::<usize>::new(n);
+        let mut adjacency: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
         for e in edges.iter().filter(kept) {
             graph.add_edge(
                 NodeIndex::new(e.from),
@@ -416,6 +539,26 @@ impl TrafficGraph {
                 e.bytes_per_second,
             );
             uf.union(e.from, e.to);
+            adjacency[e.from].push((e.to as u32, e.bytes_per_second));
+            adjacency[e.to].push((e.from as u32, e.bytes_per_second));
+        }
+        let mut bundles_of: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let kept_bundles = bundles.iter().enumerate().filter(|(k, _)| kept_bundle[*k]);
+        for (hub, (k, b)) in (n..).zip(kept_bundles) {
+            let each = b.bytes_per_pair();
+            let first = b.from[0];
+            for &a in &b.from {
+                graph.add_edge(NodeIndex::new(a), NodeIndex::new(hub), each);
+                uf.union(first, a);
+                bundles_of[a].push(k as u32);
+            }
+            for &c in &b.to {
+                graph.add_edge(NodeIndex::new(hub), NodeIndex::new(c), each);
+                uf.union(first, c);
+                if b.from.binary_search(&c).is_err() {
+                    bundles_of[c].push(k as u32);
+                }
+            }
         }
 
         // Components in order of their smallest pod; members ascending.
@@ -450,11 +593,21 @@ impl TrafficGraph {
                 groups[g].bytes_per_second += e.bytes_per_second;
             }
         }
+        for (b, _) in bundles.iter().zip(&kept_bundle).filter(|(_, k)| **k) {
+            if let Some(g) = group_of[b.from[0]] {
+                groups[g].bytes_per_second += b.bytes_per_second;
+            }
+        }
         for scc in tarjan_scc(&graph) {
-            if scc.len() < 2 {
+            // Hubs only relay: the pods of a component are what is mutual.
+            let mut pods: Vec<usize> = scc
+                .into_iter()
+                .map(NodeIndex::index)
+                .filter(|&i| i < n)
+                .collect();
+            if pods.len() < 2 {
                 continue;
             }
-            let mut pods: Vec<usize> = scc.into_iter().map(NodeIndex::index).collect();
             pods.sort_unstable();
             if let Some(g) = group_of[pods[0]] {
                 groups[g].mutual.push(pods);
@@ -467,10 +620,14 @@ impl TrafficGraph {
             pods: n,
             threshold,
             edges,
+            bundles,
+            kept_bundle,
             total,
             graph,
             groups,
             group_of,
+            adjacency,
+            bundles_of,
         }
     }
 
@@ -484,9 +641,57 @@ impl TrafficGraph {
         self.threshold
     }
 
-    /// Every merged edge with a positive rate, sorted by `(from, to)`, threshold or not.
+    /// Every merged pod-to-pod edge with a positive rate (input edges with a pod at both
+    /// ends), sorted by `(from, to)`, threshold or not.
     pub fn edges(&self) -> &[TrafficEdge] {
         &self.edges
+    }
+
+    /// Every workload edge (an input edge with a workload at either end), merged per pair of
+    /// ends, sorted by `(from, to)`, threshold or not.
+    pub fn bundles(&self) -> &[Bundle] {
+        &self.bundles
+    }
+
+    /// Whether bundle `b` (an index into [`TrafficGraph::bundles`]) is kept: its rate per pair
+    /// is at least the threshold. `false` for an index out of range.
+    pub fn is_kept_bundle(&self, b: usize) -> bool {
+        self.kept_bundle.get(b).copied().unwrap_or(false)
+    }
+
+    /// The pods `pod` exchanges kept traffic with, and the rate of each contribution (bytes
+    /// per second): kept pod edges both ways (ascending by partner), then every other member
+    /// of each kept bundle `pod` is in (a partner reached both ways, or through several edges,
+    /// comes once per contribution). Empty for a pod out of range.
+    ///
+    /// # Examples
+    /// ```
+    /// use compactor_core::traffic::TrafficGraph;
+    /// let g = TrafficGraph::from_edges(3, &[(0, 1, 5.0), (2, 0, 7.0)], 0.0).unwrap();
+    /// assert_eq!(g.partners(0).collect::<Vec<_>>(), vec![(1, 5.0), (2, 7.0)]);
+    /// ```
+    ///
+    /// # Complexity
+    /// O(1) per item; as many items as the pod's kept edges plus the sizes of its bundles.
+    pub fn partners(&self, pod: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let mut pairs: Vec<(usize, f64)> = self
+            .adjacency
+            .get(pod)
+            .map(|a| a.iter().map(|&(q, w)| (q as usize, w)).collect())
+            .unwrap_or_default();
+        pairs.sort_by_key(|x| x.0);
+        let bundles = self.bundles_of.get(pod).map(Vec::as_slice).unwrap_or(&[]);
+        pairs.into_iter().chain(bundles.iter().flat_map(move |&k| {
+            let b = &self.bundles[k as usize];
+            let each = b.bytes_per_pair();
+            let sends = b.from.binary_search(&pod).is_ok();
+            let receives = b.to.binary_search(&pod).is_ok();
+            let to = b.to.iter().filter(move |_| sends);
+            let from = b.from.iter().filter(move |_| receives);
+            to.chain(from)
+                .filter(move |&&q| q != pod)
+                .map(move |&q| (q, each))
+        }))
     }
 
     /// The sum of [`TrafficGraph::edges`], bytes per second.
@@ -494,8 +699,12 @@ impl TrafficGraph {
         self.total
     }
 
-    /// The petgraph graph: node `i` is pod `i` (its weight is `i`), edges are the kept edges
-    /// (`>= threshold`), weighted in bytes per second, added in `(from, to)` order.
+    /// The petgraph graph: node `i < pod_count` is pod `i` (its weight is `i`); edges are the
+    /// kept pod edges (`>= threshold`), weighted in bytes per second, added in `(from, to)`
+    /// order. Each kept bundle follows as one hub node (weight: its index in the graph), with
+    /// an edge from each sender to the hub and from the hub to each receiver, weighted with
+    /// the rate per pair: a path `a → hub → b` is the pair `a → b`, so reachability among
+    /// distinct pods is the traffic's, with `|from| + |to|` edges instead of every pair.
     pub fn graph(&self) -> &DiGraph<usize, f64> {
         &self.graph
     }
@@ -513,7 +722,9 @@ impl TrafficGraph {
 
     /// Splits `members` into parts that each fit `capacity`, cutting the lightest edges:
     /// when the summed request of all members fits, one part; otherwise the kept edges among
-    /// the members, merged both ways per pod pair and taken heaviest first (ties by pod pair),
+    /// the members, merged both ways per pod pair (a kept bundle offers the chain of its
+    /// members in ascending order, at its rate per pair), and taken heaviest first (ties by
+    /// pod pair),
     /// merge the parts at their ends whenever the merged request still fits (Kruskal on a
     /// maximum spanning forest with a capacity check). A pod whose partners never fit stays
     /// alone, even one that does not fit `capacity` by itself.
@@ -538,7 +749,8 @@ impl TrafficGraph {
     /// When a member is not an index of `sizes` or of the graph.
     ///
     /// # Complexity
-    /// O(k · d + m log m + m · (d + log k)) for k members and m kept edges at them.
+    /// O(k · d + m log m + m · (d + log k)) for k members and m kept edges at them, where a
+    /// kept bundle counts as many edges as it has members, plus O(B) over all bundles.
     pub fn split_to_fit(
         &self,
         members: &[usize],
@@ -571,10 +783,38 @@ impl TrafficGraph {
         let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
         for (li, &p) in members.iter().enumerate() {
             for e in self.graph.edges(NodeIndex::new(p)) {
-                if let Ok(lj) = members.binary_search(&e.target().index()) {
+                let target = e.target().index();
+                if target >= self.pods {
+                    continue;
+                }
+                if let Ok(lj) = members.binary_search(&target) {
                     pairs.push((li.min(lj), li.max(lj), *e.weight()));
                 }
             }
+        }
+        // A kept bundle's pairs all weigh the same, so any spanning tree of them is a heaviest
+        // one: its members here offer the chain of consecutive members (ascending), at the
+        // rate per pair, instead of every pair.
+        let mut groups: Vec<usize> = members.iter().filter_map(|&p| self.group_of(p)).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        for (k, b) in self.bundles.iter().enumerate() {
+            let in_groups = self
+                .group_of(b.from[0])
+                .is_some_and(|g| groups.binary_search(&g).is_ok());
+            if !self.kept_bundle[k] || !in_groups {
+                continue;
+            }
+            let mut local: Vec<usize> = b
+                .from
+                .iter()
+                .chain(&b.to)
+                .filter_map(|p| members.binary_search(p).ok())
+                .collect();
+            local.sort_unstable();
+            local.dedup();
+            let each = b.bytes_per_pair();
+            pairs.extend(local.windows(2).map(|w| (w[0], w[1], each)));
         }
         pairs.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)).then(x.2.total_cmp(&y.2)));
         let mut merged: Vec<(usize, usize, f64)> = Vec::with_capacity(pairs.len());
@@ -629,7 +869,7 @@ impl TrafficGraph {
     /// ```
     ///
     /// # Complexity
-    /// O(E) over all merged edges.
+    /// O(E + Σ s log s) over the merged pod edges and the sizes s of the bundles' ends.
     pub fn cross_node(&self, placement: &[Option<usize>]) -> TrafficReport {
         let at = |i: usize| placement.get(i).copied().flatten();
         let mut cross = 0.0;
@@ -643,6 +883,22 @@ impl TrafficGraph {
                 }
                 _ => unplaced += e.bytes_per_second,
             }
+        }
+        for b in &self.bundles {
+            // Counted, not enumerated: placed pairs are pA · pB less the placed pods at both
+            // ends (self pairs); pairs on one node are Σ over nodes of cA · cB less the same.
+            let nodes_of = |pods: &[usize]| {
+                let mut v: Vec<usize> = pods.iter().filter_map(|&p| at(p)).collect();
+                v.sort_unstable();
+                v
+            };
+            let (a, c) = (nodes_of(&b.from), nodes_of(&b.to));
+            let shared_placed = count_shared_by(&b.from, &b.to, |p| at(p).is_some());
+            let placed_pairs = (a.len() as u64) * (c.len() as u64) - shared_placed;
+            let cross_pairs = (a.len() as u64) * (c.len() as u64) - same_value_pairs(&a, &c);
+            let each = b.bytes_per_pair();
+            cross += cross_pairs as f64 * each;
+            unplaced += (b.pairs - placed_pairs) as f64 * each;
         }
         TrafficReport {
             total_bytes_per_second: self.total,
@@ -960,7 +1216,7 @@ mod tests {
     }
 
     #[test]
-    fn workload_edges_expand_over_pod_pairs() {
+    fn workload_edges_are_bundles_never_pod_pairs() {
         let snap = snapshot();
         let t = spec(
             r#"{"edges": [
@@ -968,25 +1224,104 @@ mod tests {
               {"from": {"workload": "shop/Deployment/web"}, "to": {"workload": "shop/Deployment/web"}, "bytesPerSecond": 60},
               {"from": {"pod": "shop/web-1"}, "to": {"workload": "shop/Deployment/web"}, "bytesPerSecond": 10},
               {"from": {"workload": "data/StatefulSet/db"}, "to": {"pod": "data/db-0"}, "bytesPerSecond": 7},
-              {"from": {"pod": "shop/lonely"}, "to": {"workload": "data/StatefulSet/db"}, "bytesPerSecond": 8}
+              {"from": {"pod": "shop/lonely"}, "to": {"workload": "data/StatefulSet/db"}, "bytesPerSecond": 8},
+              {"from": {"workload": "shop/Deployment/web"}, "to": {"workload": "shop/Deployment/api"}, "bytesPerSecond": 4}
             ]}"#,
         );
         let g = TrafficGraph::build(&snap, &t, 0.0).unwrap();
+        assert!(triples(&g).is_empty(), "no edge has a pod at both ends");
+        // Sorted by ends; db → db-0 has no pair of distinct pods; the two web → api edges
+        // are summed.
+        let bundles: Vec<_> = g
+            .bundles()
+            .iter()
+            .map(|b| (b.from.clone(), b.to.clone(), b.pairs, b.bytes_per_second))
+            .collect();
         assert_eq!(
-            triples(&g),
+            bundles,
             vec![
-                (3, 0, 8.0),
-                (4, 1, 100.0),
-                (4, 2, 100.0),
-                (4, 5, 40.0), // 30 from web → web, 10 from web-1 → web (web-2 only)
-                (5, 1, 100.0),
-                (5, 2, 100.0),
-                (5, 4, 30.0),
+                (vec![3], vec![0], 1, 8.0),
+                (vec![4], vec![4, 5], 1, 10.0),
+                (vec![4, 5], vec![1, 2], 4, 404.0),
+                (vec![4, 5], vec![4, 5], 2, 60.0),
             ]
         );
-        assert_eq!(g.total_bytes_per_second(), 478.0);
+        assert_eq!(g.bundles()[2].bytes_per_pair(), 101.0);
+        assert_eq!(g.total_bytes_per_second(), 482.0);
         assert_eq!(members(&g), vec![vec![0, 3], vec![1, 2, 4, 5]]);
         assert_eq!(g.groups()[1].mutual, vec![vec![4, 5]]);
+        assert_eq!(g.groups()[1].bytes_per_second, 474.0);
+        // One hub per kept bundle, one edge per end member: 4 hubs, 2 + 3 + 4 + 4 edges.
+        assert_eq!(g.graph().node_count(), 6 + 4);
+        assert_eq!(g.graph().edge_count(), 13);
+        assert_eq!(
+            g.partners(4).collect::<Vec<_>>(),
+            vec![(5, 10.0), (1, 101.0), (2, 101.0), (5, 30.0), (5, 30.0)]
+        );
+        // Counted per node, as the pairs would be: db-0 b, api-1 a, api-2 b, lonely unplaced,
+        // web-1 a, web-2 b. web-1 → web-2 10 across; web → api: 4→2 and 5→1 across (202);
+        // web ⇄ web 60 across; lonely → db-0 8 unplaced.
+        let before: Vec<Option<usize>> = snap.pods().iter().map(|p| p.node).collect();
+        let r = g.cross_node(&before);
+        assert_eq!(r.cross_node_bytes_per_second, 272.0);
+        assert_eq!(r.unplaced_bytes_per_second, 8.0);
+        // The threshold applies to a bundle's rate per pair: only web → api (101) is kept.
+        let g = TrafficGraph::build(&snap, &t, 50.0).unwrap();
+        assert_eq!(members(&g), vec![vec![1, 2, 4, 5]]);
+        assert!(g.groups()[0].mutual.is_empty());
+        assert!(g.is_kept_bundle(2) && !g.is_kept_bundle(3) && !g.is_kept_bundle(9));
+        assert_eq!(g.partners(3).count(), 0);
+    }
+
+    /// A workload of 3,000 pods talking to itself is 8,997,000 pod pairs, held as one bundle:
+    /// 6,000 graph edges, counted placement, one mutual group, and a split in chunks.
+    #[test]
+    fn a_large_workload_talking_to_itself_is_not_expanded() {
+        let pods: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    r#"{{"namespace": "s", "name": "w-{i:04}", "nodeName": "n{}", "owner": {{"kind": "Deployment", "name": "w"}}}}"#,
+                    i % 3
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"nodes": [{nodes}], "pods": [{pods}]}}"#,
+            nodes = (0..3)
+                .map(|i| format!(
+                    r#"{{"name": "n{i}", "allocatable": {{"cpu": "4", "memory": "16Gi"}}}}"#
+                ))
+                .collect::<Vec<_>>()
+                .join(","),
+            pods = pods.join(",")
+        );
+        let snap = Snapshot::new(serde_json::from_str(&json).unwrap()).unwrap();
+        let t = spec(
+            r#"{"edges": [{"from": {"workload": "s/Deployment/w"}, "to": {"workload": "s/Deployment/w"}, "bytesPerSecond": 8997000}]}"#,
+        );
+        let g = TrafficGraph::build(&snap, &t, 0.5).unwrap();
+        assert_eq!(g.bundles()[0].pairs, 8_997_000);
+        assert_eq!(g.bundles()[0].bytes_per_pair(), 1.0);
+        assert_eq!(g.graph().edge_count(), 6000);
+        assert_eq!(g.groups().len(), 1);
+        assert_eq!(g.groups()[0].members.len(), 3000);
+        assert_eq!(g.groups()[0].mutual.len(), 1);
+        // 1,000 pods per node: 3 · 1000 · 999 pairs stay on a node, the rest cross.
+        let before: Vec<Option<usize>> = snap.pods().iter().map(|p| p.node).collect();
+        let r = g.cross_node(&before);
+        assert_eq!(r.cross_node_bytes_per_second, 8_997_000.0 - 2_997_000.0);
+        let mut half = before.clone();
+        half[..1500].fill(None);
+        // Placed: 1,500 pods, 1,500 · 1,499 pairs; the rest has an unplaced end.
+        assert_eq!(
+            g.cross_node(&half).unplaced_bytes_per_second,
+            8_997_000.0 - 2_248_500.0
+        );
+        // Ten pods fit a bin: chunks of ten consecutive pods.
+        let sizes: Vec<&[u64]> = vec![&[1]; 3000];
+        let parts = g.split_to_fit(&g.groups()[0].members, &sizes, &[10]);
+        assert_eq!(parts.len(), 300);
+        assert_eq!(parts[0], (0..10).collect::<Vec<_>>());
     }
 
     #[test]

@@ -66,16 +66,16 @@ pub(crate) struct Packer<'a> {
     inter: State<'a>,
     interpod: &'a Index,
     /// What the strategy prefers beyond fit.
-    preference: Preference,
+    preference: Preference<'a>,
 }
 
 /// What a strategy prefers beyond fit: the node of a pod's partners.
-pub(crate) enum Preference {
+pub(crate) enum Preference<'a> {
     /// Nothing: the strategy's rule alone.
     None,
-    /// Traffic partners: per pod, `(partner, bytes per second)` both ways summed
+    /// Traffic partners: [`TrafficGraph::partners`](crate::traffic::TrafficGraph::partners)
     /// (network-aware).
-    Traffic(Vec<Vec<(u32, f64)>>),
+    Traffic(&'a crate::traffic::TrafficGraph),
     /// Inter-pod affinity partners (affinity-based).
     Affinity,
 }
@@ -94,6 +94,11 @@ pub(crate) struct Room<'r> {
 
 /// Partner nodes looked at, at most, before the strategy's own rule.
 const PARTNER_NODES: usize = 16;
+
+/// Traffic partners of a pod read, at most, to find their nodes (a pod of a workload of
+/// 50,000 pods talking to itself has 49,999; the first 4,096 in pod order show where the
+/// workload is, and reading them all for every pod would be quadratic).
+pub(crate) const PARTNERS_READ: usize = 4096;
 
 /// Views kept at most (each costs N bins and slows every update of its nodes).
 pub(crate) const MAX_VIEWS: usize = 32;
@@ -277,7 +282,7 @@ impl<'a> Packer<'a> {
         strategy: &'static dyn Strategy,
         interpod: &'a Index,
         statics: &'a StaticGroups,
-        preference: Preference,
+        preference: Preference<'a>,
     ) -> Self {
         let Room {
             receiver,
@@ -334,14 +339,15 @@ impl<'a> Packer<'a> {
     /// first that is open, has room and passes every constraint.
     ///
     /// # Complexity
-    /// O(k log k + PARTNER_NODES · (d + t)) for k partners.
+    /// O(k log k + PARTNER_NODES · (d + t)) for k partners (at most [`PARTNERS_READ`]).
     fn preferred(&self, p: usize) -> Option<usize> {
         let mut scored: Vec<(f64, usize)> = match &self.preference {
             Preference::None => return None,
-            Preference::Traffic(adjacency) => {
-                let mut by_node: Vec<(usize, f64)> = adjacency[p]
-                    .iter()
-                    .filter_map(|&(q, w)| self.inter.location(q as usize).map(|n| (n, w)))
+            Preference::Traffic(graph) => {
+                let mut by_node: Vec<(usize, f64)> = graph
+                    .partners(p)
+                    .take(PARTNERS_READ)
+                    .filter_map(|(q, w)| self.inter.location(q).map(|n| (n, w)))
                     .collect();
                 by_node.sort_by_key(|x| x.0);
                 let mut merged: Vec<(f64, usize)> = Vec::new();
@@ -1006,16 +1012,17 @@ mod tests {
     #[test]
     fn network_aware_follows_traffic() {
         let snap = snapshot();
-        let pin_b = snap.pod_index("ops", "pin-b").expect("pin-b") as u32;
+        let pin_b = snap.pod_index("ops", "pin-b").expect("pin-b");
         let x = snap.pod_index("shop", "x").expect("x");
-        let mut adjacency = vec![Vec::new(); snap.pods().len()];
-        adjacency[x].push((pin_b, 5.0));
+        let n = snap.pods().len();
+        let graph = |edges: &[(usize, usize, f64)]| {
+            crate::traffic::TrafficGraph::from_edges(n, edges, 0.0).expect("graph")
+        };
         // Best fit's b is also the partner's node: b.
-        assert_eq!(packed_at(&snap, Preference::Traffic(adjacency)), Some(1));
-        let cache = snap.pod_index("shop", "cache-0").expect("cache") as u32;
-        let mut adjacency = vec![Vec::new(); snap.pods().len()];
-        adjacency[x].push((cache, 5.0));
-        adjacency[x].push((pin_b, 1.0));
-        assert_eq!(packed_at(&snap, Preference::Traffic(adjacency)), Some(2));
+        let g = graph(&[(x, pin_b, 5.0)]);
+        assert_eq!(packed_at(&snap, Preference::Traffic(&g)), Some(1));
+        let cache = snap.pod_index("shop", "cache-0").expect("cache");
+        let g = graph(&[(cache, x, 5.0), (x, pin_b, 1.0)]);
+        assert_eq!(packed_at(&snap, Preference::Traffic(&g)), Some(2));
     }
 }

@@ -21,7 +21,6 @@ use crate::risk::{Risk, RiskFactor};
 use crate::safety::SafetyLevel;
 use crate::snapshot::Snapshot;
 use crate::traffic::TrafficGraph;
-use petgraph::visit::EdgeRef;
 
 /// Plans a consolidation of `snapshot`.
 ///
@@ -278,15 +277,7 @@ fn plan_with(
     }
     let preference = match options.strategy {
         StrategyKind::NetworkAware => match &traffic {
-            Some(g) if g.graph().edge_count() > 0 => {
-                let mut adjacency: Vec<Vec<(u32, f64)>> = vec![Vec::new(); snapshot.pods().len()];
-                for e in g.graph().edge_references() {
-                    let (a, b) = (e.source().index(), e.target().index());
-                    adjacency[a].push((b as u32, *e.weight()));
-                    adjacency[b].push((a as u32, *e.weight()));
-                }
-                Preference::Traffic(adjacency)
-            }
+            Some(g) if g.graph().edge_count() > 0 => Preference::Traffic(g),
             Some(_) => {
                 notes.push(format!(
                     "network-aware: no traffic edge reaches the {} B/s threshold; planned with best-fit",
