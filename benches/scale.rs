@@ -1,5 +1,7 @@
 //! Scale benchmarks: planning generated clusters of 10 to 10,000 nodes (about 10 pods per
-//! node) with every strategy (network-aware with a generated service-call graph), validating the snapshot, and the packing kernels at 1k, 10k and
+//! node) with every strategy (network-aware with a generated service-call graph), the growth
+//! cases of the documented limits (10k–40k nodes of one pod each; one workload of up to 5,000
+//! pods talking to itself), validating the snapshot, and the packing kernels at 1k, 10k and
 //! 100k items. Seeded: every run measures the same inputs.
 //!
 //! ```sh
@@ -14,6 +16,7 @@ use compactor_core::Snapshot;
 use compactor_core::packing::{StrategyKind, pack};
 use compactor_core::plan::{PlanOptions, plan};
 use compactor_core::testing::{ClusterShape, Rng, generate, generate_traffic};
+use compactor_core::traffic::TrafficSpec;
 use criterion::measurement::WallTime;
 use criterion::{
     BatchSize, BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main,
@@ -99,6 +102,84 @@ fn planning(c: &mut Criterion) {
     group.finish();
 }
 
+/// Limits: cost growth with size (issue 13). One small pod per node at 10k, 20k and 40k nodes
+/// (most nodes drain, so the moves grow with the nodes and each prediction scores a sample of
+/// them: expect about 4× per doubling); one workload talking to itself at 1,250 to 5,000 pods
+/// (a bundle, not its pairs: about 2× per doubling).
+fn limits(c: &mut Criterion) {
+    let mut group = slow_group(c, "plan-sparse");
+    for nodes in [10_000, 20_000, 40_000] {
+        let sparse = ClusterShape {
+            pods_per_node: 1,
+            ..shape(nodes, false)
+        };
+        let snap = Snapshot::new(generate(42, sparse)).expect("generated snapshot is valid");
+        let id = BenchmarkId::new("best-fit", nodes);
+        bench_plan(&mut group, id, &snap, &PlanOptions::default());
+    }
+    group.finish();
+    let mut group = slow_group(c, "plan-workload-traffic");
+    for pods in [1_250, 2_500, 5_000] {
+        let (snap, traffic) = one_chatty_workload(pods);
+        let opts = PlanOptions::default()
+            .with_strategy(StrategyKind::NetworkAware)
+            .with_traffic(Some(traffic))
+            .with_traffic_threshold(0.0);
+        bench_plan(
+            &mut group,
+            BenchmarkId::new("network-aware", pods),
+            &snap,
+            &opts,
+        );
+    }
+    group.finish();
+}
+
+/// `pods` pods of one Deployment spread over `pods / 50` nodes of 32 CPU, and one traffic edge
+/// from the Deployment to itself (`pods · (pods − 1)` pod pairs).
+fn one_chatty_workload(pods: usize) -> (Snapshot, TrafficSpec) {
+    use compactor_core::model::{ContainerSpec, NodeSpec, OwnerRef, PodSpec, SnapshotSpec};
+    use compactor_core::resources::ResourceList;
+    let nodes = pods / 50;
+    let spec = SnapshotSpec {
+        nodes: (0..nodes)
+            .map(|i| NodeSpec {
+                name: format!("n{i:05}"),
+                allocatable: ResourceList::new()
+                    .with("cpu", 32_000)
+                    .with("memory", 128 << 30)
+                    .with("pods", 110),
+                ready: true,
+                ..Default::default()
+            })
+            .collect(),
+        pods: (0..pods)
+            .map(|i| PodSpec {
+                namespace: "s".into(),
+                name: format!("w-{i:05}"),
+                node_name: Some(format!("n{:05}", i % nodes)),
+                owner: Some(OwnerRef {
+                    kind: "Deployment".into(),
+                    name: "w".into(),
+                }),
+                containers: vec![ContainerSpec {
+                    name: "c".into(),
+                    requests: ResourceList::new()
+                        .with("cpu", 100)
+                        .with("memory", 128 << 20),
+                }],
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let traffic: TrafficSpec = serde_json::from_str(
+        r#"{"edges": [{"from": {"workload": "s/Deployment/w"}, "to": {"workload": "s/Deployment/w"}, "bytesPerSecond": 1e9}]}"#,
+    )
+    .expect("traffic");
+    (Snapshot::new(spec).expect("valid"), traffic)
+}
+
 fn snapshot(c: &mut Criterion) {
     let mut group = slow_group(c, "snapshot");
     for nodes in [1_000, 10_000] {
@@ -136,5 +217,5 @@ fn packing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, planning, snapshot, packing);
+criterion_group!(benches, planning, limits, snapshot, packing);
 criterion_main!(benches);

@@ -376,3 +376,113 @@ proptest! {
         prop_assert!(kept.windows(2).all(|w| w[1] <= w[0]), "kept per level {kept:?}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Workload edges are held as bundles, never expanded; expanding them here into every
+    /// pod pair gives the same cross-node and unplaced traffic, the same groups (the
+    /// threshold applying to each bundle's rate per pair) and the same mutual sets.
+    #[test]
+    fn bundles_agree_with_their_expansion(
+        seed in any::<u64>(),
+        shape in shape(),
+        raw in prop::collection::vec((any::<u16>(), any::<u16>(), 0u8..4, 0.0f64..1000.0), 0..12),
+        threshold in 0.0f64..200.0,
+        unplace in any::<u64>(),
+    ) {
+        use compactor_core::traffic::{Endpoint, TrafficEdgeSpec, TrafficGraph, TrafficSpec};
+        use petgraph::graph::{DiGraph, NodeIndex};
+        let snap = Snapshot::new(generate(seed, shape)).unwrap();
+        let pods = snap.pods();
+        prop_assume!(!pods.is_empty());
+        let endpoint = |i: u16, workload: bool| {
+            let p = &pods[usize::from(i) % pods.len()].spec;
+            match (&p.owner, workload) {
+                (Some(o), true) => Endpoint::Workload(format!("{}/{}/{}", p.namespace, o.kind, o.name)),
+                _ => Endpoint::Pod(p.key()),
+            }
+        };
+        let spec = TrafficSpec {
+            edges: raw
+                .iter()
+                .map(|&(a, b, kinds, rate)| TrafficEdgeSpec {
+                    from: endpoint(a, kinds & 1 == 1),
+                    to: endpoint(b, kinds & 2 == 2),
+                    bytes_per_second: rate,
+                })
+                .collect(),
+        };
+        let g = TrafficGraph::build(&snap, &spec, threshold).unwrap();
+        // The expansion: every contribution as a pod pair, kept by its own edge's rule.
+        let mut pairs: Vec<(usize, usize, f64, bool)> = g
+            .edges()
+            .iter()
+            .map(|e| (e.from, e.to, e.bytes_per_second, e.bytes_per_second >= threshold))
+            .collect();
+        for (k, b) in g.bundles().iter().enumerate() {
+            let mut n = 0u64;
+            for &a in &b.from {
+                for &c in b.to.iter().filter(|&&c| c != a) {
+                    pairs.push((a, c, b.bytes_per_pair(), g.is_kept_bundle(k)));
+                    n += 1;
+                }
+            }
+            prop_assert_eq!(n, b.pairs);
+        }
+        let placement: Vec<Option<usize>> = pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p.node.filter(|_| unplace >> (i % 64) & 1 == 0))
+            .collect();
+        let (mut cross, mut unplaced) = (0.0, 0.0);
+        for &(a, b, rate, _) in &pairs {
+            match (placement[a], placement[b]) {
+                (Some(x), Some(y)) if x != y => cross += rate,
+                (Some(_), Some(_)) => {}
+                _ => unplaced += rate,
+            }
+        }
+        let r = g.cross_node(&placement);
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+        prop_assert!(close(cross, r.cross_node_bytes_per_second), "{} {:?}", cross, r);
+        prop_assert!(close(unplaced, r.unplaced_bytes_per_second), "{} {:?}", unplaced, r);
+        // Groups and mutual sets of the expanded kept pairs.
+        let n = pods.len();
+        let mut graph = DiGraph::<usize, ()>::new();
+        for i in 0..n {
+            graph.add_node(i);
+        }
+        let mut uf = petgraph::unionfind::UnionFind::<usize>::new(n);
+        for &(a, b, rate, kept) in &pairs {
+            if kept && rate > 0.0 {
+                graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), ());
+                uf.union(a, b);
+            }
+        }
+        let mut expected: Vec<Vec<usize>> = Vec::new();
+        let labels = uf.into_labeling();
+        for root in 0..n {
+            let members: Vec<usize> = (0..n).filter(|&i| labels[i] == root).collect();
+            if members.len() >= 2 {
+                expected.push(members);
+            }
+        }
+        expected.sort();
+        let got: Vec<Vec<usize>> = g.groups().iter().map(|x| x.members.clone()).collect();
+        prop_assert_eq!(&got, &expected);
+        let mut mutual: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&graph)
+            .into_iter()
+            .filter(|c| c.len() >= 2)
+            .map(|c| {
+                let mut v: Vec<usize> = c.into_iter().map(NodeIndex::index).collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        mutual.sort();
+        let mut got: Vec<Vec<usize>> = g.groups().iter().flat_map(|x| x.mutual.clone()).collect();
+        got.sort();
+        prop_assert_eq!(got, mutual);
+    }
+}

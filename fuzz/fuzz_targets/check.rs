@@ -3,14 +3,16 @@
 //! never panics, and its verdict does not depend on when it is asked.
 #![no_main]
 
+use compactor_core::Snapshot;
 use compactor_core::plan::{Plan, PlanOptions};
 use compactor_core::testing::{ClusterShape, generate};
 use compactor_core::verify::verify;
-use compactor_core::Snapshot;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(plan) = serde_json::from_slice::<Plan>(data) else { return };
+    let Ok(plan) = serde_json::from_slice::<Plan>(data) else {
+        return;
+    };
     let snap = Snapshot::new(generate(
         11,
         ClusterShape {

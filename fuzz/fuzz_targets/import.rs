@@ -3,14 +3,16 @@
 //! checker; every error message is one line once printed.
 #![no_main]
 
+use compactor_core::Snapshot;
 use compactor_core::plan::{PlanOptions, plan};
 use compactor_core::text::printable;
 use compactor_core::verify::verify;
-use compactor_core::Snapshot;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let spec = match compactor_kube::read_snapshot(text) {
         Ok(spec) => spec,
         Err(e) => {

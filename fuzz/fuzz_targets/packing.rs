@@ -18,10 +18,14 @@ fn assert_valid(items: &[Vec<u64>], capacity: &[u64], p: &Packing) {
         }
     }
     for l in &load {
-        assert!(l.iter().zip(capacity).all(|(x, c)| x <= c), "over capacity: {l:?}");
+        assert!(
+            l.iter().zip(capacity).all(|(x, c)| x <= c),
+            "over capacity: {l:?}"
+        );
     }
     assert!(
-        items.iter().all(|i| i.iter().all(|x| *x == 0)) || load.iter().all(|l| l.iter().any(|x| *x > 0)),
+        items.iter().all(|i| i.iter().all(|x| *x == 0))
+            || load.iter().all(|l| l.iter().any(|x| *x > 0)),
         "empty bin"
     );
 }
