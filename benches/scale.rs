@@ -1,6 +1,6 @@
 //! Scale benchmarks: planning generated clusters of 10 to 10,000 nodes (about 10 pods per
 //! node) with every strategy (network-aware with a generated service-call graph), the growth
-//! cases of the documented limits (10k–40k nodes of one pod each; one workload of up to 5,000
+//! cases of the documented limits (10k–40k nodes of one pod each; one workload of up to 10,000
 //! pods talking to itself), validating the snapshot, and the packing kernels at 1k, 10k and
 //! 100k items. Seeded: every run measures the same inputs.
 //!
@@ -104,7 +104,7 @@ fn planning(c: &mut Criterion) {
 
 /// Limits: cost growth with size (issue 13). One small pod per node at 10k, 20k and 40k nodes
 /// (most nodes drain, so the moves grow with the nodes and each prediction scores a sample of
-/// them: expect about 4× per doubling); one workload talking to itself at 1,250 to 5,000 pods
+/// them: expect about 4× per doubling); one workload talking to itself at 2,500 to 10,000 pods
 /// (a bundle, not its pairs: about 2× per doubling).
 fn limits(c: &mut Criterion) {
     let mut group = slow_group(c, "plan-sparse");
@@ -119,7 +119,7 @@ fn limits(c: &mut Criterion) {
     }
     group.finish();
     let mut group = slow_group(c, "plan-workload-traffic");
-    for pods in [1_250, 2_500, 5_000] {
+    for pods in [2_500, 5_000, 10_000] {
         let (snap, traffic) = one_chatty_workload(pods);
         let opts = PlanOptions::default()
             .with_strategy(StrategyKind::NetworkAware)

@@ -542,6 +542,9 @@ impl TrafficGraph {
             adjacency[e.from].push((e.to as u32, e.bytes_per_second));
             adjacency[e.to].push((e.from as u32, e.bytes_per_second));
         }
+        for a in &mut adjacency {
+            a.sort_by_key(|x| x.0);
+        }
         let mut bundles_of: Vec<Vec<u32>> = vec![Vec::new(); n];
         let kept_bundles = bundles.iter().enumerate().filter(|(k, _)| kept_bundle[*k]);
         for (hub, (k, b)) in (n..).zip(kept_bundles) {
@@ -674,14 +677,10 @@ impl TrafficGraph {
     /// # Complexity
     /// O(1) per item; as many items as the pod's kept edges plus the sizes of its bundles.
     pub fn partners(&self, pod: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let mut pairs: Vec<(usize, f64)> = self
-            .adjacency
-            .get(pod)
-            .map(|a| a.iter().map(|&(q, w)| (q as usize, w)).collect())
-            .unwrap_or_default();
-        pairs.sort_by_key(|x| x.0);
+        let pairs = self.adjacency.get(pod).map(Vec::as_slice).unwrap_or(&[]);
         let bundles = self.bundles_of.get(pod).map(Vec::as_slice).unwrap_or(&[]);
-        pairs.into_iter().chain(bundles.iter().flat_map(move |&k| {
+        let pairs = pairs.iter().map(|&(q, w)| (q as usize, w));
+        pairs.chain(bundles.iter().flat_map(move |&k| {
             let b = &self.bundles[k as usize];
             let each = b.bytes_per_pair();
             let sends = b.from.binary_search(&pod).is_ok();

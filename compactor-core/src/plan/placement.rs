@@ -96,9 +96,9 @@ pub(crate) struct Room<'r> {
 const PARTNER_NODES: usize = 16;
 
 /// Traffic partners of a pod read, at most, to find their nodes (a pod of a workload of
-/// 50,000 pods talking to itself has 49,999; the first 4,096 in pod order show where the
+/// 5,000 pods talking to itself has 4,999; the first 1,024 in pod order show where the
 /// workload is, and reading them all for every pod would be quadratic).
-pub(crate) const PARTNERS_READ: usize = 4096;
+pub(crate) const PARTNERS_READ: usize = 1024;
 
 /// Views kept at most (each costs N bins and slows every update of its nodes).
 pub(crate) const MAX_VIEWS: usize = 32;
