@@ -293,6 +293,15 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
+            // The reader went away (`| head`): stop as a process killed by SIGPIPE would,
+            // without a message (128 + 13).
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::from(141);
+            }
             // One line, whatever names the message carries.
             use compactor_core::text::printable;
             if err.downcast_ref::<InputError>().is_some() {

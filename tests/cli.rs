@@ -470,3 +470,34 @@ fn names_cannot_forge_output() {
         "{out}"
     );
 }
+
+/// A reader that goes away (`kube-compactor plan | head -1`) ends the run quietly, as SIGPIPE
+/// would: no "Broken pipe" message, exit status 141.
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    use std::process::{Command, Stdio};
+    // 3,000 empty nodes: a drain table far larger than a pipe's buffer.
+    let nodes: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(r#"{{"name": "n{i:04}", "allocatable": {{"cpu": "4", "memory": "16Gi"}}}}"#)
+        })
+        .collect();
+    let path = temp(
+        "many-nodes.json",
+        &format!(r#"{{"nodes": [{}]}}"#, nodes.join(",")),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kube-compactor"))
+        .args(["plan", "--from", path.to_str().expect("utf-8 path")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    // Read one line, then close our end while it still has most of the table to write.
+    let mut first = [0u8; 16];
+    let mut stdout = child.stdout.take().expect("stdout");
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("some output");
+    drop(stdout);
+    let o = child.wait_with_output().expect("exits");
+    assert_eq!(o.status.code(), Some(141), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}
