@@ -501,3 +501,21 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert_eq!(o.status.code(), Some(141), "{}", stderr(&o));
     assert_eq!(stderr(&o), "");
 }
+
+/// deploy/crds.yaml is what `kube-compactor crds` prints (regenerate with
+/// `cargo run -q -- crds > deploy/crds.yaml`).
+#[test]
+fn deploy_crds_are_current() {
+    let o = run(&["crds"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/crds.yaml"))
+            .expect("deploy/crds.yaml");
+    assert!(
+        stdout(&o) == committed,
+        "deploy/crds.yaml is stale: run `cargo run -q -- crds > deploy/crds.yaml`"
+    );
+    for kind in ["OptimizationConfig", "MigrationPlan", "OptimizationReport"] {
+        assert!(committed.contains(&format!("kind: {kind}\n")), "{kind}");
+    }
+}

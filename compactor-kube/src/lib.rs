@@ -32,6 +32,8 @@
 //! Errors are one enum, [`KubeError`], whose messages name the object and the field path.
 #![deny(missing_docs)]
 
+#[cfg(feature = "client")]
+pub mod crd;
 pub mod error;
 #[cfg(feature = "client")]
 pub mod execute;
