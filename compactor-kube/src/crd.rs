@@ -91,17 +91,21 @@ pub enum Day {
 #[x_kube(validation = Rule::new("self.start != self.end").message("a safe window needs start and end to differ"))]
 pub struct SafeWindow {
     /// Start, `HH:MM` (24-hour).
+    #[schemars(length(max = 5))]
     #[x_kube(validation = Rule::new("self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')").message("start must be HH:MM, 00:00 to 23:59"))]
     pub start: String,
     /// End, `HH:MM` (24-hour).
+    #[schemars(length(max = 5))]
     #[x_kube(validation = Rule::new("self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')").message("end must be HH:MM, 00:00 to 23:59"))]
     pub end: String,
     /// Days the window opens on; every day when empty.
     #[serde(default)]
+    #[schemars(length(max = 7))]
     pub days: Vec<Day>,
     /// IANA time zone (`Europe/Paris`, `UTC`).
     #[serde(default = "utc")]
-    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$') && size(self) <= 64").message("timeZone must be an IANA zone name such as Europe/Paris or UTC"))]
+    #[schemars(length(max = 64))]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$')").message("timeZone must be an IANA zone name such as Europe/Paris or UTC"))]
     pub time_zone: String,
 }
 
@@ -132,14 +136,22 @@ pub struct PriceRow {
     shortname = "optconfig",
     category = "kube-compactor",
     doc = "What kube-compactor optimises, how far it may act on its own, and when.",
-    validation = Rule::new("self.spec.mode != 'full-auto' || self.spec.confirmFullAuto").message("mode full-auto requires confirmFullAuto: true"),
     printcolumn(name = "Mode", type_ = "string", json_path = ".spec.mode"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Nodes", type_ = "integer", json_path = ".status.nodeCount"),
-    printcolumn(name = "Savings", type_ = "string", json_path = ".status.potentialSavings"),
-    printcolumn(name = "Last analysis", type_ = "date", json_path = ".status.lastAnalysis")
+    printcolumn(
+        name = "Savings",
+        type_ = "string",
+        json_path = ".status.potentialSavings"
+    ),
+    printcolumn(
+        name = "Last analysis",
+        type_ = "date",
+        json_path = ".status.lastAnalysis"
+    )
 )]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.mode != 'full-auto' || self.confirmFullAuto").message("mode full-auto requires confirmFullAuto: true").field_path(".confirmFullAuto"))]
 pub struct OptimizationConfigSpec {
     /// How far the controller may act on its own.
     #[serde(default)]
@@ -150,6 +162,7 @@ pub struct OptimizationConfigSpec {
     /// When to analyse: a five-field cron expression (minute hour day-of-month month
     /// day-of-week), at most once a minute.
     #[serde(default = "hourly")]
+    #[schemars(length(max = 64))]
     #[x_kube(validation = Rule::new("self.matches('^\\\\S+( \\\\S+){4}$')").message("schedule must be a five-field cron expression"))]
     pub schedule: String,
     /// The safety level of the plans.
@@ -166,6 +179,7 @@ pub struct OptimizationConfigSpec {
     pub bin_packing_strategy: Strategy,
     /// When moves may be carried out; never in `semi-auto` and `full-auto` when empty.
     #[serde(default)]
+    #[schemars(length(max = 16))]
     pub safe_windows: Vec<SafeWindow>,
     /// Plan node consolidation.
     #[serde(default = "yes")]
@@ -175,6 +189,7 @@ pub struct OptimizationConfigSpec {
     pub right_sizing_enabled: bool,
     /// Node prices by instance type; nodes of other types are priced by their resources.
     #[serde(default)]
+    #[schemars(length(max = 1000))]
     pub pricing: Vec<PriceRow>,
 }
 
@@ -260,6 +275,18 @@ pub struct WorkloadRef {
     pub name: String,
 }
 
+/// The risk of a move (docs/decisions.md: how it is scored).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
 /// One move of a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]
@@ -275,9 +302,8 @@ pub struct Migration {
     pub to_node: String,
     /// The wave it is evicted in (1-based).
     pub wave: u32,
-    /// `low`, `medium` or `high`.
-    #[x_kube(validation = Rule::new("self in ['low', 'medium', 'high']").message("risk must be low, medium or high"))]
-    pub risk: String,
+    /// The move's risk.
+    pub risk: Risk,
     /// Why it moves.
     #[serde(default)]
     pub reason: String,
@@ -569,7 +595,7 @@ mod tests {
     fn config_schema_carries_defaults_and_rules() {
         let s = schema(&OptimizationConfig::crd()).to_string();
         for needle in [
-            r#""rule":"self.spec.mode != 'full-auto' || self.spec.confirmFullAuto""#,
+            r#""rule":"self.mode != 'full-auto' || self.confirmFullAuto""#,
             "start must be HH:MM",
             "timeZone must be an IANA zone name",
             "schedule must be a five-field cron expression",
