@@ -42,6 +42,8 @@ pub mod live;
 pub mod mapping;
 pub mod metrics;
 pub mod scheduler_config;
+#[cfg(feature = "client")]
+pub mod window;
 
 pub use error::KubeError;
 pub use mapping::{SnapshotBuilder, read_snapshot, snapshot_from_kubectl_list};
