@@ -41,6 +41,8 @@ pub mod execute;
 pub mod live;
 pub mod mapping;
 pub mod metrics;
+#[cfg(feature = "client")]
+pub mod modes;
 pub mod scheduler_config;
 #[cfg(feature = "client")]
 pub mod window;
