@@ -203,8 +203,6 @@ pub struct TrafficGraph {
     threshold: f64,
     edges: Vec<TrafficEdge>,
     bundles: Vec<Bundle>,
-    /// Per bundle, whether its per-pair rate reaches the threshold.
-    kept_bundle: Vec<bool>,
     total: f64,
     graph: DiGraph<usize, f64>,
     groups: Vec<Group>,
@@ -294,6 +292,11 @@ fn resolve<'w>(
                 })
         }
     }
+}
+
+/// Whether an edge of `rate` (a bundle: its rate per pair) is kept at `threshold`.
+fn kept(rate: f64, threshold: f64) -> bool {
+    rate >= threshold && rate > 0.0
 }
 
 /// Pods in both ascending, duplicate-free lists.
@@ -511,20 +514,16 @@ impl TrafficGraph {
         let bundles = merged;
         let total = edges.iter().map(|e| e.bytes_per_second).sum::<f64>()
             + bundles.iter().map(|b| b.bytes_per_second).sum::<f64>();
-        let kept = |e: &&TrafficEdge| e.bytes_per_second >= threshold && e.bytes_per_second > 0.0;
-        let kept_bundle: Vec<bool> = bundles
-            .iter()
-            .map(|b| b.bytes_per_pair() >= threshold && b.bytes_per_pair() > 0.0)
-            .collect();
+        let kept_edge = |e: &&TrafficEdge| kept(e.bytes_per_second, threshold);
+        let kept_bundle = |b: &&Bundle| kept(b.bytes_per_pair(), threshold);
 
         // Pods are nodes 0..n; each kept bundle is a hub node after them, with an edge from
         // every sender and to every receiver (a path a → hub → b is the pair a → b).
-        let hubs = kept_bundle.iter().filter(|k| **k).count();
+        let hubs = bundles.iter().filter(kept_bundle).count();
         let hub_edges: usize = bundles
             .iter()
-            .zip(&kept_bundle)
-            .filter(|(_, k)| **k)
-            .map(|(b, _)| b.from.len() + b.to.len())
+            .filter(kept_bundle)
+            .map(|b| b.from.len() + b.to.len())
             .sum();
         let mut graph = DiGraph::with_capacity(n + hubs, edges.len() + hub_edges);
         for i in 0..n + hubs {
@@ -532,7 +531,7 @@ impl TrafficGraph {
         }
         let mut uf = UnionFind::<usize>::new(n);
         let mut adjacency: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
-        for e in edges.iter().filter(kept) {
+        for e in edges.iter().filter(kept_edge) {
             graph.add_edge(
                 NodeIndex::new(e.from),
                 NodeIndex::new(e.to),
@@ -546,7 +545,7 @@ impl TrafficGraph {
             a.sort_by_key(|x| x.0);
         }
         let mut bundles_of: Vec<Vec<u32>> = vec![Vec::new(); n];
-        let kept_bundles = bundles.iter().enumerate().filter(|(k, _)| kept_bundle[*k]);
+        let kept_bundles = bundles.iter().enumerate().filter(|(_, b)| kept_bundle(b));
         for (hub, (k, b)) in (n..).zip(kept_bundles) {
             let each = b.bytes_per_pair();
             let first = b.from[0];
@@ -591,12 +590,12 @@ impl TrafficGraph {
             }
         }
         let group_of: Vec<Option<usize>> = (0..n).map(|i| group_index[component_of[i]]).collect();
-        for e in edges.iter().filter(kept) {
+        for e in edges.iter().filter(kept_edge) {
             if let Some(g) = group_of[e.from] {
                 groups[g].bytes_per_second += e.bytes_per_second;
             }
         }
-        for (b, _) in bundles.iter().zip(&kept_bundle).filter(|(_, k)| **k) {
+        for b in bundles.iter().filter(kept_bundle) {
             if let Some(g) = group_of[b.from[0]] {
                 groups[g].bytes_per_second += b.bytes_per_second;
             }
@@ -624,7 +623,6 @@ impl TrafficGraph {
             threshold,
             edges,
             bundles,
-            kept_bundle,
             total,
             graph,
             groups,
@@ -659,7 +657,9 @@ impl TrafficGraph {
     /// Whether bundle `b` (an index into [`TrafficGraph::bundles`]) is kept: its rate per pair
     /// is at least the threshold. `false` for an index out of range.
     pub fn is_kept_bundle(&self, b: usize) -> bool {
-        self.kept_bundle.get(b).copied().unwrap_or(false)
+        self.bundles
+            .get(b)
+            .is_some_and(|b| kept(b.bytes_per_pair(), self.threshold))
     }
 
     /// The pods `pod` exchanges kept traffic with, and the rate of each contribution (bytes
@@ -801,7 +801,7 @@ impl TrafficGraph {
             let in_groups = self
                 .group_of(b.from[0])
                 .is_some_and(|g| groups.binary_search(&g).is_ok());
-            if !self.kept_bundle[k] || !in_groups {
+            if !self.is_kept_bundle(k) || !in_groups {
                 continue;
             }
             let mut local: Vec<usize> = b

@@ -68,6 +68,42 @@ pub enum Strategy {
     AffinityBased,
 }
 
+// The schema's enums mirror compactor-core's (which stays free of schemars); these exhaustive
+// conversions make a new value on either side a compile error here.
+
+impl From<SafetyThreshold> for compactor_core::safety::SafetyLevel {
+    fn from(t: SafetyThreshold) -> Self {
+        match t {
+            SafetyThreshold::Conservative => Self::Conservative,
+            SafetyThreshold::Medium => Self::Medium,
+            SafetyThreshold::Aggressive => Self::Aggressive,
+        }
+    }
+}
+
+impl From<Strategy> for compactor_core::packing::StrategyKind {
+    fn from(s: Strategy) -> Self {
+        match s {
+            Strategy::FirstFit => Self::FirstFit,
+            Strategy::BestFit => Self::BestFit,
+            Strategy::Search => Self::Search,
+            Strategy::NetworkAware => Self::NetworkAware,
+            Strategy::AffinityBased => Self::AffinityBased,
+        }
+    }
+}
+
+impl From<compactor_core::risk::RiskLevel> for Risk {
+    fn from(r: compactor_core::risk::RiskLevel) -> Self {
+        use compactor_core::risk::RiskLevel;
+        match r {
+            RiskLevel::Low => Self::Low,
+            RiskLevel::Medium => Self::Medium,
+            RiskLevel::High => Self::High,
+        }
+    }
+}
+
 /// A day of the week, by its English name.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,

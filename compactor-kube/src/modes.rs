@@ -9,18 +9,23 @@
 //! | semi-auto | executed now | inside a window, when its risk is in the threshold's set and it is not stateful; else waits (window or approval) |
 //! | full-auto | executed now | inside a window, unless stateful (never auto-approved); else waits |
 //!
-//! The threshold's risk set: conservative approves low; medium low and medium; aggressive all
-//! three. Stateful moves (a StatefulSet pod or one with a PersistentVolumeClaim) are never
+//! The threshold's risk set is compactor-core's table ([`Thresholds::max_auto_risk`]):
+//! conservative approves low; medium low and medium; aggressive all three. Stateful moves (a StatefulSet pod or one with a PersistentVolumeClaim) are never
 //! approved automatically, whatever the mode and threshold. Full-auto without
 //! `confirmFullAuto` (which the API server already refuses) executes nothing.
+//!
+//! [`Thresholds::max_auto_risk`]: compactor_core::safety::Thresholds::max_auto_risk
 
-use crate::crd::{Mode, Risk, SafetyThreshold};
+use compactor_core::risk::RiskLevel;
+use compactor_core::safety::SafetyLevel;
+
+use crate::crd::Mode;
 
 /// The facts about one move that the decision reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MoveFacts {
     /// Its risk.
-    pub risk: Risk,
+    pub risk: RiskLevel,
     /// A StatefulSet pod, or one with a PersistentVolumeClaim.
     pub stateful: bool,
     /// Approved by a person: the plan's `spec.approved`, or the pod in `approvedMigrations`.
@@ -40,32 +45,15 @@ pub enum Verdict {
     Never,
 }
 
-/// Whether `threshold` lets semi-auto approve `risk` (DESIGN §7).
-///
-/// # Examples
-/// ```
-/// use compactor_kube::crd::{Risk, SafetyThreshold};
-/// use compactor_kube::modes::approves;
-/// assert!(approves(SafetyThreshold::Medium, Risk::Medium));
-/// assert!(!approves(SafetyThreshold::Conservative, Risk::Medium));
-/// ```
-pub fn approves(threshold: SafetyThreshold, risk: Risk) -> bool {
-    let highest = match threshold {
-        SafetyThreshold::Conservative => Risk::Low,
-        SafetyThreshold::Medium => Risk::Medium,
-        SafetyThreshold::Aggressive => Risk::High,
-    };
-    risk <= highest
-}
-
 /// The [`Verdict`] for one move (see the [module documentation](self) for the table).
 ///
 /// # Examples
 /// ```
-/// use compactor_kube::crd::{Mode, Risk, SafetyThreshold};
+/// use compactor_core::{risk::RiskLevel, safety::SafetyLevel};
+/// use compactor_kube::crd::Mode;
 /// use compactor_kube::modes::{decide, MoveFacts, Verdict};
-/// let facts = MoveFacts { risk: Risk::Low, stateful: false, approved: false };
-/// let semi = |open| decide(Mode::SemiAuto, false, SafetyThreshold::Conservative, open, facts);
+/// let facts = MoveFacts { risk: RiskLevel::Low, stateful: false, approved: false };
+/// let semi = |open| decide(Mode::SemiAuto, false, SafetyLevel::Conservative, open, facts);
 /// assert_eq!(semi(true), Verdict::Execute);
 /// assert_eq!(semi(false), Verdict::WaitForWindow);
 /// ```
@@ -75,7 +63,7 @@ pub fn approves(threshold: SafetyThreshold, risk: Risk) -> bool {
 pub fn decide(
     mode: Mode,
     confirm_full_auto: bool,
-    threshold: SafetyThreshold,
+    threshold: SafetyLevel,
     window_open: bool,
     facts: MoveFacts,
 ) -> Verdict {
@@ -84,7 +72,7 @@ pub fn decide(
         Mode::FullAuto if !confirm_full_auto => return Verdict::Never,
         _ if facts.approved => return Verdict::Execute,
         Mode::Manual => false,
-        Mode::SemiAuto => !facts.stateful && approves(threshold, facts.risk),
+        Mode::SemiAuto => !facts.stateful && facts.risk <= threshold.thresholds().max_auto_risk,
         Mode::FullAuto => !facts.stateful,
     };
     match (automatic, window_open) {
@@ -103,8 +91,8 @@ mod tests {
     /// rule for the cases that differ, then checked over every combination.
     #[test]
     fn table_of_mode_window_risk_threshold() {
-        use Risk::{High, Low, Medium};
-        use SafetyThreshold::{Aggressive, Conservative};
+        use RiskLevel::{High, Low, Medium};
+        use SafetyLevel::{Aggressive, Conservative};
         let f = |risk, stateful, approved| MoveFacts {
             risk,
             stateful,
@@ -118,8 +106,8 @@ mod tests {
             (Mode::SemiAuto, false, Conservative, true, f(Low, false, false), Execute),
             (Mode::SemiAuto, false, Conservative, false, f(Low, false, false), WaitForWindow),
             (Mode::SemiAuto, false, Conservative, true, f(Medium, false, false), WaitForApproval),
-            (Mode::SemiAuto, false, SafetyThreshold::Medium, true, f(Medium, false, false), Execute),
-            (Mode::SemiAuto, false, SafetyThreshold::Medium, true, f(High, false, false), WaitForApproval),
+            (Mode::SemiAuto, false, SafetyLevel::Medium, true, f(Medium, false, false), Execute),
+            (Mode::SemiAuto, false, SafetyLevel::Medium, true, f(High, false, false), WaitForApproval),
             (Mode::SemiAuto, false, Aggressive, true, f(High, false, false), Execute),
             (Mode::SemiAuto, false, Aggressive, true, f(Low, true, false), WaitForApproval),
             (Mode::SemiAuto, false, Conservative, false, f(High, true, true), Execute),
@@ -138,7 +126,7 @@ mod tests {
         // Over every combination: the invariants the table stands for.
         for mode in [Mode::Observe, Mode::Manual, Mode::SemiAuto, Mode::FullAuto] {
             for confirm in [false, true] {
-                for threshold in [Conservative, SafetyThreshold::Medium, Aggressive] {
+                for threshold in [Conservative, SafetyLevel::Medium, Aggressive] {
                     for open in [false, true] {
                         for risk in [Low, Medium, High] {
                             for stateful in [false, true] {
@@ -160,10 +148,8 @@ mod tests {
                                         // Executed without a person: in a window, never stateful.
                                         assert!(open && !stateful && mode != Mode::Manual);
                                     }
-                                    if mode == Mode::SemiAuto
-                                        && !approved
-                                        && !approves(threshold, risk)
-                                    {
+                                    let within = risk <= threshold.thresholds().max_auto_risk;
+                                    if mode == Mode::SemiAuto && !approved && !within {
                                         assert_eq!(v, WaitForApproval);
                                     }
                                 }
