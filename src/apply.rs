@@ -39,7 +39,8 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
     let table = matches!(args.output, Output::Table);
     let report = crate::runtime()?.block_on(async {
         let client = crate::connect(&args.connection).await?;
-        let mut on_event = |line: &str| {
+        let mut on_event = |event: &execute::Event| {
+            let line = event.to_string();
             // Progress goes to stderr when stdout carries the JSON report.
             if table {
                 println!("{line}");

@@ -227,6 +227,24 @@ pub struct OptimizationConfigSpec {
     #[serde(default)]
     #[schemars(length(max = 1000))]
     pub pricing: Vec<PriceRow>,
+    /// Minutes a [`MigrationPlan`] stays valid after it is made; an older plan is never
+    /// carried out (it becomes `Expired`). Default 120.
+    #[serde(default = "two_hours")]
+    #[schemars(range(min = 5, max = 10080))]
+    pub plan_ttl_minutes: u32,
+    /// How many [`OptimizationReport`]s of this config are kept; older ones are deleted.
+    /// Default 5.
+    #[serde(default = "five")]
+    #[schemars(range(min = 1, max = 100))]
+    pub report_history: u32,
+}
+
+fn two_hours() -> u32 {
+    120
+}
+
+fn five() -> u32 {
+    5
 }
 
 fn hourly() -> String {
@@ -294,6 +312,12 @@ pub struct OptimizationConfigStatus {
     /// Name of the last [`MigrationPlan`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_plan: Option<String>,
+    /// When the schedule next runs an analysis (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_analysis: Option<String>,
+    /// The `metadata.generation` the last analysis read: a changed spec is analysed at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
     /// Conditions.
     #[serde(default)]
     pub conditions: Vec<Condition>,
@@ -408,9 +432,23 @@ pub struct MigrationPlanSpec {
     /// Set by a person: carry out these moves (pods, `namespace/name`).
     #[serde(default)]
     pub approved_migrations: Vec<String>,
-    /// Set by a person: never carry the plan out (an executing plan stops after its wave).
+    /// Set by a person: never carry the plan out (an executing part finishes first).
     #[serde(default)]
     pub cancelled: bool,
+    /// The plan itself, as `kube-compactor plan --output json` prints it: what the
+    /// controller re-validates and carries out. `migrations` is its summary for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "any_object")]
+    pub plan: Option<serde_json::Value>,
+}
+
+/// An object the API server stores as it is (`x-kubernetes-preserve-unknown-fields`).
+fn any_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true,
+        "description": "The plan itself, as `kube-compactor plan --output json` prints it: what the controller re-validates and carries out."
+    })
 }
 
 /// The lifecycle of a plan.
@@ -462,6 +500,16 @@ pub struct MigrationPlanStatus {
     /// Per move carried out or tried.
     #[serde(default)]
     pub results: Vec<MigrationResult>,
+    /// Drained nodes whose part of the plan is done, in drain order.
+    #[serde(default)]
+    pub completed_nodes: Vec<String>,
+    /// The nodes of the part being carried out (a restarted controller resumes exactly this
+    /// part); empty when none is.
+    #[serde(default)]
+    pub executing_nodes: Vec<String>,
+    /// Why the plan waits, stopped or failed, for people.
+    #[serde(default)]
+    pub message: String,
     /// Conditions.
     #[serde(default)]
     pub conditions: Vec<Condition>,

@@ -79,6 +79,15 @@ pub enum KubeError {
         /// What is wrong, with the file when one was read.
         message: String,
     },
+    /// compactor-core refused the cluster or the options (its message, with what was being
+    /// done).
+    #[error("{context}: {message}")]
+    Core {
+        /// What was being done: `analyse config default`.
+        context: String,
+        /// compactor-core's message.
+        message: String,
+    },
     /// An API request failed: refused by the API server (with its status code and message)
     /// or not answered at all.
     #[error("{operation}: {message}")]

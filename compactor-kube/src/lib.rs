@@ -6,6 +6,8 @@
 //!   get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json` prints) into the
 //!   [`compactor_core`] model; [`SnapshotBuilder`] takes them one at a time;
 //! - [`live`] reads the same objects from a cluster through the API (kube + tokio);
+//! - [`controller`] runs the operator on the custom resources of [`crd`], one replica at a
+//!   time ([`lease`]);
 //! - [`execute`] carries a plan out: its steps and API calls are computed purely
 //!   ([`execute::steps`], [`execute::dry_run`]), then performed by [`execute::execute`].
 //!
@@ -33,16 +35,22 @@
 #![deny(missing_docs)]
 
 #[cfg(feature = "client")]
+pub mod controller;
+#[cfg(feature = "client")]
 pub mod crd;
 pub mod error;
 #[cfg(feature = "client")]
 pub mod execute;
+#[cfg(feature = "client")]
+pub mod lease;
 #[cfg(feature = "client")]
 pub mod live;
 pub mod mapping;
 pub mod metrics;
 #[cfg(feature = "client")]
 pub mod modes;
+#[cfg(feature = "client")]
+pub mod schedule;
 pub mod scheduler_config;
 #[cfg(feature = "client")]
 pub mod window;

@@ -234,7 +234,7 @@ async fn executes_with_exact_requests_and_retries_429_and_409() {
             .push_back((409, "the object has been modified"));
     }
     let mut lines = Vec::new();
-    let report = execute(&client, &p, &fast(), &mut |l| lines.push(l.to_owned()))
+    let report = execute(&client, &p, &fast(), &mut |l| lines.push(l.to_string()))
         .await
         .unwrap();
     assert_eq!(report.outcome, Outcome::Completed, "{lines:?}");
@@ -339,7 +339,7 @@ async fn a_pod_already_gone_counts_as_done() {
         .evictions
         .push_back((404, "pods \"web-abc-1\" not found"));
     let mut lines = Vec::new();
-    let report = execute(&client, &p, &fast(), &mut |l| lines.push(l.to_owned()))
+    let report = execute(&client, &p, &fast(), &mut |l| lines.push(l.to_string()))
         .await
         .unwrap();
     assert_eq!(report.outcome, Outcome::Completed, "{lines:?}");

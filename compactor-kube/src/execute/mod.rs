@@ -25,8 +25,8 @@ mod run;
 mod steps;
 
 pub use run::{
-    EvictionVerdict, ExecuteOptions, Fidelity, Landing, Outcome, Report, eviction_verdict, execute,
-    revalidate,
+    Event, EvictionVerdict, ExecuteOptions, Fidelity, Landing, Outcome, Report, eviction_verdict,
+    execute, revalidate,
 };
 pub use steps::{
     ApiCall, CORDONED_BY, CordonReason, EVICTIONS, Step, cordon, dry_run, evict, get_node,

@@ -90,6 +90,49 @@ impl ExecuteOptions {
     }
 }
 
+/// One thing the executor did or saw, as it happens: what [`execute`] reports through its
+/// `on_event` callback. Its [`Display`](std::fmt::Display) text is the progress line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A pod was evicted.
+    Evicted {
+        /// The pod, `namespace/name`.
+        pod: String,
+        /// The node it was evicted from.
+        from: String,
+        /// Where the plan predicts its replacement.
+        predicted: String,
+    },
+    /// A pod of the plan was gone before its eviction (deleted, or evicted by an earlier run).
+    Gone {
+        /// The pod, `namespace/name`.
+        pod: String,
+    },
+    /// Anything else: cordons, waves completed, steering, resuming, stopping.
+    Note(String),
+}
+
+impl Event {
+    fn note(text: String) -> Self {
+        Self::Note(text)
+    }
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Evicted {
+                pod,
+                from,
+                predicted,
+            } => write!(f, "evicted {pod} from {from} (predicted: {predicted})"),
+            Self::Gone { pod } => write!(f, "{pod} is already gone"),
+            Self::Note(text) => f.write_str(text),
+        }
+    }
+}
+
 /// How an execution ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "camelCase")]
@@ -400,7 +443,7 @@ struct Run<'a> {
     plan: &'a Plan,
     id: String,
     options: &'a ExecuteOptions,
-    on_event: &'a mut dyn FnMut(&str),
+    on_event: &'a mut (dyn FnMut(&Event) + Send + Sync),
     report: Report,
     tracked: Vec<Tracked>,
     recorded: BTreeMap<String, Vec<String>>,
@@ -429,7 +472,7 @@ pub async fn execute(
     client: &Client,
     plan: &Plan,
     options: &ExecuteOptions,
-    on_event: &mut dyn FnMut(&str),
+    on_event: &mut (dyn FnMut(&Event) + Send + Sync),
 ) -> Result<Report, KubeError> {
     let id = plan_id(plan);
     let fresh = live::snapshot_without_metrics(client).await?;
@@ -463,10 +506,10 @@ pub async fn execute(
         return Ok(report);
     }
     if !done.is_empty() {
-        on_event(&format!(
+        on_event(&Event::note(format!(
             "resuming plan {id}: {} evictions were made by an earlier run",
             done.len()
-        ));
+        )));
     }
     let still_there: BTreeSet<(String, String)> = fresh
         .spec
@@ -500,12 +543,12 @@ pub async fn execute(
             run.receivers_over_cap().await?;
         }
         Ok(Some(reason)) => {
-            (run.on_event)(&format!("stopping: {reason}"));
+            (run.on_event)(&Event::note(format!("stopping: {reason}")));
             run.rollback().await?;
             run.report.outcome = Outcome::Stopped { reason };
         }
         Err(e) => {
-            (run.on_event)(&format!("stopping: {e}"));
+            (run.on_event)(&Event::note(format!("stopping: {e}")));
             // Best effort: the error may be the API server itself.
             let _ = run.rollback().await;
             return Err(e);
@@ -561,9 +604,9 @@ impl Run<'_> {
                     }
                     self.report.waves_completed += 1;
                     let n = self.tracked.iter().filter(|t| t.wave == wave).count();
-                    (self.on_event)(&format!(
+                    (self.on_event)(&Event::note(format!(
                         "wave {wave}: {n} evictions, every replacement scheduled and Ready"
-                    ));
+                    )));
                 }
                 Step::Uncordon { node } => {
                     if self.uncordon(&node).await? {
@@ -608,9 +651,9 @@ impl Run<'_> {
                 .unwrap_or(false);
             if cordoned {
                 if annotations.get(CORDONED_BY) != Some(&ours) {
-                    (self.on_event)(&format!(
+                    (self.on_event)(&Event::note(format!(
                         "node {node} is already cordoned by someone else: left as it is"
-                    ));
+                    )));
                 }
                 return Ok(());
             }
@@ -622,7 +665,7 @@ impl Run<'_> {
                         CordonReason::CordonOnly => "kept, cordoned while the plan runs",
                         CordonReason::Steer => "kept, cordoned to steer the next eviction",
                     };
-                    (self.on_event)(&format!("cordoned {node} ({why})"));
+                    (self.on_event)(&Event::note(format!("cordoned {node} ({why})")));
                     self.report.cordoned.push(node.to_owned());
                     return Ok(());
                 }
@@ -655,7 +698,7 @@ impl Run<'_> {
             let rv = current.metadata.resource_version.unwrap_or_default();
             match self.send(&uncordon(node, &rv), "uncordon").await {
                 Ok(_) => {
-                    (self.on_event)(&format!("uncordoned {node}"));
+                    (self.on_event)(&Event::note(format!("uncordoned {node}")));
                     return Ok(true);
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 => continue,
@@ -751,7 +794,9 @@ impl Run<'_> {
         // The pod and its workload's pods right now.
         let pods = self.pods_of(&m.namespace).await?;
         let Some(pod) = pods.iter().find(|p| p.name == m.pod && !p.terminating) else {
-            (self.on_event)(&format!("{}/{} is already gone", m.namespace, m.pod));
+            (self.on_event)(&Event::Gone {
+                pod: format!("{}/{}", m.namespace, m.pod),
+            });
             return Ok(None);
         };
         let workload = pod.workload.clone();
@@ -793,7 +838,7 @@ impl Run<'_> {
             match verdict {
                 EvictionVerdict::Evicted => break,
                 EvictionVerdict::Gone => {
-                    (self.on_event)(&format!("{key} is already gone"));
+                    (self.on_event)(&Event::Gone { pod: key.clone() });
                     return Ok(None);
                 }
                 EvictionVerdict::Blocked(why) => {
@@ -802,7 +847,7 @@ impl Run<'_> {
                 EvictionVerdict::Reread(why) => {
                     let now = self.pods_of(&m.namespace).await?;
                     if !now.iter().any(|p| p.uid == uid && !p.terminating) {
-                        (self.on_event)(&format!("{key} is already gone"));
+                        (self.on_event)(&Event::Gone { pod: key.clone() });
                         return Ok(None);
                     }
                     last = why;
@@ -821,10 +866,11 @@ impl Run<'_> {
         }
         self.recent.push_back(Instant::now());
         self.report.evictions += 1;
-        (self.on_event)(&format!(
-            "evicted {key} from {} (predicted: {})",
-            m.from_node, m.to_node
-        ));
+        (self.on_event)(&Event::Evicted {
+            pod: key.clone(),
+            from: m.from_node.clone(),
+            predicted: m.to_node.clone(),
+        });
         self.tracked.push(Tracked {
             index,
             wave,
@@ -973,7 +1019,7 @@ impl Run<'_> {
                         self.steered.push(node.clone());
                         steered.push(node.clone());
                     }
-                    (self.on_event)(&format!(
+                    (self.on_event)(&Event::note(format!(
                         "steering {}/{}: {}",
                         m.namespace,
                         m.pod,
@@ -982,7 +1028,7 @@ impl Run<'_> {
                             .map(|(_, d)| d.as_str())
                             .collect::<Vec<_>>()
                             .join("; ")
-                    ));
+                    )));
                 }
             }
         }
