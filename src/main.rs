@@ -4,8 +4,10 @@
 
 mod analyze;
 mod apply;
+mod controller;
 mod demo;
 mod html;
+mod serve;
 mod table;
 
 use std::io::Write;
@@ -93,6 +95,10 @@ enum Command {
     /// cluster, then cordon, evict wave by wave and wait for the replacements (exit 0 done,
     /// 3 plan refused as stale, 4 stopped and rolled back).
     Apply(ApplyArgs),
+    /// Run the operator: reconcile OptimizationConfigs (reports, plans, approvals, safe
+    /// windows, execution) as the single leader of a Lease; /healthz and /readyz on :8080,
+    /// /metrics on :8081. See deploy/ for the manifests.
+    Controller(Box<controller::ControllerArgs>),
     /// Print a shell completion script (`kube-compactor completions bash > /etc/bash_completion.d/kube-compactor`).
     Completions {
         /// The shell.
@@ -491,6 +497,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Apply(args) => apply::run(args, &mut out),
+        Command::Controller(args) => controller::run_controller(*args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "kube-compactor", &mut out);
