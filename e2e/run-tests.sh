@@ -10,6 +10,8 @@
 # Environment:
 #   KUBE_COMPACTOR_BIN   the kube-compactor binary (default: the newer of
 #                        target/release/kube-compactor and target/debug/kube-compactor)
+#   KUBE_COMPACTOR_EXAMPLES_DIR  where the observe, plan and apply examples are (default:
+#                        built with cargo into target/debug/examples)
 #   E2E_KEEP_TMP=1       keep the temporary directory with the dumps and plans
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -336,6 +338,107 @@ else
     else
       fail metrics-usage "usage-probe cpu=$cpu memory=$mem (want ~250m, 300Mi); web memory [$web_mem] (want 300Mi from their annotations); node metrics $node_metrics of $node_count"
     fi
+  fi
+fi
+
+# ------------------------------------------------------------------ the live examples
+# examples/observe.rs, plan.rs and apply.rs (apply as a dry run: nothing is changed) against
+# this cluster. Its context (the one kwokctl writes) is not a kind context, so they run with
+# --allow-context naming it, and must refuse it without.
+EX_KCFG="${KUBECONFIG:-$E2E_KUBECONFIG}"
+ex_ctx="$(kc config current-context 2>/dev/null || true)"
+ex_server="$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}' 2>/dev/null || true)"
+ex_dir="${KUBE_COMPACTOR_EXAMPLES_DIR:-}"
+ex_build_failed=""
+if [[ -z "$ex_dir" ]] && command -v cargo >/dev/null; then
+  # Built now (a no-op after `cargo test`, which builds the examples), so that a stale
+  # binary from an earlier build is never what runs.
+  if (cd "$REPO_DIR" && cargo build -j2 --example observe --example plan --example apply) > "$TMP/ex-build.log" 2>&1; then
+    ex_dir="$REPO_DIR/target/debug/examples"
+  else
+    ex_build_failed="cargo build of the examples failed: $(tail -n3 "$TMP/ex-build.log" | tr '\n' ' ')"
+  fi
+fi
+# ex NAME ARGS...: runs examples/NAME.rs against this cluster; stdout and stderr go to
+# $TMP/ex-NAME.out and $TMP/ex-NAME.err; the exit status is the example's.
+ex() {
+  local name="$1"; shift
+  "$ex_dir/$name" --kubeconfig "$EX_KCFG" "$@" > "$TMP/ex-$name.out" 2> "$TMP/ex-$name.err"
+}
+# ex_header NAME: the example printed the context and the server URL first.
+ex_header() {
+  [[ "$(sed -n 1p "$TMP/ex-$1.out")" == "context: $ex_ctx" && "$(sed -n 2p "$TMP/ex-$1.out")" == "server:  $ex_server" ]] \
+    || { echo "$1 did not print 'context: $ex_ctx' and 'server:  $ex_server' first: $(head -n2 "$TMP/ex-$1.out" | tr '\n' ' ')"; return 1; }
+}
+ex_marked() { # cordoned nodes and nodes carrying an optimizer.io marker
+  kc get nodes -o json | jq -r '[.items[] | select(.spec.unschedulable == true or .metadata.annotations["optimizer.io/cordoned-by"] != null or .metadata.annotations["optimizer.io/evictions"] != null) | .metadata.name] | join(" ")'
+}
+examples_check() {
+  local rc nodes moves kept evictions before after
+  nodes="$(kc get nodes -o json | jq '.items | length')"
+  before="$(ex_marked)"
+  rc=0; ex observe --allow-context "$ex_ctx" || rc=$?
+  [[ $rc -eq 0 ]] || { echo "observe exited $rc: $(tail -n2 "$TMP/ex-observe.err" | tr '\n' ' ')"; return 1; }
+  ex_header observe || return 1
+  grep -q "^read in [0-9]* list requests: $nodes nodes, " "$TMP/ex-observe.out" \
+    || { echo "observe did not report $nodes nodes: $(sed -n 3p "$TMP/ex-observe.out")"; return 1; }
+  grep -q '^metrics: ' "$TMP/ex-observe.out" || { echo "observe printed no metrics state"; return 1; }
+  grep -q '^efficiency score: ' "$TMP/ex-observe.out" || { echo "observe printed no utilisation summary"; return 1; }
+  rc=0; ex plan --allow-context "$ex_ctx" --out "$TMP/ex-plan.json" || rc=$?
+  [[ $rc -eq 0 ]] || { echo "plan exited $rc: $(tail -n2 "$TMP/ex-plan.err" | tr '\n' ' ')"; return 1; }
+  ex_header plan || return 1
+  jq -e '(.drain | type) == "array" and (.moves | type) == "array" and (.kept | length) > 0' "$TMP/ex-plan.json" >/dev/null \
+    || { echo "plan --out wrote no plan JSON"; return 1; }
+  moves="$(jq '.moves | length' "$TMP/ex-plan.json")"
+  kept="$(jq '.kept | length' "$TMP/ex-plan.json")"
+  grep -qx "Kept nodes ($kept):" "$TMP/ex-plan.out" || { echo "plan's table does not list the $kept kept nodes of its JSON"; return 1; }
+  rc=0; ex apply --allow-context "$ex_ctx" --plan "$TMP/ex-plan.json" || rc=$?
+  [[ $rc -eq 0 ]] || { echo "apply (dry run) exited $rc: $(tail -n2 "$TMP/ex-apply.err" | tr '\n' ' ')"; return 1; }
+  ex_header apply || return 1
+  grep -q '^# dry run of plan ' "$TMP/ex-apply.out" || { echo "apply printed no dry run"; return 1; }
+  evictions="$(grep -c '^POST /api/v1/namespaces/.*/eviction' "$TMP/ex-apply.out" || true)"
+  [[ "$evictions" -eq "$moves" ]] || { echo "the dry run shows $evictions evictions for the plan's $moves moves"; return 1; }
+  after="$(ex_marked)"
+  [[ "$before" == "$after" ]] || { echo "nodes cordoned or marked before [$before], after [$after]: the dry run changed the cluster"; return 1; }
+  echo "context $ex_ctx allowed; observe: $(sed -n 3p "$TMP/ex-observe.out" | cut -c1-80); plan: $(jq '.drain | length' "$TMP/ex-plan.json") drained, $moves moves; apply dry run: $(grep -c '^[A-Z]* /' "$TMP/ex-apply.out" || true) API calls, $evictions evictions, nothing changed"
+}
+# The guard refuses the context before any request: without --allow-context, and with
+# --allow-context naming another context.
+examples_guard_check() {
+  local rc=0
+  ex observe || rc=$?
+  [[ $rc -ne 0 ]] || { echo "observe ran on $ex_ctx without --allow-context"; return 1; }
+  ex_header observe || return 1
+  grep -qF "refusing context \"$ex_ctx\"" "$TMP/ex-observe.err" && grep -qF -- "pass --allow-context $ex_ctx" "$TMP/ex-observe.err" \
+    || { echo "observe exited $rc without the guard's message: $(tail -n2 "$TMP/ex-observe.err" | tr '\n' ' ')"; return 1; }
+  rc=0
+  ex plan --allow-context "kind-$ex_ctx" || rc=$?
+  [[ $rc -ne 0 ]] || { echo "plan ran on $ex_ctx with --allow-context kind-$ex_ctx"; return 1; }
+  grep -qF -- "--allow-context names \"kind-$ex_ctx\", not this context" "$TMP/ex-plan.err" \
+    || { echo "plan exited $rc without the guard's message: $(tail -n2 "$TMP/ex-plan.err" | tr '\n' ' ')"; return 1; }
+  echo "exit $rc; $(grep -o 'refusing context [^:]*' "$TMP/ex-observe.err" | head -n1), with how to allow it"
+}
+if [[ -n "$ex_build_failed" ]]; then
+  fail examples-against-e2e "$ex_build_failed"
+  fail examples-refuse-unallowed-context "$ex_build_failed"
+elif [[ -z "$ex_dir" ]]; then
+  skip examples-against-e2e "no cargo to build the examples and no KUBE_COMPACTOR_EXAMPLES_DIR"
+  skip examples-refuse-unallowed-context "no cargo to build the examples and no KUBE_COMPACTOR_EXAMPLES_DIR"
+elif [[ -z "$ex_ctx" || -z "$ex_server" ]]; then
+  fail examples-against-e2e "no current context or server in $EX_KCFG"
+  fail examples-refuse-unallowed-context "no current context or server in $EX_KCFG"
+else
+  if ex_out="$(examples_check 2>&1)"; then
+    pass examples-against-e2e "$ex_out"
+  else
+    fail examples-against-e2e "$(tail -n3 <<<"$ex_out" | tr '\n' ' ')"
+  fi
+  if [[ "$ex_ctx" == kind-?* ]]; then
+    skip examples-refuse-unallowed-context "the context $ex_ctx is a kind context: the guard lets it through"
+  elif ex_out="$(examples_guard_check 2>&1)"; then
+    pass examples-refuse-unallowed-context "$ex_out"
+  else
+    fail examples-refuse-unallowed-context "$(tail -n3 <<<"$ex_out" | tr '\n' ' ')"
   fi
 fi
 
