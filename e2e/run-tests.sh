@@ -618,4 +618,193 @@ else
   wait_settled || true
 fi
 
+
+# ------------------------------------------------------------------ the controller
+# `kube-compactor controller` as a process whose API user is the deploy/ service account
+# (kubeconfig impersonation: the ClusterRole and the leader-election Role of deploy/rbac.yaml
+# are all it has), taken from observe (a report) to manual (a plan that waits) to approved
+# (it executes); the leader is killed mid-plan and a standby finishes it.
+ctl_pids=""
+ctl_cleanup() {
+  local p
+  for p in $ctl_pids; do kill -9 "$p" 2>/dev/null || true; done
+  ctl_pids=""
+}
+trap 'ctl_cleanup; cleanup' EXIT
+SA_KCFG="$TMP/sa.kubeconfig"
+CTL_NS=kube-compactor
+CTL_CONFIG=e2e-ctl
+# ctl_start NAME PORT: a replica named NAME, /healthz on 127.0.0.1:PORT, /metrics on PORT+1;
+# its log in $TMP/ctl-NAME.log.
+ctl_start() {
+  RUST_LOG=info "$KUBE_COMPACTOR_BIN" controller --kubeconfig "$SA_KCFG" --identity "$1" \
+    --namespace "$CTL_NS" --health-addr "127.0.0.1:$2" --metrics-addr "127.0.0.1:$(($2 + 1))" \
+    --lease-duration 4 --wave-timeout 120 > "$TMP/ctl-$1.log" 2>&1 &
+  ctl_last=$!
+  ctl_pids="$ctl_pids $ctl_last"
+}
+# ctl_wait SECONDS COMMAND...: until COMMAND succeeds (every 0.5 s).
+ctl_wait() {
+  local n=$(($1 * 2)) i; shift
+  for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  return 1
+}
+ctl_plans() { kc -n "$CTL_NS" get migrationplans -l "optimizer.io/config=$CTL_CONFIG" -o json; }
+ctl_reports() { kc -n "$CTL_NS" get optimizationreports -l "optimizer.io/config=$CTL_CONFIG" -o json; }
+ctl_events() { # KIND NAME: the reasons of kube-compactor's Events about that object
+  kc get events.events.k8s.io -A -o json \
+    | jq -r --arg k "$1" --arg n "$2" '[.items[] | select(.reportingController == "kube-compactor" and .regarding.kind == $k and .regarding.name == $n) | .reason] | unique | join(" ")'
+}
+ctl_forbidden() { grep -il 'forbidden\|403' "$TMP"/ctl-*.log 2>/dev/null | xargs -r -n1 basename | tr '\n' ' '; }
+ctl_has_report() { [[ -n "$(kc get optimizationconfig "$CTL_CONFIG" -o jsonpath='{.status.lastReport}')" ]]; }
+ctl_plan_phase_is() { # PHASE-REGEX: the config's first plan is in such a phase
+  [[ "$(ctl_plans | jq -r '.items[0].status.phase // ""')" =~ ^($1)$ ]]
+}
+ctl_evicted() { grep -o 'evicted [^ ]* from' "$1" 2>/dev/null | awk '{print $2}' | sort -u; }
+
+controller_observe_check() {
+  kc apply -f "$REPO_DIR/deploy/crds.yaml" -f "$REPO_DIR/deploy/namespace.yaml" \
+    -f "$REPO_DIR/deploy/serviceaccount.yaml" -f "$REPO_DIR/deploy/rbac.yaml" > "$TMP/deploy.out" 2>&1 \
+    || { echo "deploy/ does not apply: $(tail -n2 "$TMP/deploy.out" | tr '\n' ' ')"; return 1; }
+  kc wait --for=condition=Established crd/optimizationconfigs.optimizer.io \
+    crd/migrationplans.optimizer.io crd/optimizationreports.optimizer.io --timeout=60s >/dev/null \
+    || { echo "CRDs not Established within 60 s"; return 1; }
+  kc config view --raw --flatten -o json \
+    | jq --arg sa "system:serviceaccount:$CTL_NS:kube-compactor" '.users[].user.as = $sa' > "$SA_KCFG"
+  local who
+  who="$("$E2E_BIN/kubectl" --kubeconfig "$SA_KCFG" auth whoami -o jsonpath='{.status.userInfo.username}' 2>&1)"
+  [[ "$who" == "system:serviceaccount:$CTL_NS:kube-compactor" ]] || { echo "impersonation failed: $who"; return 1; }
+  ctl_start ctl-a 18480
+  ctl_a_pid=$ctl_last
+  ctl_wait 30 curl -sf http://127.0.0.1:18480/readyz \
+    || { echo "ctl-a not ready within 30 s: $(tail -n3 "$TMP/ctl-ctl-a.log" | tr '\n' ' ')"; return 1; }
+  ctl_wait 30 grep -q 'leading' "$TMP/ctl-ctl-a.log" || { echo "ctl-a did not take the lease"; return 1; }
+  # A schedule that is not due for a long time: analyses come from the spec changes only.
+  kc apply -f - > /dev/null <<YAML || { echo "the config was refused"; return 1; }
+apiVersion: optimizer.io/v1alpha1
+kind: OptimizationConfig
+metadata:
+  name: $CTL_CONFIG
+spec:
+  mode: observe
+  schedule: "0 0 1 1 *"
+  safetyThreshold: aggressive
+  targetNamespaces: [$NS]
+  reportHistory: 2
+YAML
+  ctl_wait 30 ctl_has_report \
+    || { echo "no report within 30 s: $(tail -n3 "$TMP/ctl-ctl-a.log" | tr '\n' ' ')"; return 1; }
+  local status report nodes
+  status="$(kc get optimizationconfig "$CTL_CONFIG" -o json)"
+  report="$(jq -r .status.lastReport <<<"$status")"
+  nodes="$(kc get nodes -o json | jq '.items | length')"
+  [[ "$(ctl_reports | jq --arg r "$report" '[.items[] | select(.metadata.name == $r)] | length')" == 1 ]] \
+    || { echo "status.lastReport $report is not a report of the config"; return 1; }
+  [[ "$(jq .status.nodeCount <<<"$status")" == "$nodes" && "$(jq -r .status.phase <<<"$status")" == Idle ]] \
+    || { echo "status: $(jq -c '.status | {phase, nodeCount, workloadCount}' <<<"$status"), expected Idle and $nodes nodes"; return 1; }
+  [[ "$(ctl_plans | jq '.items | length')" == 0 ]] || { echo "observe mode made a plan"; return 1; }
+  [[ " $(ctl_events OptimizationConfig "$CTL_CONFIG") " == *" AnalysisCompleted "* ]] || { echo "no AnalysisCompleted event"; return 1; }
+  curl -sf http://127.0.0.1:18481/metrics > "$TMP/ctl-metrics.txt" || { echo "no /metrics"; return 1; }
+  grep -qx "kube_compactor_nodes_total{config=\"$CTL_CONFIG\"} $nodes" "$TMP/ctl-metrics.txt" \
+    || { echo "/metrics lacks kube_compactor_nodes_total{config=\"$CTL_CONFIG\"} $nodes: $(grep nodes_total "$TMP/ctl-metrics.txt" | tr '\n' ' ')"; return 1; }
+  echo "as the service account: report $report ($(kc -n "$CTL_NS" get optimizationreport "$report" -o jsonpath='{.spec.summary}' | cut -c1-90)); phase Idle, no plan; AnalysisCompleted event; /metrics nodes_total $nodes"
+}
+
+controller_manual_check() {
+  local uids_before uids_after plan status
+  uids_before="$(kc -n "$NS" get pods -o jsonpath='{.items[*].metadata.uid}' | tr ' ' '\n' | sort)"
+  kc patch optimizationconfig "$CTL_CONFIG" --type merge -p '{"spec":{"mode":"manual"}}' >/dev/null
+  ctl_wait 30 ctl_plan_phase_is Pending \
+    || { echo "no Pending plan within 30 s: $(ctl_plans | jq -c '[.items[] | {name: .metadata.name, status: .status.phase, message: .status.message}]'); $(tail -n2 "$TMP/ctl-ctl-a.log" | tr '\n' ' ')"; return 1; }
+  plan="$(ctl_plans | jq -r '.items[0].metadata.name')"
+  # Left alone for a while, it stays as it is.
+  sleep 3
+  status="$(kc -n "$CTL_NS" get migrationplan "$plan" -o json)"
+  uids_after="$(kc -n "$NS" get pods -o jsonpath='{.items[*].metadata.uid}' | tr ' ' '\n' | sort)"
+  [[ "$(jq -r .status.phase <<<"$status")" == Pending && "$(jq .status.executedMigrations <<<"$status")" == 0 ]] \
+    || { echo "plan $plan: $(jq -c '.status | {phase, executedMigrations, message}' <<<"$status")"; return 1; }
+  [[ "$uids_before" == "$uids_after" && -z "$(ex_marked)" ]] || { echo "pods evicted or nodes cordoned without approval: [$(ex_marked)]"; return 1; }
+  [[ "$(kc get optimizationconfig "$CTL_CONFIG" -o jsonpath='{.status.phase} {.status.lastPlan}')" == "WaitingForApproval $plan" ]] \
+    || { echo "config status: $(kc get optimizationconfig "$CTL_CONFIG" -o jsonpath='{.status.phase} {.status.lastPlan}')"; return 1; }
+  [[ " $(ctl_events MigrationPlan "$plan") " == *" MigrationPlanCreated "* ]] || { echo "no MigrationPlanCreated event"; return 1; }
+  ctl_plan="$plan"
+  echo "plan $plan: $(jq .status.totalMigrations <<<"$status") moves draining [$(jq -r '.spec.drainNodes | join(" ")' <<<"$status")], Pending: $(jq -r .status.message <<<"$status"); nothing cordoned or evicted after 3 s; config WaitingForApproval"
+}
+
+# Approves the plan; kills the leader (kill -9, no lease release) right after its first
+# eviction; the standby takes the lease and finishes the plan.
+controller_failover_check() {
+  local plan="$ctl_plan" status total a b twice i drained left below holder
+  ctl_start ctl-b 18482
+  ctl_wait 30 grep -q 'waiting for the lease' "$TMP/ctl-ctl-b.log" || { echo "ctl-b did not start: $(tail -n2 "$TMP/ctl-ctl-b.log" | tr '\n' ' ')"; return 1; }
+  grep -q 'leading' "$TMP/ctl-ctl-b.log" && { echo "ctl-b leads beside ctl-a"; return 1; }
+  total="$(kc -n "$CTL_NS" get migrationplan "$plan" -o jsonpath='{.status.totalMigrations}')"
+  [[ "$total" -ge 2 ]] || { echo "plan $plan has $total moves (2 needed)"; return 1; }
+  kc -n "$CTL_NS" patch migrationplan "$plan" --type merge -p '{"spec":{"approved":true}}' >/dev/null
+  for ((i = 0; i < 600; i++)); do grep -q 'evicted ' "$TMP/ctl-ctl-a.log" && break; sleep 0.05; done
+  kill -9 "$ctl_a_pid" 2>/dev/null || true
+  wait "$ctl_a_pid" 2>/dev/null || true
+  ctl_wait 120 ctl_plan_phase_is 'Completed|Failed' \
+    || { echo "plan $plan not ended within 120 s: $(kc -n "$CTL_NS" get migrationplan "$plan" -o jsonpath='{.status.phase}: {.status.message}')"; return 1; }
+  status="$(kc -n "$CTL_NS" get migrationplan "$plan" -o json)"
+  a="$(ctl_evicted "$TMP/ctl-ctl-a.log")"
+  b="$(ctl_evicted "$TMP/ctl-ctl-b.log")"
+  twice="$(comm -12 <(echo "$a") <(echo "$b") | tr '\n' ' ')"
+  holder="$(kc -n "$CTL_NS" get lease kube-compactor -o jsonpath='{.spec.holderIdentity}')"
+  wait_settled || true
+  drained="$(jq -r '.spec.drainNodes | join(" ")' <<<"$status")"
+  left=0
+  for n in $drained; do
+    c="$(kc get pods -A --field-selector "spec.nodeName=$n" -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null and ((.metadata.ownerReferences // []) | any(.kind == "DaemonSet") | not))] | length')"
+    left=$((left + c))
+  done
+  below="$(kc get pdb -A -o json | jq '[.items[] | select(.status.currentHealthy < .status.desiredHealthy)] | length')"
+  ctl_status="$(jq -c '.status | {phase, executedMigrations, totalMigrations, message}' <<<"$status")"
+  [[ "$(jq -r .status.phase <<<"$status")" == Completed ]] || { echo "plan $plan: $ctl_status"; return 1; }
+  [[ "$(jq .status.executedMigrations <<<"$status")" == "$total" && "$(jq '.status.results | length' <<<"$status")" == "$total" ]] \
+    || { echo "status counts: $ctl_status, $(jq '.status.results | length' <<<"$status") results"; return 1; }
+  [[ -z "$twice" ]] || { echo "evicted by both replicas: $twice"; return 1; }
+  [[ "$(sort -u <(echo "$a") <(echo "$b") | grep -c . || true)" == "$total" ]] \
+    || { echo "evictions logged: ctl-a [$(echo $a)], ctl-b [$(echo $b)], for $total moves"; return 1; }
+  [[ "$holder" == ctl-b ]] || { echo "the lease is held by '$holder', not ctl-b"; return 1; }
+  [[ $left -eq 0 && "$below" -eq 0 ]] || { echo "pods left on drained nodes: $left; budgets below desired: $below"; return 1; }
+  local events
+  events=" $(ctl_events MigrationPlan "$plan") "
+  [[ "$events" == *" MigrationStarted "* && "$events" == *" MigrationCompleted "* ]] || { echo "Events of the plan: [$events]"; return 1; }
+  [[ -z "$(ctl_forbidden)" ]] || { echo "RBAC refusals in the logs of: $(ctl_forbidden)"; return 1; }
+  ctl_summary="ctl-a killed after $(echo "$a" | grep -c . || true) eviction(s); ctl-b took the lease and made the other $(echo "$b" | grep -c . || true); no pod evicted twice"
+  echo "$ctl_summary; plan Completed $(jq .status.executedMigrations <<<"$status")/$total, drained [$drained] empty; Events:$events"
+}
+
+if [[ ! -x "$KUBE_COMPACTOR_BIN" ]] || ! "$KUBE_COMPACTOR_BIN" controller --help >/dev/null 2>&1; then
+  skip controller "no kube-compactor binary with 'controller' at $KUBE_COMPACTOR_BIN"
+else
+  KCFG="${KUBECONFIG:-$E2E_KUBECONFIG}"
+  spread || true
+  ctl_plan=""
+  ctl_out="$TMP/ctl-check.out"
+  if controller_observe_check > "$ctl_out" 2>&1; then
+    pass controller-observe-writes-report "$(tail -n1 "$ctl_out")"
+    if controller_manual_check > "$ctl_out" 2>&1; then
+      pass controller-manual-plan-waits "$(tail -n1 "$ctl_out")"
+      if controller_failover_check > "$ctl_out" 2>&1; then
+        pass controller-approved-plan-executes-across-failover "$(tail -n1 "$ctl_out")"
+      else
+        fail controller-approved-plan-executes-across-failover "$(tail -n3 "$ctl_out" | tr '\n' ' ')"
+      fi
+    else
+      fail controller-manual-plan-waits "$(tail -n3 "$ctl_out" | tr '\n' ' ')"
+      skip controller-approved-plan-executes-across-failover "no plan to approve"
+    fi
+  else
+    fail controller-observe-writes-report "$(tail -n3 "$ctl_out" | tr '\n' ' ')"
+    skip controller-manual-plan-waits "the observe check failed"
+    skip controller-approved-plan-executes-across-failover "the observe check failed"
+  fi
+  ctl_cleanup
+  kc delete optimizationconfig "$CTL_CONFIG" --ignore-not-found >/dev/null 2>&1 || true
+  uncordon_all
+  wait_settled || true
+fi
+
 finish

@@ -2,6 +2,7 @@
 //! the leader Lease, then runs the controller until the Lease is lost (exit 1) or a
 //! termination signal arrives (the Lease is released for a fast hand-over).
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -67,7 +68,9 @@ fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log collector (or a file) gets plain text.
+        .with_ansi(std::io::stderr().is_terminal());
     // A second initialisation (tests) keeps the first.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

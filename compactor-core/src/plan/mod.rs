@@ -6,6 +6,7 @@
 
 mod blockers;
 pub(crate) mod interpod;
+mod part;
 mod placement;
 mod planner;
 mod predict;
@@ -223,6 +224,9 @@ pub enum ReasonCode {
     /// The pod names a scheduler (`schedulerName`) the prediction does not model: where
     /// its replacement would go is unknown, so it stays.
     SchedulerNotModelled,
+    /// A drain node of the whole plan that this part of it ([`Plan::part`]) leaves alone:
+    /// drained by an earlier part, or waiting for its approval or a safe window.
+    OtherPart,
 }
 
 impl ReasonCode {
@@ -248,6 +252,7 @@ impl ReasonCode {
             ReasonCode::NodeOverCommitted => "node-over-committed",
             ReasonCode::LastNode => "last-node",
             ReasonCode::SchedulerNotModelled => "scheduler-not-modelled",
+            ReasonCode::OtherPart => "other-part",
         }
     }
 }

@@ -7,11 +7,15 @@
 //! the run; it and the nodes after it wait. Keeping the plan's order keeps its predictions:
 //! each `toNode` was predicted with the nodes before it drained, never with a later node
 //! drained first.
+//!
+//! A drain node with nothing to move (only DaemonSet pods, or none) is still cordoned, which
+//! is an action: it counts as one low-risk, stateless move that only the whole plan's
+//! `spec.approved` approves. Manual mode therefore never touches a node without approval.
 
 use std::collections::BTreeSet;
 
 use compactor_core::plan::Plan;
-use compactor_core::risk::RiskFactor;
+use compactor_core::risk::{RiskFactor, RiskLevel};
 use compactor_core::safety::SafetyLevel;
 
 use crate::crd::{MigrationPlanSpec, Mode};
@@ -22,7 +26,8 @@ use crate::modes::{MoveFacts, Verdict, decide};
 pub struct Gate {
     /// Drain nodes to carry out now, in drain order (empty: nothing now).
     pub nodes: Vec<String>,
-    /// Why the next node waits: its first move that may not run now, and the verdict.
+    /// Why the next node waits: its first move that may not run now (`namespace/pod`, or
+    /// `node NAME` for a node with nothing to move), and the verdict.
     pub waiting: Option<(String, Verdict)>,
 }
 
@@ -56,13 +61,32 @@ pub fn executable(
         .iter()
         .filter(|d| !done.contains(d.node.as_str()))
     {
-        for m in plan.moves.iter().filter(|m| m.from_node == d.node) {
-            let key = format!("{}/{}", m.namespace, m.pod);
-            let facts = MoveFacts {
-                risk: m.risk.level,
-                stateful: m.risk.factors.contains(&RiskFactor::Stateful),
-                approved: spec.approved || approved.contains(key.as_str()),
+        let mut facts: Vec<(String, MoveFacts)> = plan
+            .moves
+            .iter()
+            .filter(|m| m.from_node == d.node)
+            .map(|m| {
+                let key = format!("{}/{}", m.namespace, m.pod);
+                let approved = spec.approved || approved.contains(key.as_str());
+                let facts = MoveFacts {
+                    risk: m.risk.level,
+                    stateful: m.risk.factors.contains(&RiskFactor::Stateful),
+                    approved,
+                };
+                (key, facts)
+            })
+            .collect();
+        if facts.is_empty() {
+            // A node with nothing to move is still cordoned: an action like a low-risk
+            // move, approved only by the whole plan's approval.
+            let facts_of_node = MoveFacts {
+                risk: RiskLevel::Low,
+                stateful: false,
+                approved: spec.approved,
             };
+            facts.push((format!("node {}", d.node), facts_of_node));
+        }
+        for (key, facts) in facts {
             let verdict = decide(mode, confirm_full_auto, threshold, window_open, facts);
             if verdict != Verdict::Execute {
                 return Gate {
@@ -77,27 +101,6 @@ pub fn executable(
         nodes,
         waiting: None,
     }
-}
-
-/// `plan` cut down to draining `nodes` only: their drain entries, moves and waves (emptied
-/// waves dropped). Cordons of kept nodes (`cordonOnly`, `cordonFirst`) stay: they only ever
-/// keep replacements off nodes.
-///
-/// # Complexity
-/// O(moves + waves × nodes).
-pub fn restrict(plan: &Plan, nodes: &[String]) -> Plan {
-    let keep: BTreeSet<&str> = nodes.iter().map(String::as_str).collect();
-    let mut out = plan.clone();
-    out.drain.retain(|d| keep.contains(d.node.as_str()));
-    out.moves.retain(|m| keep.contains(m.from_node.as_str()));
-    for w in &mut out.waves {
-        w.nodes.retain(|n| keep.contains(n.as_str()));
-        let index = w.index;
-        w.evictions =
-            u32::try_from(out.moves.iter().filter(|m| m.wave == index).count()).unwrap_or(0);
-    }
-    out.waves.retain(|w| !w.nodes.is_empty());
-    out
 }
 
 #[cfg(test)]
@@ -199,18 +202,44 @@ mod tests {
     }
 
     #[test]
-    fn restrict_keeps_only_the_part() {
-        let p = two_node_plan();
-        let first = vec![p.drain[0].node.clone()];
-        let part = restrict(&p, &first);
-        assert_eq!(part.drain.len(), 1);
-        assert!(part.moves.iter().all(|m| m.from_node == first[0]));
-        assert_eq!(part.moves.len(), 1);
-        let in_waves: u32 = part.waves.iter().map(|w| w.evictions).sum();
-        assert_eq!(in_waves, 1);
-        assert!(part.waves.iter().all(|w| w.nodes == first));
-        // The whole plan restricted to all of its nodes is the plan.
-        let all: Vec<String> = p.drain.iter().map(|d| d.node.clone()).collect();
-        assert_eq!(restrict(&p, &all), p);
+    fn an_empty_node_waits_for_the_plans_approval_in_manual_mode() {
+        let node =
+            |n: &str| serde_json::json!({"name": n, "allocatable": {"cpu": "4", "memory": "16Gi"}});
+        let text = serde_json::json!({
+            "nodes": [node("a"), node("b")],
+            "pods": [{"namespace": "shop", "name": "big-1", "nodeName": "a",
+                "owner": {"kind": "Deployment", "name": "big"}, "replicas": 3,
+                "readinessProbe": true,
+                "containers": [{"name": "c", "requests": {"cpu": "2", "memory": "1Gi"}}]}]
+        })
+        .to_string();
+        let spec_of = crate::read_snapshot(&text).unwrap();
+        let p = plan(&Snapshot::new(spec_of).unwrap(), &PlanOptions::default()).unwrap();
+        assert_eq!(p.drain.len(), 1);
+        assert_eq!(p.drain[0].node, "b");
+        assert!(p.moves.is_empty());
+        let gate = |spec: &MigrationPlanSpec, mode, open| {
+            executable(&p, spec, &[], mode, false, SafetyLevel::Conservative, open)
+        };
+        let g = gate(&spec(false, &[]), Mode::Manual, true);
+        assert!(g.nodes.is_empty());
+        assert_eq!(
+            g.waiting,
+            Some(("node b".to_owned(), Verdict::WaitForApproval))
+        );
+        // A per-pod approval names no pod of it; the whole plan's approval does.
+        assert!(
+            gate(&spec(false, &["shop/big-1"]), Mode::Manual, true)
+                .nodes
+                .is_empty()
+        );
+        assert_eq!(gate(&spec(true, &[]), Mode::Manual, false).nodes, ["b"]);
+        // Semi-auto drains it inside a window, as a low-risk move; never outside.
+        assert_eq!(gate(&spec(false, &[]), Mode::SemiAuto, true).nodes, ["b"]);
+        assert!(
+            gate(&spec(false, &[]), Mode::SemiAuto, false)
+                .nodes
+                .is_empty()
+        );
     }
 }

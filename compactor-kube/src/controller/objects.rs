@@ -31,15 +31,7 @@ pub const MAX_REPORT_ITEMS: usize = 2000;
 /// # Complexity
 /// O(namespaces + price rows).
 pub fn analysis_options(spec: &OptimizationConfigSpec, snapshot: &SnapshotSpec) -> AnalysisOptions {
-    let mut excluded: BTreeSet<String> = spec.exclude_namespaces.iter().cloned().collect();
-    if !spec.target_namespaces.is_empty() {
-        let target: BTreeSet<&String> = spec.target_namespaces.iter().collect();
-        let seen = snapshot
-            .namespaces
-            .keys()
-            .chain(snapshot.pods.iter().map(|p| &p.namespace));
-        excluded.extend(seen.filter(|n| !target.contains(n)).cloned());
-    }
+    let excluded = excluded_namespaces(spec, snapshot);
     let pricing = Pricing {
         table: spec
             .pricing
@@ -60,6 +52,47 @@ pub fn analysis_options(spec: &OptimizationConfigSpec, snapshot: &SnapshotSpec) 
         .with_excluded_namespaces(excluded)
         .with_pricing(pricing);
     options
+}
+
+/// The namespaces `spec` leaves out of `snapshot`: `excludeNamespaces`, and every namespace
+/// not in `targetNamespaces` when that is set.
+///
+/// # Complexity
+/// O((namespaces + pods) × log namespaces).
+pub fn excluded_namespaces(
+    spec: &OptimizationConfigSpec,
+    snapshot: &SnapshotSpec,
+) -> BTreeSet<String> {
+    let mut excluded: BTreeSet<String> = spec.exclude_namespaces.iter().cloned().collect();
+    if !spec.target_namespaces.is_empty() {
+        let target: BTreeSet<&String> = spec.target_namespaces.iter().collect();
+        let seen = snapshot
+            .namespaces
+            .keys()
+            .chain(snapshot.pods.iter().map(|p| &p.namespace));
+        excluded.extend(seen.filter(|n| !target.contains(n)).cloned());
+    }
+    excluded
+}
+
+/// The workloads `spec` covers in `snapshot` (the config's `workloadCount`): pods grouped by
+/// namespace and controller owner, a pod without one counting as its own workload; pods of
+/// excluded namespaces left out.
+///
+/// # Complexity
+/// O(pods × log pods).
+pub fn workload_count(spec: &OptimizationConfigSpec, snapshot: &SnapshotSpec) -> u32 {
+    let excluded = excluded_namespaces(spec, snapshot);
+    let workloads: BTreeSet<(&str, &str, &str)> = snapshot
+        .pods
+        .iter()
+        .filter(|p| !excluded.contains(&p.namespace))
+        .map(|p| match &p.owner {
+            Some(o) => (p.namespace.as_str(), o.kind.as_str(), o.name.as_str()),
+            None => (p.namespace.as_str(), "Pod", p.name.as_str()),
+        })
+        .collect();
+    u32::try_from(workloads.len()).unwrap_or(u32::MAX)
 }
 
 /// The report of one analysis of config `config`, made at `now`; right-sizing advice only
@@ -230,4 +263,80 @@ pub fn migration_plan(
         cancelled: false,
         plan: Some(value),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use compactor_core::Snapshot;
+    use compactor_core::plan::plan;
+
+    fn config(json: serde_json::Value) -> OptimizationConfigSpec {
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// Two nodes; `shop` runs web (2 pods) and a bare pod, `ops` a Deployment, `kube-system`
+    /// a DaemonSet.
+    fn cluster() -> SnapshotSpec {
+        let node =
+            |n: &str| serde_json::json!({"name": n, "allocatable": {"cpu": "4", "memory": "16Gi"}});
+        let pod = |ns: &str, name: &str, node: &str, owner: Option<(&str, &str)>| {
+            let mut p = serde_json::json!({"namespace": ns, "name": name, "nodeName": node,
+                "containers": [{"name": "c", "requests": {"cpu": "500m", "memory": "1Gi"}}]});
+            if let Some((kind, owner)) = owner {
+                p["owner"] = serde_json::json!({"kind": kind, "name": owner});
+            }
+            p
+        };
+        let text = serde_json::json!({
+            "nodes": [node("a"), node("b")],
+            "pods": [pod("shop", "web-1", "a", Some(("Deployment", "web"))),
+                     pod("shop", "web-2", "b", Some(("Deployment", "web"))),
+                     pod("shop", "debug", "a", None),
+                     pod("ops", "tool-1", "b", Some(("Deployment", "tool"))),
+                     pod("kube-system", "agent-a", "a", Some(("DaemonSet", "agent"))),
+                     pod("kube-system", "agent-b", "b", Some(("DaemonSet", "agent")))]
+        })
+        .to_string();
+        crate::read_snapshot(&text).unwrap()
+    }
+
+    #[test]
+    fn workloads_are_counted_by_owner_within_the_configs_namespaces() {
+        let snapshot = cluster();
+        // Defaults exclude kube-system: web, the bare pod, tool.
+        let all = config(serde_json::json!({}));
+        assert!(excluded_namespaces(&all, &snapshot).contains("kube-system"));
+        assert_eq!(workload_count(&all, &snapshot), 3);
+        // Targeting shop leaves ops (and kube-system) out.
+        let shop = config(serde_json::json!({"targetNamespaces": ["shop"]}));
+        let excluded = excluded_namespaces(&shop, &snapshot);
+        let names: Vec<&str> = excluded.iter().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["kube-node-lease", "kube-public", "kube-system", "ops"]
+        );
+        assert_eq!(workload_count(&shop, &snapshot), 2);
+        // Excluding nothing counts the DaemonSet too.
+        let none = config(serde_json::json!({"excludeNamespaces": []}));
+        assert_eq!(workload_count(&none, &snapshot), 4);
+    }
+
+    #[test]
+    fn a_plan_spec_carries_the_plan_and_expires_after_its_ttl() {
+        let snapshot = cluster();
+        let p = plan(&Snapshot::new(snapshot).unwrap(), &PlanOptions::default()).unwrap();
+        let now: Timestamp = "2026-12-05T10:00:00Z".parse().unwrap();
+        let spec = migration_plan("default", &p, now, 90).unwrap();
+        assert_eq!(spec.config, "default");
+        assert_eq!(spec.expires_at.as_deref(), Some("2026-12-05T11:30:00Z"));
+        assert!(!spec.approved);
+        let back: Plan = serde_json::from_value(spec.plan.clone().unwrap()).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(spec.migrations.len(), p.moves.len());
+        assert_eq!(
+            spec.drain_nodes,
+            p.drain.iter().map(|d| d.node.clone()).collect::<Vec<_>>()
+        );
+    }
 }

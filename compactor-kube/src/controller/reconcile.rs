@@ -18,8 +18,8 @@ use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 
-use super::gate::{executable, restrict};
-use super::objects::{analysis_options, migration_plan, report};
+use super::gate::executable;
+use super::objects::{analysis_options, migration_plan, report, workload_count};
 use super::telemetry::Telemetry;
 use crate::KubeError;
 use crate::crd::{
@@ -180,13 +180,16 @@ pub async fn reconcile(
     if due {
         analyse(&ctx, &config, now, active).await?;
     }
+    let phase = config_phase(&plans_of(&ctx, &name).await?);
     let next = schedule.next_after(Timestamp::now());
+    let mut status = json!({ "phase": phase });
     if let Some(next) = next {
-        patch_config_status(&ctx, &name, json!({"nextAnalysis": next.to_string()})).await?;
+        status["nextAnalysis"] = json!(next.to_string());
         let until = Duration::try_from(next.duration_since(Timestamp::now()))
             .unwrap_or(Duration::from_secs(1));
         wake = Some(wake.map_or(until, |w| w.min(until)));
     }
+    patch_config_status(&ctx, &name, status).await?;
     Ok(wake.map_or_else(Action::await_change, |d| {
         Action::requeue(d.max(Duration::from_secs(1)))
     }))
@@ -199,6 +202,26 @@ fn truncate(text: &str, bytes: usize) -> String {
         end -= 1;
     }
     text[..end].to_owned()
+}
+
+/// The config's phase from its plans (oldest first): `Executing` while a part of one runs,
+/// `PlanApproved` when one is approved (waiting for a safe window or between parts),
+/// `WaitingForApproval` when one waits for a person, else `Idle`.
+fn config_phase(plans: &[MigrationPlan]) -> &'static str {
+    let open: Vec<PlanPhase> = plans
+        .iter()
+        .filter_map(|p| p.status.as_ref().map(|s| s.phase))
+        .filter(|p| !terminal(*p))
+        .collect();
+    if open.contains(&PlanPhase::Executing) {
+        "Executing"
+    } else if open.contains(&PlanPhase::Approved) {
+        "PlanApproved"
+    } else if open.contains(&PlanPhase::Pending) {
+        "WaitingForApproval"
+    } else {
+        "Idle"
+    }
 }
 
 fn terminal(phase: PlanPhase) -> bool {
@@ -290,6 +313,7 @@ async fn analyse(
         apply_metrics(&mut snapshot.spec, std::slice::from_ref(dump));
     }
     let options = analysis_options(&config.spec, &snapshot.spec);
+    let workloads = workload_count(&config.spec, &snapshot.spec);
     let core_error = |e: compactor_core::CoreError| KubeError::Core {
         context: format!("analyse config {name}"),
         message: e.to_string(),
@@ -322,7 +346,6 @@ async fn analyse(
         .map_err(|e| KubeError::api("create optimizationreport", &e))?;
     let report_name = written.name_any();
     collect_reports(ctx, &name, config.spec.report_history).await?;
-    let workloads = u32::try_from(analysis.workloads.len()).unwrap_or(u32::MAX);
     ctx.telemetry.analysed(
         &name,
         plan.summary.nodes,
@@ -341,7 +364,6 @@ async fn analyse(
     // The plan.
     let acts = config.spec.mode != Mode::Observe && config.spec.consolidation_enabled;
     let mut plan_name = None;
-    let mut phase = "Idle";
     if acts && !plan.drain.is_empty() && !plan_open {
         match migration_plan(&name, plan, now, config.spec.plan_ttl_minutes) {
             Ok(spec) => {
@@ -382,18 +404,14 @@ async fn analyse(
                 )
                 .await;
                 plan_name = Some(created.name_any());
-                phase = "WaitingForApproval";
             }
             Err(e) => {
                 ctx.event(&config_ref, true, "PlanTooLarge", e.to_string())
                     .await;
             }
         }
-    } else if plan_open {
-        phase = "PlanOpen";
     }
     let mut status = json!({
-        "phase": phase,
         "lastAnalysis": now.to_string(),
         "observedGeneration": config.metadata.generation,
         "nodeCount": plan.summary.nodes,
@@ -577,7 +595,7 @@ async fn execute_part(
 ) -> Result<Option<Duration>, KubeError> {
     let name = object.name_any();
     let plan_ref = object.object_ref(&());
-    let part = restrict(core, &nodes);
+    let part = core.part(&nodes);
     status.phase = PlanPhase::Executing;
     status.executing_nodes = nodes.clone();
     status.message = format!(

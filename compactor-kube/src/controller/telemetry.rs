@@ -21,6 +21,8 @@ use std::sync::atomic::AtomicU64;
 
 type Labels = Vec<(String, String)>;
 type FloatGauge = Family<Labels, Gauge<f64, AtomicU64>>;
+/// Counts (nodes, workloads) print as integers.
+type CountGauge = Family<Labels, Gauge>;
 
 /// The metrics of one controller process.
 #[derive(Debug)]
@@ -31,8 +33,8 @@ pub struct Telemetry {
     /// Seconds per plan computation.
     pub binpacking_duration: Histogram,
     migrations: Family<Labels, Counter>,
-    nodes: FloatGauge,
-    workloads: FloatGauge,
+    nodes: CountGauge,
+    workloads: CountGauge,
     savings: FloatGauge,
     efficiency: FloatGauge,
     placement: FloatGauge,
@@ -49,7 +51,8 @@ impl Default for Telemetry {
         let analysis_duration = Histogram::new(exponential_buckets(0.01, 2.0, 14));
         let binpacking_duration = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         let migrations = Family::<Labels, Counter>::default();
-        let (nodes, workloads, savings, efficiency, placement) = Default::default();
+        let (nodes, workloads): (CountGauge, CountGauge) = Default::default();
+        let (savings, efficiency, placement) = Default::default();
         registry.register(
             "kube_compactor_analysis_duration_seconds",
             "Seconds per analysis: cluster snapshot read and analysis",
@@ -66,17 +69,17 @@ impl Default for Telemetry {
             "Evictions by outcome: succeeded, skipped (already gone), failed (plan parts stopped or refused)",
             migrations.clone(),
         );
+        registry.register(
+            "kube_compactor_nodes_total",
+            "Nodes in the last analysis",
+            nodes.clone(),
+        );
+        registry.register(
+            "kube_compactor_workloads_total",
+            "Workloads in the last analysis (in the config's namespaces)",
+            workloads.clone(),
+        );
         for (name, help, family) in [
-            (
-                "kube_compactor_nodes_total",
-                "Nodes in the last analysis",
-                &nodes,
-            ),
-            (
-                "kube_compactor_workloads_total",
-                "Workloads in the last analysis",
-                &workloads,
-            ),
             (
                 "kube_compactor_potential_savings_dollars",
                 "Dollars per month the last plan saves",
@@ -121,8 +124,8 @@ impl Telemetry {
         lower_bound: u32,
     ) {
         let l = label("config", config);
-        self.nodes.get_or_create(&l).set(f64::from(nodes));
-        self.workloads.get_or_create(&l).set(f64::from(workloads));
+        self.nodes.get_or_create(&l).set(i64::from(nodes));
+        self.workloads.get_or_create(&l).set(i64::from(workloads));
         self.savings.get_or_create(&l).set(monthly_savings);
         let efficiency = if nodes_kept == 0 {
             100.0
@@ -183,6 +186,12 @@ mod tests {
         t.binpacking_duration.observe(0.002);
         let text = t.encode();
         assert!(text.ends_with("# EOF\n"), "{text}");
+        // Counts print as integers.
+        assert!(
+            text.lines()
+                .any(|l| l == r#"kube_compactor_nodes_total{config="default"} 10"#),
+            "{text}"
+        );
         let s = samples(&text);
         let value = |name: &str| {
             s.iter()
