@@ -429,7 +429,8 @@ pub struct MigrationPlanSpec {
     /// Set by a person: carry out every move.
     #[serde(default)]
     pub approved: bool,
-    /// Set by a person: carry out these moves (pods, `namespace/name`).
+    /// Set by a person: carry out these moves (pods, `namespace/name`), and drain these nodes
+    /// with nothing to move (`node:NAME`).
     #[serde(default)]
     pub approved_migrations: Vec<String>,
     /// Set by a person: never carry the plan out (an executing part finishes first).

@@ -9,8 +9,9 @@
 //! drained first.
 //!
 //! A drain node with nothing to move (only DaemonSet pods, or none) is still cordoned, which
-//! is an action: it counts as one low-risk, stateless move that only the whole plan's
-//! `spec.approved` approves. Manual mode therefore never touches a node without approval.
+//! is an action: it counts as one low-risk, stateless move, approved by the whole plan's
+//! `spec.approved` or by `node:NAME` in `spec.approvedMigrations` (a colon is in no pod or
+//! namespace name). Manual mode therefore never touches a node without approval.
 
 use std::collections::BTreeSet;
 
@@ -21,13 +22,16 @@ use compactor_core::safety::SafetyLevel;
 use crate::crd::{MigrationPlanSpec, Mode};
 use crate::modes::{MoveFacts, Verdict, decide};
 
+/// The prefix of an `approvedMigrations` entry approving a drain node with nothing to move.
+pub const NODE_APPROVAL: &str = "node:";
+
 /// What may be carried out now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gate {
     /// Drain nodes to carry out now, in drain order (empty: nothing now).
     pub nodes: Vec<String>,
     /// Why the next node waits: its first move that may not run now (`namespace/pod`, or
-    /// `node NAME` for a node with nothing to move), and the verdict.
+    /// `node:NAME` for a node with nothing to move), and the verdict.
     pub waiting: Option<(String, Verdict)>,
 }
 
@@ -78,13 +82,14 @@ pub fn executable(
             .collect();
         if facts.is_empty() {
             // A node with nothing to move is still cordoned: an action like a low-risk
-            // move, approved only by the whole plan's approval.
+            // move, approved by the whole plan's approval or by `node:NAME`.
+            let key = format!("{NODE_APPROVAL}{}", d.node);
             let facts_of_node = MoveFacts {
                 risk: RiskLevel::Low,
                 stateful: false,
-                approved: spec.approved,
+                approved: spec.approved || approved.contains(key.as_str()),
             };
-            facts.push((format!("node {}", d.node), facts_of_node));
+            facts.push((key, facts_of_node));
         }
         for (key, facts) in facts {
             let verdict = decide(mode, confirm_full_auto, threshold, window_open, facts);
@@ -225,13 +230,17 @@ mod tests {
         assert!(g.nodes.is_empty());
         assert_eq!(
             g.waiting,
-            Some(("node b".to_owned(), Verdict::WaitForApproval))
+            Some(("node:b".to_owned(), Verdict::WaitForApproval))
         );
-        // A per-pod approval names no pod of it; the whole plan's approval does.
+        // A per-pod approval names no pod of it; the node's own or the whole plan's does.
         assert!(
             gate(&spec(false, &["shop/big-1"]), Mode::Manual, true)
                 .nodes
                 .is_empty()
+        );
+        assert_eq!(
+            gate(&spec(false, &["node:b"]), Mode::Manual, false).nodes,
+            ["b"]
         );
         assert_eq!(gate(&spec(true, &[]), Mode::Manual, false).nodes, ["b"]);
         // Semi-auto drains it inside a window, as a low-risk move; never outside.

@@ -26,7 +26,7 @@ mod objects;
 mod reconcile;
 mod telemetry;
 
-pub use gate::{Gate, executable};
+pub use gate::{Gate, NODE_APPROVAL, executable};
 pub use objects::{MAX_PLAN_BYTES, MAX_REPORT_ITEMS, analysis_options, migration_plan, report};
 pub use reconcile::{CONFIG_LABEL, Context, error_policy, reconcile, run};
 pub use telemetry::Telemetry;

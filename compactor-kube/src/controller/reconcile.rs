@@ -18,7 +18,7 @@ use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 
-use super::gate::executable;
+use super::gate::{NODE_APPROVAL, executable};
 use super::objects::{analysis_options, migration_plan, report, workload_count};
 use super::telemetry::Telemetry;
 use crate::KubeError;
@@ -555,9 +555,15 @@ async fn step(
         return execute_part(ctx, config, object, &core, status, gate.nodes, false).await;
     }
     let waiting = match &gate.waiting {
-        Some((pod, Verdict::WaitForApproval)) => format!("waiting for approval of {pod}"),
+        Some((key, Verdict::WaitForApproval)) => match key.strip_prefix(NODE_APPROVAL) {
+            Some(node) => format!(
+                "waiting for approval of node {node}, which has nothing to move: approve the \
+                 plan, or add {key} to approvedMigrations"
+            ),
+            None => format!("waiting for approval of {key}"),
+        },
         Some((pod, Verdict::WaitForWindow)) => {
-            format!("{pod} is approved; waiting for a safe window")
+            format!("{pod} may be carried out automatically; waiting for a safe window")
         }
         Some((_, Verdict::Never)) => format!("mode {:?} never carries plans out", config.spec.mode),
         _ => "nothing left to carry out".to_owned(),
