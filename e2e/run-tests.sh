@@ -660,6 +660,9 @@ ctl_has_report() { [[ -n "$(kc get optimizationconfig "$CTL_CONFIG" -o jsonpath=
 ctl_plan_phase_is() { # PHASE-REGEX: the config's first plan is in such a phase
   [[ "$(ctl_plans | jq -r '.items[0].status.phase // ""')" =~ ^($1)$ ]]
 }
+ctl_plan_named_phase_is() { # PLAN PHASE-REGEX
+  [[ "$(kc -n "$CTL_NS" get migrationplan "$1" -o jsonpath='{.status.phase}')" =~ ^($2)$ ]]
+}
 ctl_evicted() { grep -o 'evicted [^ ]* from' "$1" 2>/dev/null | awk '{print $2}' | sort -u; }
 
 controller_observe_check() {
@@ -776,6 +779,52 @@ controller_failover_check() {
   echo "$ctl_summary; plan Completed $(jq .status.executedMigrations <<<"$status")/$total, drained [$drained] empty; Events:$events"
 }
 
+# A new plan approved node by node: the first drain node alone (its pods, or `node:NAME` when
+# it has nothing to move) is carried out and nothing after it; then the whole plan, whose
+# second part re-validates with the first part's node cordoned by it.
+ctl_new_plan() { # a Pending plan of the config other than $ctl_plan
+  [[ -n "$(ctl_plans | jq -r --arg old "$ctl_plan" '[.items[] | select(.metadata.name != $old and .status.phase == "Pending")][0].metadata.name // empty')" ]]
+}
+ctl_first_done() { # PLAN NODE: the plan completed exactly NODE and waits
+  [[ "$(kc -n "$CTL_NS" get migrationplan "$1" -o jsonpath='{.status.phase} {.status.completedNodes}')" == "Approved [\"$2\"]" ]]
+}
+controller_parts_check() {
+  local plan status first approvals rest cordoned total moves1
+  spread || true
+  kc patch optimizationconfig "$CTL_CONFIG" --type merge -p '{"spec":{"reportHistory":3}}' >/dev/null
+  ctl_wait 30 ctl_new_plan || { echo "no new Pending plan within 30 s after a spec change: $(ctl_plans | jq -c '[.items[] | {name: .metadata.name, phase: .status.phase}]')"; return 1; }
+  plan="$(ctl_plans | jq -r --arg old "$ctl_plan" '[.items[] | select(.metadata.name != $old and .status.phase == "Pending")][0].metadata.name')"
+  status="$(kc -n "$CTL_NS" get migrationplan "$plan" -o json)"
+  [[ "$(jq '.spec.drainNodes | length' <<<"$status")" -ge 2 ]] || { echo "plan $plan drains $(jq -c .spec.drainNodes <<<"$status") (2 nodes needed)"; return 1; }
+  first="$(jq -r '.spec.drainNodes[0]' <<<"$status")"
+  approvals="$(jq -c --arg n "$first" '[.spec.migrations[] | select(.fromNode == $n) | .pod] | if length == 0 then ["node:" + $n] else . end' <<<"$status")"
+  moves1="$(jq --arg n "$first" '[.spec.migrations[] | select(.fromNode == $n)] | length' <<<"$status")"
+  total="$(jq .status.totalMigrations <<<"$status")"
+  kc -n "$CTL_NS" patch migrationplan "$plan" --type merge -p "{\"spec\":{\"approvedMigrations\":$approvals}}" >/dev/null
+  ctl_wait 60 ctl_first_done "$plan" "$first" \
+    || { echo "plan $plan after approving $approvals: $(kc -n "$CTL_NS" get migrationplan "$plan" -o jsonpath='{.status.phase} {.status.completedNodes}: {.status.message}')"; return 1; }
+  sleep 2
+  status="$(kc -n "$CTL_NS" get migrationplan "$plan" -o json)"
+  rest="$(jq -r '.spec.drainNodes[1:] | join(" ")' <<<"$status")"
+  cordoned=""
+  for n in $rest; do
+    [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] && cordoned="$cordoned $n"
+  done
+  [[ -z "$cordoned" && "$(jq .status.executedMigrations <<<"$status")" == "$moves1" && "$(jq -r .status.phase <<<"$status")" == Approved ]] \
+    || { echo "after the first part: cordoned beyond it [$cordoned], $(jq -c '.status | {phase, executedMigrations, completedNodes, message}' <<<"$status") ($moves1 moves approved)"; return 1; }
+  local waiting
+  waiting="$(jq -r .status.message <<<"$status")"
+  kc -n "$CTL_NS" patch migrationplan "$plan" --type merge -p '{"spec":{"approved":true}}' >/dev/null
+  ctl_wait 120 ctl_plan_named_phase_is "$plan" 'Completed|Failed' || { echo "plan $plan not ended within 120 s"; return 1; }
+  status="$(kc -n "$CTL_NS" get migrationplan "$plan" -o json)"
+  [[ "$(jq -r .status.phase <<<"$status")" == Completed && "$(jq .status.executedMigrations <<<"$status")" == "$total" ]] \
+    || { echo "plan $plan: $(jq -c '.status | {phase, executedMigrations, totalMigrations, message}' <<<"$status")"; return 1; }
+  for n in $(jq -r '.spec.drainNodes[]' <<<"$status"); do
+    [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] || { echo "drained node $n is not cordoned"; return 1; }
+  done
+  echo "plan $plan: approved $approvals → only $first drained ($moves1 moves), then waiting ('$(cut -c1-80 <<<"$waiting")'); approved whole → Completed $total/$total over [$(jq -r '.status.completedNodes | join(" ")' <<<"$status")]: $(jq -r .status.message <<<"$status")"
+}
+
 if [[ ! -x "$KUBE_COMPACTOR_BIN" ]] || ! "$KUBE_COMPACTOR_BIN" controller --help >/dev/null 2>&1; then
   skip controller "no kube-compactor binary with 'controller' at $KUBE_COMPACTOR_BIN"
 else
@@ -789,17 +838,25 @@ else
       pass controller-manual-plan-waits "$(tail -n1 "$ctl_out")"
       if controller_failover_check > "$ctl_out" 2>&1; then
         pass controller-approved-plan-executes-across-failover "$(tail -n1 "$ctl_out")"
+        if controller_parts_check > "$ctl_out" 2>&1; then
+          pass controller-approves-node-by-node "$(tail -n1 "$ctl_out")"
+        else
+          fail controller-approves-node-by-node "$(tail -n3 "$ctl_out" | tr '\n' ' ')"
+        fi
       else
         fail controller-approved-plan-executes-across-failover "$(tail -n3 "$ctl_out" | tr '\n' ' ')"
+        skip controller-approves-node-by-node "the failover check failed"
       fi
     else
       fail controller-manual-plan-waits "$(tail -n3 "$ctl_out" | tr '\n' ' ')"
       skip controller-approved-plan-executes-across-failover "no plan to approve"
+      skip controller-approves-node-by-node "no plan to approve"
     fi
   else
     fail controller-observe-writes-report "$(tail -n3 "$ctl_out" | tr '\n' ' ')"
     skip controller-manual-plan-waits "the observe check failed"
     skip controller-approved-plan-executes-across-failover "the observe check failed"
+    skip controller-approves-node-by-node "the observe check failed"
   fi
   ctl_cleanup
   kc delete optimizationconfig "$CTL_CONFIG" --ignore-not-found >/dev/null 2>&1 || true

@@ -682,12 +682,11 @@ async fn execute_part(
                 .count();
             if remaining == 0 {
                 status.phase = PlanPhase::Completed;
+                let (on_predicted, landed) = landed_as_predicted(core, &status.results);
                 status.message = format!(
-                    "completed: {} eviction(s); replacements on the predicted node {}, on a tied node {}, elsewhere {}",
+                    "completed: {} eviction(s); {on_predicted} of the {landed} replacement(s) seen \
+                     landed on the predicted node",
                     status.results.len(),
-                    f.on_predicted,
-                    f.on_tied,
-                    f.elsewhere
                 );
                 patch_plan_status(ctx, &name, &status).await?;
                 ctx.event(
@@ -731,6 +730,25 @@ async fn execute_part(
     Ok(wake)
 }
 
+/// Of the `results` whose replacement was seen on a node (every part of the plan): how many
+/// landed on the node the plan predicted, and how many were seen.
+fn landed_as_predicted(core: &Plan, results: &[MigrationResult]) -> (usize, usize) {
+    let predicted: std::collections::BTreeMap<String, &str> = core
+        .moves
+        .iter()
+        .map(|m| (format!("{}/{}", m.namespace, m.pod), m.to_node.as_str()))
+        .collect();
+    let landed: Vec<(&MigrationResult, &str)> = results
+        .iter()
+        .filter_map(|r| r.landed_on.as_deref().map(|n| (r, n)))
+        .collect();
+    let on_predicted = landed
+        .iter()
+        .filter(|(r, n)| predicted.get(&r.pod) == Some(n))
+        .count();
+    (on_predicted, landed.len())
+}
+
 async fn fail(
     ctx: &Context,
     name: &str,
@@ -742,4 +760,49 @@ async fn fail(
     ctx.event(plan_ref, true, "MigrationFailed", status.message.clone())
         .await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use compactor_core::plan::{PlanOptions, plan};
+
+    #[test]
+    fn landings_are_compared_with_the_prediction_over_every_part() {
+        let node =
+            |n: &str| serde_json::json!({"name": n, "allocatable": {"cpu": "4", "memory": "16Gi"}});
+        let pod = |name: &str, node: &str, cpu: &str| {
+            serde_json::json!({"namespace": "shop", "name": name, "nodeName": node,
+                "owner": {"kind": "Deployment", "name": name}, "replicas": 3,
+                "readinessProbe": true,
+                "containers": [{"name": "c", "requests": {"cpu": cpu, "memory": "1Gi"}}]})
+        };
+        let text = serde_json::json!({
+            "nodes": [node("n1"), node("n2"), node("n3"), node("n4")],
+            "pods": [pod("a", "n1", "200m"), pod("b", "n2", "200m"), pod("big", "n3", "1"),
+                     pod("big2", "n4", "1")]
+        })
+        .to_string();
+        let spec = crate::read_snapshot(&text).unwrap();
+        let p = plan(&Snapshot::new(spec).unwrap(), &PlanOptions::default()).unwrap();
+        assert!(p.moves.len() >= 2, "{:#?}", p.kept);
+        let result = |m: &compactor_core::plan::Move, landed: Option<&str>| MigrationResult {
+            pod: format!("{}/{}", m.namespace, m.pod),
+            status: "Landed".to_owned(),
+            message: String::new(),
+            landed_on: landed.map(str::to_owned),
+            timestamp: String::new(),
+        };
+        let (first, second) = (&p.moves[0], &p.moves[1]);
+        let elsewhere = if second.to_node == "n1" { "n2" } else { "n1" };
+        // One on its predicted node, one elsewhere: 1 of 2.
+        let results = [
+            result(first, Some(&first.to_node)),
+            result(second, Some(elsewhere)),
+        ];
+        assert_eq!(landed_as_predicted(&p, &results), (1, 2));
+        // A replacement not seen counts in neither.
+        let results = [result(first, Some(&first.to_node)), result(second, None)];
+        assert_eq!(landed_as_predicted(&p, &results), (1, 1));
+    }
 }
