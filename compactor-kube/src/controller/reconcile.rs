@@ -565,17 +565,27 @@ async fn step(
         Some((pod, Verdict::WaitForWindow)) => {
             format!("{pod} may be carried out automatically; waiting for a safe window")
         }
-        Some((_, Verdict::Never)) => format!("mode {:?} never carries plans out", config.spec.mode),
+        Some((_, Verdict::Never)) => match config.spec.mode {
+            Mode::FullAuto => {
+                "full-auto mode without confirmFullAuto: true never carries plans out".to_owned()
+            }
+            _ => "observe mode never carries plans out".to_owned(),
+        },
         _ => "nothing left to carry out".to_owned(),
     };
     let message = match window_error {
         Some(e) => format!("{waiting} ({e})"),
         None => waiting,
     };
-    let phase = if object.spec.approved || !object.spec.approved_migrations.is_empty() {
-        PlanPhase::Approved
-    } else {
-        PlanPhase::Pending
+    // Approved: by a person, or (waiting for a window) by the mode; never in a mode that
+    // carries nothing out.
+    let phase = match &gate.waiting {
+        Some((_, Verdict::Never)) => PlanPhase::Pending,
+        Some((_, Verdict::WaitForWindow)) => PlanPhase::Approved,
+        _ if object.spec.approved || !object.spec.approved_migrations.is_empty() => {
+            PlanPhase::Approved
+        }
+        _ => PlanPhase::Pending,
     };
     if status.phase != phase || status.message != message {
         status.phase = phase;
@@ -628,9 +638,17 @@ async fn execute_part(
         let mut status = status.clone();
         while let Some(event) = rx.recv().await {
             tracing::info!(plan = %name, "{event}");
-            let (pod, result) = match &event {
-                Event::Evicted { pod, from, .. } => (pod, format!("evicted from {from}")),
-                Event::Gone { pod } => (pod, "already gone".to_owned()),
+            let (pod, outcome, result) = match &event {
+                Event::Evicted { pod, from, .. } => {
+                    (pod, "Evicted", format!("evicted from {from}"))
+                }
+                // The earlier run stopped before recording it here.
+                Event::Resumed { pod, from } => (
+                    pod,
+                    "Evicted",
+                    format!("evicted from {from} by an earlier run"),
+                ),
+                Event::Gone { pod } => (pod, "Skipped", "already gone".to_owned()),
                 _ => continue,
             };
             if status.results.iter().any(|r| &r.pod == pod) {
@@ -638,12 +656,7 @@ async fn execute_part(
             }
             status.results.push(MigrationResult {
                 pod: pod.clone(),
-                status: if matches!(event, Event::Evicted { .. }) {
-                    "Evicted"
-                } else {
-                    "Skipped"
-                }
-                .to_owned(),
+                status: outcome.to_owned(),
                 message: result,
                 landed_on: None,
                 timestamp: Timestamp::now().to_string(),

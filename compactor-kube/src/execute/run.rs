@@ -109,6 +109,14 @@ pub enum Event {
         /// The pod, `namespace/name`.
         pod: String,
     },
+    /// A pod an earlier run of the same plan evicted (its record is on the node): not
+    /// evicted again.
+    Resumed {
+        /// The pod, `namespace/name`.
+        pod: String,
+        /// The node it was evicted from.
+        from: String,
+    },
     /// Anything else: cordons, waves completed, steering, resuming, stopping.
     Note(String),
 }
@@ -128,6 +136,9 @@ impl std::fmt::Display for Event {
                 predicted,
             } => write!(f, "evicted {pod} from {from} (predicted: {predicted})"),
             Self::Gone { pod } => write!(f, "{pod} is already gone"),
+            Self::Resumed { pod, from } => {
+                write!(f, "{pod} was evicted from {from} by an earlier run")
+            }
             Self::Note(text) => f.write_str(text),
         }
     }
@@ -585,6 +596,10 @@ impl Run<'_> {
                     let present = still_there.contains(&(m.namespace.clone(), m.pod.clone()));
                     if done.contains(&key) && !present {
                         self.report.resumed += 1;
+                        (self.on_event)(&Event::Resumed {
+                            pod: key.clone(),
+                            from: m.from_node.clone(),
+                        });
                         if let Some(w) = &m.workload {
                             self.resumed_workloads.insert((
                                 w.namespace.clone(),
