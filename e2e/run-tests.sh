@@ -655,7 +655,7 @@ ctl_events() { # KIND NAME: the reasons of kube-compactor's Events about that ob
   kc get events.events.k8s.io -A -o json \
     | jq -r --arg k "$1" --arg n "$2" '[.items[] | select(.reportingController == "kube-compactor" and .regarding.kind == $k and .regarding.name == $n) | .reason] | unique | join(" ")'
 }
-ctl_forbidden() { grep -il 'forbidden\|403' "$TMP"/ctl-*.log 2>/dev/null | xargs -r -n1 basename | tr '\n' ' '; }
+ctl_forbidden() { grep -il 'forbidden' "$TMP"/ctl-*.log 2>/dev/null | xargs -r -n1 basename | tr '\n' ' '; }
 ctl_has_report() { [[ -n "$(kc get optimizationconfig "$CTL_CONFIG" -o jsonpath='{.status.lastReport}')" ]]; }
 ctl_plan_phase_is() { # PHASE-REGEX: the config's first plan is in such a phase
   [[ "$(ctl_plans | jq -r '.items[0].status.phase // ""')" =~ ^($1)$ ]]
