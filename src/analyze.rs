@@ -48,6 +48,10 @@ pub struct AnalyzeArgs {
     /// Write the output to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print every row of the table's long lists (default: the first 50 of each; JSON, YAML
+    /// and HTML always hold everything).
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Output formats of `analyze`.
@@ -104,12 +108,17 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     options.plan = PlanOptions::default()
         .with_strategy(args.strategy.into())
         .with_safety(args.safety.into())
-        .with_pricing(pricing)
+        .with_pricing(pricing.clone())
         .with_scheduler(args.scheduler.resolve(&Default::default())?);
     let analysis = analyze(&snapshot, &options).context("analysis failed")?;
+    let view = crate::table::View {
+        pricing: &pricing,
+        group_by: None,
+        limit: (!args.all).then_some(crate::table::DEFAULT_ROWS),
+    };
     let mut buf: Vec<u8> = Vec::new();
     match args.output {
-        AnalyzeOutput::Table => render_table(&mut buf, &analysis, &source)?,
+        AnalyzeOutput::Table => render_table(&mut buf, &snapshot, &analysis, &source, &view)?,
         AnalyzeOutput::Json => {
             serde_json::to_writer_pretty(&mut buf, &analysis)?;
             writeln!(buf)?;
@@ -194,7 +203,13 @@ fn dimension_cells(resource: &str, d: Option<&WorkloadDimension>) -> [String; 2]
 }
 
 /// Writes the analysis as tables.
-pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io::Result<()> {
+pub(crate) fn render_table(
+    out: &mut impl Write,
+    snap: &Snapshot,
+    a: &Analysis,
+    source: &str,
+    view: &crate::table::View<'_>,
+) -> std::io::Result<()> {
     let c = &a.cluster;
     writeln!(out, "Cluster: {}", compactor_core::text::printable(source))?;
     writeln!(
@@ -205,7 +220,19 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
         if c.idle_nodes.is_empty() {
             String::new()
         } else {
-            format!(": {}", c.idle_nodes.join(", "))
+            const NAMED: usize = 10;
+            let more = c.idle_nodes.len().saturating_sub(NAMED);
+            format!(
+                ": {}{}",
+                c.idle_nodes[..c.idle_nodes.len().min(NAMED)].join(", "),
+                if more > 0 && view.limit.is_some() {
+                    format!(", … {more} more")
+                } else if more > 0 {
+                    format!(", {}", c.idle_nodes[NAMED..].join(", "))
+                } else {
+                    String::new()
+                }
+            )
         },
         c.pods,
         c.pods_with_usage,
@@ -217,6 +244,9 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
         c.monthly_cost_formatted,
         format_dollars(c.hourly_cost)
     )?;
+
+    writeln!(out)?;
+    crate::table::overview(out, snap, &a.plan, view)?;
 
     writeln!(out)?;
     writeln!(out, "Utilization (of allocatable):")?;
@@ -288,7 +318,7 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
             fate(n.after_what_if.as_ref()),
         ]);
     }
-    t.write(out)?;
+    t.write_first(out, view.limit)?;
 
     writeln!(out)?;
     match &c.fragmentation {
@@ -359,7 +389,7 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
                 ml,
             ]);
         }
-        t.write(out)?;
+        t.write_first(out, view.limit)?;
     }
 
     if !a.workloads.is_empty() {
@@ -394,7 +424,7 @@ pub fn render_table(out: &mut impl Write, a: &Analysis, source: &str) -> std::io
                 method,
             ]);
         }
-        t.write(out)?;
+        t.write_first(out, view.limit)?;
     }
 
     writeln!(out)?;

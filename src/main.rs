@@ -7,6 +7,7 @@ mod apply;
 mod controller;
 mod demo;
 mod html;
+mod overview;
 mod serve;
 mod table;
 
@@ -195,6 +196,10 @@ struct PlanArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Output::Table)]
     output: Output,
+    /// Print every row of the table's long lists (default: the first 50 of each; JSON and
+    /// YAML always hold everything).
+    #[arg(long)]
+    all: bool,
 }
 
 /// How the cluster's kube-scheduler is configured: the prediction follows it.
@@ -353,7 +358,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = PlanOptions::default()
                 .with_strategy(args.strategy.into())
                 .with_safety(args.safety.into())
-                .with_pricing(pricing)
+                .with_pricing(pricing.clone())
                 .with_traffic(traffic)
                 .with_traffic_threshold(args.traffic_threshold)
                 .with_scheduler(args.scheduler.resolve(&Default::default())?);
@@ -374,7 +379,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 e => anyhow::Error::new(e).context("planning failed"),
             })?;
             match args.output {
-                Output::Table => table::render(&mut out, &snapshot, &plan, source)?,
+                Output::Table => {
+                    let view = table::View {
+                        pricing: &pricing,
+                        group_by: None,
+                        limit: (!args.all).then_some(table::DEFAULT_ROWS),
+                    };
+                    table::render(&mut out, &snapshot, &plan, source, &view)?;
+                }
                 Output::Json => {
                     serde_json::to_writer_pretty(&mut out, &plan)?;
                     writeln!(out)?;

@@ -3,10 +3,12 @@
 use std::io::{self, Write};
 
 use compactor_core::Snapshot;
-use compactor_core::cost::format_dollars;
+use compactor_core::cost::{Pricing, format_dollars};
 use compactor_core::model::INSTANCE_TYPE_LABEL;
 use compactor_core::plan::Plan;
 use compactor_core::resources::{CPU, Dimensions, MEMORY, human};
+
+use crate::overview;
 
 /// Left-aligned columns, two spaces apart (shared by `plan` and `analyze`).
 pub(crate) struct Table {
@@ -33,9 +35,18 @@ impl Table {
         );
     }
 
+    /// Writes every row.
     pub(crate) fn write(&self, out: &mut impl Write) -> io::Result<()> {
+        self.write_first(out, None)
+    }
+
+    /// Writes the first `limit` rows (all when `None`), then `… N more (--all)` for the rest;
+    /// the column widths are those of the rows shown.
+    pub(crate) fn write_first(&self, out: &mut impl Write, limit: Option<usize>) -> io::Result<()> {
+        let shown = limit.map_or(self.rows.len(), |l| l.min(self.rows.len()));
+        let rows = &self.rows[..shown];
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for r in &self.rows {
+        for r in rows {
             for (w, c) in widths.iter_mut().zip(r) {
                 *w = (*w).max(c.chars().count());
             }
@@ -56,11 +67,102 @@ impl Table {
                 .join("  ")
         };
         writeln!(out, "  {}", line(&self.header))?;
-        for r in &self.rows {
+        for r in rows {
             writeln!(out, "  {}", line(r))?;
+        }
+        let more = self.rows.len() - shown;
+        if more > 0 {
+            writeln!(out, "  … {more} more (--all)")?;
         }
         Ok(())
     }
+}
+
+/// Rows a long list shows in a terminal table unless `--all` is given (JSON and YAML always
+/// hold everything).
+pub(crate) const DEFAULT_ROWS: usize = 50;
+
+/// How a report is printed: prices for the pools, the pool label, the row limit.
+pub(crate) struct View<'a> {
+    /// Prices of the nodes (the plan's pricing).
+    pub pricing: &'a Pricing,
+    /// Label whose values group nodes into pools (default: the instance type).
+    pub group_by: Option<&'a str>,
+    /// Rows per long list (`None`: all).
+    pub limit: Option<usize>,
+}
+
+/// The overview a plan or analysis opens with: nodes now → after → lower bound, the pools
+/// now and after the plan, and the kept nodes counted by reason.
+pub(crate) fn overview(
+    out: &mut impl Write,
+    snap: &Snapshot,
+    plan: &Plan,
+    view: &View<'_>,
+) -> io::Result<()> {
+    let s = &plan.summary;
+    let month = compactor_core::cost::HOURS_PER_MONTH;
+    writeln!(
+        out,
+        "Overview: {} nodes now → {} after the plan; lower bound {}{}; {} → {} per month",
+        s.nodes,
+        s.nodes_after,
+        plan.lower_bound.nodes,
+        plan.cap_lower_bound
+            .as_ref()
+            .map_or(String::new(), |cb| format!(
+                " ({} at the {} % cap)",
+                cb.nodes, plan.thresholds.max_utilization_percent
+            )),
+        format_dollars(s.hourly_cost * month),
+        format_dollars((s.hourly_cost - plan.savings.hourly).max(0.0) * month),
+    )?;
+    let pools = overview::pools(snap, plan, view.pricing, view.group_by);
+    let dims = overview::shown_dimensions(snap);
+    writeln!(
+        out,
+        "Node pools by {} ({}): nodes, cost per month and request share, now → after",
+        compactor_core::text::printable(view.group_by.unwrap_or("instance type")),
+        pools.len()
+    )?;
+    let mut header = vec!["POOL".to_owned(), "NODES".to_owned(), "$/MONTH".to_owned()];
+    header.extend(dims.iter().map(|&d| snap.dims().name(d).to_uppercase()));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut tab = Table::new(&header);
+    for p in &pools {
+        let mut row = vec![
+            p.name.clone(),
+            format!("{} → {}", p.nodes, p.nodes - p.drained),
+            format!(
+                "{} → {}",
+                format_dollars(p.hourly_now * month),
+                format_dollars(p.hourly_after * month)
+            ),
+        ];
+        row.extend(dims.iter().map(|&d| {
+            format!(
+                "{} → {}",
+                pct(p.requested_now[d], p.allocatable_now[d]),
+                pct(p.requested_after[d], p.allocatable_after[d])
+            )
+        }));
+        tab.row(row);
+    }
+    tab.write_first(out, view.limit)?;
+    let reasons = overview::kept_by_reason(plan);
+    if !reasons.is_empty() {
+        let counts: Vec<String> = reasons
+            .iter()
+            .map(|(code, nodes)| format!("{code} {}", nodes.len()))
+            .collect();
+        writeln!(
+            out,
+            "Kept nodes by reason ({}): {}",
+            plan.kept.len(),
+            counts.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn pct(part: u64, whole: u64) -> String {
@@ -72,11 +174,12 @@ fn pct(part: u64, whole: u64) -> String {
 }
 
 /// Writes the plan as tables: summary, drained nodes, moves, kept nodes, bound and savings.
-pub fn render(
+pub(crate) fn render(
     out: &mut impl Write,
     snap: &Snapshot,
     plan: &Plan,
     source: String,
+    view: &View<'_>,
 ) -> io::Result<()> {
     let s = &plan.summary;
     let t = &plan.thresholds;
@@ -103,6 +206,9 @@ pub fn render(
             pct(req, alloc)
         )?;
     }
+    writeln!(out)?;
+    overview(out, snap, plan, view)?;
+    writeln!(out)?;
     writeln!(
         out,
         "Strategy {}, safety {}: receiving nodes stay at or below {} % of allocatable CPU, memory and ephemeral storage; at most {} node(s) per wave",
@@ -145,7 +251,7 @@ pub fn render(
                 format_dollars(d.hourly_price * compactor_core::cost::HOURS_PER_MONTH),
             ]);
         }
-        tab.write(out)?;
+        tab.write_first(out, view.limit)?;
     }
 
     writeln!(out)?;
@@ -171,7 +277,7 @@ pub fn render(
                 format!("{:?} ({})", m.risk.level, m.risk.score).to_lowercase(),
             ]);
         }
-        tab.write(out)?;
+        tab.write_first(out, view.limit)?;
     }
 
     if !plan.cordon_only.is_empty() {
@@ -205,7 +311,7 @@ pub fn render(
             detail,
         ]);
     }
-    tab.write(out)?;
+    tab.write_first(out, view.limit)?;
 
     writeln!(out)?;
     let lb = &plan.lower_bound;

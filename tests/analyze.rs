@@ -61,8 +61,20 @@ const TWO_NODES: [&str; 9] = [
 /// GiB). Now nothing fits (node-a's web 3000m onto node-b: 7100m > 5600m, 70 % of 8 CPU);
 /// right-sized, node-a's web (750m) fits on node-b (2775m ≤ 5600m, 7392 MiB ≤ 11468.8 MiB):
 /// node-a is drained, 1 more node, $280.32 more per month.
+///
+/// Overview: no node drains (2 → 2); lower bound ⌈7.2 / 8⌉ = 1 node, at the 70 % cap
+/// ⌈7.2 / 5.6⌉ = 2; one pool per instance type, priced $280.32 (table) and $245.28
+/// (annotation), request shares as in the node table rounded (38.8 / 38.7 % → 39 %, 51.2 % →
+/// 51 %); both nodes kept as no-fit.
 const GOLDEN: &str = r#"Cluster: tests/data/metrics-2node-cluster.json
   2 nodes (0 idle), 5 running pods (5 with usage); $525.60 per month ($0.72 per hour)
+
+Overview: 2 nodes now → 2 after the plan; lower bound 1 (2 at the 70 % cap); $525.60 → $525.60 per month
+Node pools by instance type (2): nodes, cost per month and request share, now → after
+  POOL         NODES  $/MONTH            CPU          MEMORY
+  c6i.2xlarge  1 → 1  $245.28 → $245.28  51 % → 51 %  51 % → 51 %
+  m5.2xlarge   1 → 1  $280.32 → $280.32  39 % → 39 %  39 % → 39 %
+Kept nodes by reason (2): no-fit 2
 
 Utilization (of allocatable):
   RESOURCE  ALLOCATABLE  REQUESTED  USED      REQUESTED %  USED %
