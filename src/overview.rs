@@ -105,12 +105,13 @@ pub(crate) fn pools(
         } else {
             pool.hourly_after += hourly;
         }
-        for d in 0..dims {
-            pool.requested_now[d] += snap.requested(i)[d];
-            pool.allocatable_now[d] += node.allocatable[d];
+        let now = snap.requested(i);
+        for (d, &alloc) in node.allocatable.iter().enumerate().take(dims) {
+            pool.requested_now[d] += now[d];
+            pool.allocatable_now[d] += alloc;
             if !gone {
                 pool.requested_after[d] += after[i][d];
-                pool.allocatable_after[d] += node.allocatable[d];
+                pool.allocatable_after[d] += alloc;
             }
         }
     }
