@@ -110,7 +110,14 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         .with_safety(args.safety.into())
         .with_pricing(pricing.clone())
         .with_scheduler(args.scheduler.resolve(&Default::default())?);
-    let analysis = analyze(&snapshot, &options).context("analysis failed")?;
+    let progress = crate::progress::Progress::start(format!(
+        "analysing {} nodes, {} pods",
+        snapshot.nodes().len(),
+        snapshot.pods().len()
+    ));
+    let analysed = analyze(&snapshot, &options);
+    drop(progress);
+    let analysis = analysed.context("analysis failed")?;
     let view = crate::table::View {
         pricing: &pricing,
         group_by: None,

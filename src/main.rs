@@ -8,6 +8,7 @@ mod controller;
 mod demo;
 mod html;
 mod overview;
+mod progress;
 mod serve;
 mod table;
 
@@ -362,7 +363,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_traffic(traffic)
                 .with_traffic_threshold(args.traffic_threshold)
                 .with_scheduler(args.scheduler.resolve(&Default::default())?);
-            let plan = plan(&snapshot, &options).map_err(|e| match e {
+            let progress = progress::Progress::start(format!(
+                "planning {} nodes, {} pods",
+                snapshot.nodes().len(),
+                snapshot.pods().len()
+            ));
+            let planned = plan(&snapshot, &options);
+            drop(progress);
+            let plan = planned.map_err(|e| match e {
                 e @ (CoreError::UnknownTrafficPod { .. }
                 | CoreError::UnknownTrafficWorkload { .. }
                 | CoreError::InvalidTrafficRate { .. }
