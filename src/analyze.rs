@@ -31,7 +31,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub metrics: Vec<PathBuf>,
     /// Price table (JSON): `{"table": [{"instanceType", "zone"?, "capacityType"?, "hourly"}],
-    /// "cpuMonth"?, "gibMonth"?}`; see docs/analysis.md.
+    /// "cpuMonth"?, "gibMonth"?}`; see docs/analysis.md. The embedded demo's own without
+    /// --from (`kube-compactor demo pricing`).
     #[arg(long, value_name = "FILE")]
     pub pricing: Option<PathBuf>,
     /// Packing strategy of the plans (current and what-if).
@@ -42,9 +43,14 @@ pub struct AnalyzeArgs {
     pub safety: SafetyArg,
     #[command(flatten)]
     pub scheduler: crate::SchedulerArgs,
-    /// Output format; `html` is one self-contained page (inline SVG, no network).
-    #[arg(long, short, value_enum, default_value_t = AnalyzeOutput::Table)]
-    pub output: AnalyzeOutput,
+    /// Output format; `html` is one self-contained page (overview first, inline SVG and
+    /// script, no network).
+    #[arg(long, short, value_enum, default_value_t = ReportOutput::Table)]
+    pub output: ReportOutput,
+    /// Group nodes into pools by the value of this node label (the table's pools, and in the
+    /// HTML report besides the pools by instance type); default: the instance type.
+    #[arg(long, value_name = "LABEL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub group_by: Option<String>,
     /// Write the output to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -54,16 +60,16 @@ pub struct AnalyzeArgs {
     pub all: bool,
 }
 
-/// Output formats of `analyze`.
+/// Output formats of `analyze` and `plan`.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum AnalyzeOutput {
+pub enum ReportOutput {
     /// Tables for people.
     Table,
-    /// The `Analysis` as JSON.
+    /// Everything as JSON (the analysis, or the plan).
     Json,
-    /// The `Analysis` as YAML.
+    /// Everything as YAML.
     Yaml,
-    /// A self-contained HTML report.
+    /// A self-contained HTML report: overview first, the node list last.
     Html,
 }
 
@@ -102,6 +108,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let snapshot = Snapshot::new(spec).map_err(|e| InputError(format!("{source}: {e}")))?;
     let pricing = match &args.pricing {
         Some(p) => load_pricing(p)?,
+        None if crate::demo::is_embedded(args.from.as_deref(), args.live.live) => {
+            crate::demo::pricing()
+        }
         None => Pricing::default(),
     };
     let mut options = AnalysisOptions::default();
@@ -120,18 +129,28 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let analysis = analysed.context("analysis failed")?;
     let view = crate::table::View {
         pricing: &pricing,
-        group_by: None,
+        group_by: args.group_by.as_deref(),
         limit: (!args.all).then_some(crate::table::DEFAULT_ROWS),
     };
     let mut buf: Vec<u8> = Vec::new();
     match args.output {
-        AnalyzeOutput::Table => render_table(&mut buf, &snapshot, &analysis, &source, &view)?,
-        AnalyzeOutput::Json => {
+        ReportOutput::Table => render_table(&mut buf, &snapshot, &analysis, &source, &view)?,
+        ReportOutput::Json => {
             serde_json::to_writer_pretty(&mut buf, &analysis)?;
             writeln!(buf)?;
         }
-        AnalyzeOutput::Yaml => write!(buf, "{}", serde_yaml_ng::to_string(&analysis)?)?,
-        AnalyzeOutput::Html => buf.extend(crate::html::render(&analysis, &source).into_bytes()),
+        ReportOutput::Yaml => write!(buf, "{}", serde_yaml_ng::to_string(&analysis)?)?,
+        ReportOutput::Html => buf.extend(
+            crate::html::render(&crate::html::Report {
+                snapshot: &snapshot,
+                plan: &analysis.plan,
+                source: &source,
+                pricing: &pricing,
+                group_by: args.group_by.as_deref(),
+                analysis: Some(&analysis),
+            })
+            .into_bytes(),
+        ),
     }
     match &args.out {
         Some(path) => std::fs::write(path, &buf)

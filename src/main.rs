@@ -83,8 +83,10 @@ enum Command {
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
-    /// Print the embedded demo cluster in the core snapshot JSON format.
-    Demo,
+    /// Print the embedded demo cluster in the core snapshot JSON format, or another of its
+    /// inputs (traffic, pricing, metrics) in the format of the option that reads it: templates
+    /// for your own files.
+    Demo(demo::DemoArgs),
     /// Print the CustomResourceDefinitions of optimizer.io/v1alpha1 (OptimizationConfig,
     /// MigrationPlan, OptimizationReport) as YAML, for `kubectl apply -f -`
     /// (deploy/crds.yaml is this output).
@@ -181,12 +183,14 @@ struct PlanArgs {
     #[arg(long, value_enum, default_value_t = SafetyArg::Conservative)]
     safety: SafetyArg,
     /// Price table (JSON, see docs/analysis.md): instance type, optional zone and capacity
-    /// type to dollars per hour.
+    /// type to dollars per hour. The embedded demo's own without --from (`kube-compactor
+    /// demo pricing`).
     #[arg(long, value_name = "FILE")]
     pricing: Option<PathBuf>,
     /// Traffic between pods or workloads, bytes per second (JSON, see
     /// docs/traffic-format.md): the network-aware strategy packs by it, and the plan reports
-    /// cross-node traffic before and after.
+    /// cross-node traffic before and after. The embedded demo's own without --from
+    /// (`kube-compactor demo traffic`).
     #[arg(long, value_name = "FILE")]
     traffic: Option<PathBuf>,
     /// Edges below this many bytes per second do not join pods into traffic groups.
@@ -194,9 +198,12 @@ struct PlanArgs {
     traffic_threshold: f64,
     #[command(flatten)]
     scheduler: SchedulerArgs,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = Output::Table)]
-    output: Output,
+    /// Output format; `html` is one self-contained page (overview first, the node list last).
+    #[arg(long, short, value_enum, default_value_t = analyze::ReportOutput::Table)]
+    output: analyze::ReportOutput,
+    /// Group nodes into pools by the value of this node label (default: the instance type).
+    #[arg(long, value_name = "LABEL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    group_by: Option<String>,
     /// Print every row of the table's long lists (default: the first 50 of each; JSON and
     /// YAML always hold everything).
     #[arg(long)]
@@ -345,8 +352,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )
             };
             let snapshot = Snapshot::new(spec).map_err(|e| InputError(format!("{source}: {e}")))?;
+            // The embedded demo brings its own prices and traffic (`kube-compactor demo`).
+            let embedded = demo::is_embedded(args.from.as_deref(), args.live.live);
             let pricing = match &args.pricing {
                 Some(path) => analyze::load_pricing(path)?,
+                None if embedded => demo::pricing(),
                 None => Default::default(),
             };
             let traffic = match &args.traffic {
@@ -354,6 +364,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     compactor_kube::metrics::read_traffic(&read(path)?)
                         .map_err(|e| InputError(format!("{}: {e}", path.display())))?,
                 ),
+                None if embedded => Some(demo::traffic()),
                 None => None,
             };
             let options = PlanOptions::default()
@@ -375,10 +386,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 | CoreError::UnknownTrafficWorkload { .. }
                 | CoreError::InvalidTrafficRate { .. }
                 | CoreError::InvalidTrafficEdge { .. }) => {
-                    let source = args
-                        .traffic
-                        .as_deref()
-                        .map_or_else(String::new, |p| p.display().to_string());
+                    let source = args.traffic.as_deref().map_or_else(
+                        || "embedded demo traffic".to_owned(),
+                        |p| p.display().to_string(),
+                    );
                     anyhow::Error::new(InputError(format!("{source}: {e}")))
                 }
                 e @ CoreError::InvalidOption { .. } => {
@@ -387,19 +398,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 e => anyhow::Error::new(e).context("planning failed"),
             })?;
             match args.output {
-                Output::Table => {
+                analyze::ReportOutput::Table => {
                     let view = table::View {
                         pricing: &pricing,
-                        group_by: None,
+                        group_by: args.group_by.as_deref(),
                         limit: (!args.all).then_some(table::DEFAULT_ROWS),
                     };
                     table::render(&mut out, &snapshot, &plan, source, &view)?;
                 }
-                Output::Json => {
+                analyze::ReportOutput::Json => {
                     serde_json::to_writer_pretty(&mut out, &plan)?;
                     writeln!(out)?;
                 }
-                Output::Yaml => write!(out, "{}", serde_yaml_ng::to_string(&plan)?)?,
+                analyze::ReportOutput::Yaml => write!(out, "{}", serde_yaml_ng::to_string(&plan)?)?,
+                analyze::ReportOutput::Html => {
+                    let report = html::Report {
+                        snapshot: &snapshot,
+                        plan: &plan,
+                        source: &source,
+                        pricing: &pricing,
+                        group_by: args.group_by.as_deref(),
+                        analysis: None,
+                    };
+                    out.write_all(html::render(&report).as_bytes())?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -523,9 +545,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_complete::generate(shell, &mut Cli::command(), "kube-compactor", &mut out);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
-            serde_json::to_writer_pretty(&mut out, &demo::snapshot())?;
-            writeln!(out)?;
+        Command::Demo(args) => {
+            demo::run(&args, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Crds => {

@@ -32,8 +32,9 @@ pub(crate) struct Pool {
     pub allocatable_after: Vec<u64>,
 }
 
-/// The pool key of `node`: the value of `label` (default: the instance type label).
-fn pool_of<'a>(node: &'a NodeSpec, label: Option<&str>) -> &'a str {
+/// The pool key of `node`: the value of `label` (default: the instance type label),
+/// [`NO_LABEL`] when it has none.
+pub(crate) fn pool_of<'a>(node: &'a NodeSpec, label: Option<&str>) -> &'a str {
     node.labels
         .get(label.unwrap_or(INSTANCE_TYPE_LABEL))
         .map_or(NO_LABEL, String::as_str)

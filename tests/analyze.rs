@@ -264,8 +264,10 @@ fn html_report_renders_one_bar_per_node_in_chromium() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(o.stdout.is_empty(), "--out writes the file, not stdout");
     let html = std::fs::read_to_string(&report).expect("report written");
-    // Self-contained: no script, no link, no remote URL (the SVG namespace is an identifier).
-    assert!(!html.contains("<script"));
+    // Self-contained: one inline script (sorting and filtering), no link, no remote URL (the
+    // SVG namespace is an identifier).
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(!html.contains("<script src"));
     assert!(!html.contains("<link"));
     assert_eq!(
         html.matches("http").count(),

@@ -207,7 +207,14 @@ fn traffic_file_reports_cross_node_traffic() {
     );
     assert!(plan.get("notes").is_none());
 
-    let table = run(&["plan", "--strategy", "network-aware"]);
+    // Without traffic (the embedded demo brings its own: tests/demo.rs), a note says so.
+    let table = run(&[
+        "plan",
+        "--from",
+        "examples/data/snapshot.json",
+        "--strategy",
+        "network-aware",
+    ]);
     assert!(table.status.success(), "{}", stderr(&table));
     assert!(
         stdout(&table).contains(
