@@ -124,6 +124,9 @@ fn scale_up(v: u64, percent: u32) -> u64 {
     u64::try_from(scaled).unwrap_or(u64::MAX)
 }
 
+/// One mebibyte: memory recommendations are whole MiB.
+const MIB: u64 = 1 << 20;
+
 /// The recommended request for one resource (`cpu` or `memory`) from its observations.
 ///
 /// - two or more `samples`: the [`percentile`] (default p90) times (100 + margin) / 100
@@ -143,7 +146,8 @@ fn scale_up(v: u64, percent: u32) -> u64 {
 /// assert_eq!(recommend("cpu", &cpu, 1000, &o), Some((1035, Method::Percentile)));
 /// // One point: × 1.5, with the 10m floor.
 /// assert_eq!(recommend("cpu", &[4], 4, &o), Some((10, Method::SinglePoint)));
-/// // Memory never below the peak.
+/// // Memory never below the peak, and in whole MiB (rounded up).
+/// assert_eq!(recommend("memory", &[100 << 20, 101 << 20], 101 << 20, &o).map(|r| r.0), Some(117 << 20));
 /// let gib = 1u64 << 30;
 /// let mem = [gib, gib, gib, gib, gib, gib, gib, gib, gib, 3 * gib];
 /// assert_eq!(recommend("memory", &mem, 3 * gib, &o), Some((3 * gib, Method::Percentile)));
@@ -173,7 +177,12 @@ pub fn recommend(
     };
     let rec = match resource {
         CPU => raw.max(options.min_cpu_millicores),
-        MEMORY => raw.max(options.min_memory_bytes).max(peak),
+        // A request as one writes it: whole MiB, rounded up.
+        MEMORY => raw
+            .max(options.min_memory_bytes)
+            .max(peak)
+            .div_ceil(MIB)
+            .saturating_mul(MIB),
         _ => raw,
     };
     Some((rec, method))
