@@ -19,6 +19,7 @@
 //! nothing done), 4 when the execution stopped part way (every node it cordoned uncordoned).
 
 #[path = "live_common/mod.rs"]
+#[macro_use]
 mod live_common;
 
 use std::path::PathBuf;
@@ -62,37 +63,40 @@ async fn main() -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let client = target.connect().await?;
-    println!(
+    say!(
         "executing plan {}: {} node(s) to drain, {} evictions",
         execute::plan_id(&plan),
         plan.drain.len(),
         plan.moves.len()
     );
     let report = execute::execute(&client, &plan, &ExecuteOptions::default(), &mut |event| {
-        println!("{}", printable(&event.to_string()))
+        say!("{}", printable(&event.to_string()))
     })
     .await
     .context("executing the plan")?;
     let code = match &report.outcome {
         Outcome::Completed => {
-            println!(
+            say!(
                 "plan {} completed: {} evictions ({} by an earlier run), {} waves",
-                report.plan_id, report.evictions, report.resumed, report.waves_completed
+                report.plan_id,
+                report.evictions,
+                report.resumed,
+                report.waves_completed
             );
             ExitCode::SUCCESS
         }
         Outcome::Refused { reasons } => {
-            println!(
+            say!(
                 "plan {} refused: it no longer holds on the cluster; nothing was done",
                 report.plan_id
             );
             for r in reasons {
-                println!("  - {}", printable(r));
+                say!("  - {}", printable(r));
             }
             ExitCode::from(REFUSED)
         }
         Outcome::Stopped { reason } => {
-            println!(
+            say!(
                 "plan {} stopped after {} evictions: {}; uncordoned: {}",
                 report.plan_id,
                 report.evictions,
@@ -106,15 +110,19 @@ async fn main() -> Result<ExitCode> {
             ExitCode::from(STOPPED)
         }
         other => {
-            println!("plan {} ended: {other:?}", report.plan_id);
+            say!("plan {} ended: {other:?}", report.plan_id);
             ExitCode::FAILURE
         }
     };
     let f = &report.fidelity;
     if f.evictions > 0 {
-        println!(
+        say!(
             "replacements: {} on the predicted node, {} on a tied node, {} elsewhere, {} on a drained node, {} pending",
-            f.on_predicted, f.on_tied, f.elsewhere, f.on_drained, f.pending
+            f.on_predicted,
+            f.on_tied,
+            f.elsewhere,
+            f.on_drained,
+            f.pending
         );
     }
     Ok(code)
@@ -123,25 +131,25 @@ async fn main() -> Result<ExitCode> {
 /// Every step of the plan and its API calls, in order (`compactor_kube::execute::dry_run`).
 fn print_dry_run(plan: &Plan) {
     let steps = execute::dry_run(plan);
-    println!(
+    say!(
         "# dry run of plan {}: the API calls --execute makes, in order; nothing is changed",
         execute::plan_id(plan)
     );
     if steps.is_empty() {
-        println!("# the plan drains nothing: no call");
+        say!("# the plan drains nothing: no call");
         return;
     }
-    println!("# re-validate the plan against a fresh snapshot (every page of each list)");
+    say!("# re-validate the plan against a fresh snapshot (every page of each list)");
     for call in compactor_kube::live::snapshot_calls() {
-        println!("{}", printable(&call));
+        say!("{}", printable(&call));
     }
     for (step, calls) in &steps {
-        println!("# {}", printable(&describe(plan, step)));
+        say!("# {}", printable(&describe(plan, step)));
         for call in calls {
-            println!("{}", printable(&call.to_string()));
+            say!("{}", printable(&call.to_string()));
         }
     }
-    println!(
+    say!(
         "# {} steps; run again with --execute to carry them out",
         steps.len()
     );

@@ -14,6 +14,7 @@
 //! Usage needs metrics-server in the cluster; without it the usage is reported unknown.
 
 #[path = "live_common/mod.rs"]
+#[macro_use]
 mod live_common;
 
 use anyhow::{Context, Result};
@@ -41,7 +42,7 @@ async fn main() -> Result<()> {
         .await
         .context("reading the cluster")?;
     let mut spec = live.spec;
-    println!(
+    say!(
         "read in {} list requests: {} nodes, {} pods, {} PodDisruptionBudgets",
         live.requests,
         spec.nodes.len(),
@@ -51,7 +52,7 @@ async fn main() -> Result<()> {
     match live.metrics {
         Ok(dump) => {
             let coverage = apply_metrics(&mut spec, std::slice::from_ref(&dump));
-            println!(
+            say!(
                 "metrics: served by metrics.k8s.io: {} pod metrics, {} node metrics; {} pods with usage, {} without, {} metrics of objects not in the snapshot",
                 dump.pods.len(),
                 dump.nodes.len(),
@@ -60,13 +61,13 @@ async fn main() -> Result<()> {
                 coverage.unmatched.len()
             );
         }
-        Err(why) => println!("metrics: usage unknown: {}", printable(&why)),
+        Err(why) => say!("metrics: usage unknown: {}", printable(&why)),
     }
     let snapshot = Snapshot::new(spec).context("the cluster as read")?;
     let options = AnalysisOptions::default();
     let analysis = analyze(&snapshot, &options).context("analysing")?;
     let c = &analysis.cluster;
-    println!(
+    say!(
         "cluster: {} nodes ({} idle), {} running pods ({} unscheduled), {} per month",
         c.nodes,
         c.idle_nodes.len(),
@@ -78,7 +79,7 @@ async fn main() -> Result<()> {
         let Some(f) = c.resource(resource) else {
             continue;
         };
-        println!(
+        say!(
             "  {resource:<6} allocatable {}, requested {} ({}), used {} ({})",
             human(resource, f.allocatable),
             human(resource, f.requested),
@@ -89,7 +90,7 @@ async fn main() -> Result<()> {
         );
     }
     let e = &c.efficiency;
-    println!(
+    say!(
         "efficiency score: {:.1} of 100 (requests {:.1} % of allocatable, usage {} of requests)",
         e.score,
         e.allocation_percent,
@@ -97,14 +98,14 @@ async fn main() -> Result<()> {
     );
     let over = analysis.over_provisioned().count();
     if !analysis.workloads.is_empty() {
-        println!(
+        say!(
             "workloads with usage: {}, over-provisioned (peak usage below {} % of requests or limits): {over}",
             analysis.workloads.len(),
             options.over_provisioned_percent
         );
     }
     let p = &analysis.plan;
-    println!(
+    say!(
         "a {} plan drains {} of {} nodes ({} evictions), saving {} per month; `cargo run --example plan` shows it",
         p.thresholds.level.name(),
         p.drain.len(),

@@ -16,6 +16,7 @@
 //! is the plan that command prints.
 
 #[path = "live_common/mod.rs"]
+#[macro_use]
 mod live_common;
 
 use std::path::PathBuf;
@@ -75,8 +76,8 @@ async fn main() -> Result<()> {
         let json = serde_json::to_string_pretty(&plan).context("the plan as JSON")?;
         std::fs::write(path, json + "\n")
             .with_context(|| format!("writing the plan to {}", path.display()))?;
-        println!();
-        println!(
+        say!();
+        say!(
             "plan written to {}; its API calls: cargo run --example apply -- --plan {}",
             path.display(),
             path.display()
@@ -89,7 +90,7 @@ async fn main() -> Result<()> {
 fn print_plan(plan: &Plan) {
     let s = &plan.summary;
     let t = &plan.thresholds;
-    println!(
+    say!(
         "{} nodes, {} running pods; safety {}: receiving nodes stay at or below {} % of allocatable, at most {} node(s) per wave",
         s.nodes,
         s.pods,
@@ -97,7 +98,7 @@ fn print_plan(plan: &Plan) {
         t.max_utilization_percent,
         t.max_nodes_per_wave
     );
-    println!(
+    say!(
         "drains {} node(s), {} evictions in {} wave(s); {} nodes after (lower bound {}); saves {} per month",
         plan.drain.len(),
         plan.moves.len(),
@@ -107,8 +108,8 @@ fn print_plan(plan: &Plan) {
         plan.savings.formatted
     );
 
-    println!();
-    println!("Drained nodes ({}):", plan.drain.len());
+    say!();
+    say!("Drained nodes ({}):", plan.drain.len());
     table(
         &["NODE", "EVICT", "DAEMONSET PODS", "$/MONTH"],
         plan.drain.iter().map(|d| {
@@ -121,8 +122,8 @@ fn print_plan(plan: &Plan) {
         }),
     );
 
-    println!();
-    println!("Moves ({}):", plan.moves.len());
+    say!();
+    say!("Moves ({}):", plan.moves.len());
     table(
         &["WAVE", "POD", "FROM", "TO (PREDICTED)", "RISK"],
         plan.moves.iter().map(|m| {
@@ -141,8 +142,8 @@ fn print_plan(plan: &Plan) {
         }),
     );
 
-    println!();
-    println!("Kept nodes ({}):", plan.kept.len());
+    say!();
+    say!("Kept nodes ({}):", plan.kept.len());
     table(
         &["NODE", "RECEIVES", "REASON", "WHY"],
         plan.kept.iter().map(|k| {
@@ -155,7 +156,7 @@ fn print_plan(plan: &Plan) {
         }),
     );
     for note in &plan.notes {
-        println!("note: {}", printable(note));
+        say!("note: {}", printable(note));
     }
 }
 
@@ -166,7 +167,7 @@ fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
         .map(|r| r.iter().map(|c| printable(c).into_owned()).collect())
         .collect();
     if rows.is_empty() {
-        println!("  none");
+        say!("  none");
         return;
     }
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -188,7 +189,7 @@ fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
                 }
             })
             .collect();
-        println!("  {}", padded.join("  "));
+        say!("  {}", padded.join("  "));
     };
     line(header.to_vec());
     for row in &rows {

@@ -8,6 +8,30 @@
 //! is built by the library itself (`compactor_kube::live::connect`), from the same file and
 //! the same context.
 
+/// `println!` that ends the process quietly when the reader went away (`| head`), with
+/// status 141 as a process killed by SIGPIPE would (the binary does the same), instead of
+/// panicking.
+macro_rules! say {
+    () => {
+        $crate::live_common::say(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::live_common::say(format_args!($($arg)*))
+    };
+}
+
+/// [`say!`]'s body: one line on stdout.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 mod guard;
 
 use std::path::PathBuf;
@@ -93,8 +117,8 @@ pub fn target(args: &ClusterArgs) -> Result<Target> {
                 printable(&cluster)
             )
         })?;
-    println!("context: {}", printable(&context));
-    println!("server:  {}", printable(&server));
+    say!("context: {}", printable(&context));
+    say!("server:  {}", printable(&server));
     guard::check_context(&context, args.allow_context.as_deref())
         .map_err(|why| anyhow!("{}", printable(&why)))?;
     Ok(Target {
