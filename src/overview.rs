@@ -32,6 +32,40 @@ pub(crate) struct Pool {
     pub allocatable_after: Vec<u64>,
 }
 
+impl Pool {
+    /// A pool named `name` without nodes, over `dims` dimensions.
+    pub(crate) fn empty(name: &str, dims: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            nodes: 0,
+            drained: 0,
+            hourly_now: 0.0,
+            hourly_after: 0.0,
+            requested_now: vec![0; dims],
+            allocatable_now: vec![0; dims],
+            requested_after: vec![0; dims],
+            allocatable_after: vec![0; dims],
+        }
+    }
+
+    /// Adds `other`'s nodes, prices and figures to this pool.
+    pub(crate) fn add(&mut self, other: &Pool) {
+        self.nodes += other.nodes;
+        self.drained += other.drained;
+        self.hourly_now += other.hourly_now;
+        self.hourly_after += other.hourly_after;
+        let sum = |a: &mut Vec<u64>, b: &[u64]| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = x.saturating_add(*y);
+            }
+        };
+        sum(&mut self.requested_now, &other.requested_now);
+        sum(&mut self.allocatable_now, &other.allocatable_now);
+        sum(&mut self.requested_after, &other.requested_after);
+        sum(&mut self.allocatable_after, &other.allocatable_after);
+    }
+}
+
 /// The pool key of `node`: the value of `label` (default: the instance type label),
 /// [`NO_LABEL`] when it has none.
 pub(crate) fn pool_of<'a>(node: &'a NodeSpec, label: Option<&str>) -> &'a str {
@@ -86,17 +120,7 @@ pub(crate) fn pools(
     let mut pools: BTreeMap<&str, Pool> = BTreeMap::new();
     for (i, node) in snap.nodes().iter().enumerate() {
         let name = pool_of(&node.spec, label);
-        let pool = pools.entry(name).or_insert_with(|| Pool {
-            name: name.to_owned(),
-            nodes: 0,
-            drained: 0,
-            hourly_now: 0.0,
-            hourly_after: 0.0,
-            requested_now: vec![0; dims],
-            allocatable_now: vec![0; dims],
-            requested_after: vec![0; dims],
-            allocatable_after: vec![0; dims],
-        });
+        let pool = pools.entry(name).or_insert_with(|| Pool::empty(name, dims));
         let (hourly, _) = pricing.hourly(&node.spec);
         let gone = drained.contains(node.spec.name.as_str());
         pool.nodes += 1;

@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use compactor_core::Snapshot;
 use compactor_core::plan::{PlanOptions, plan};
-use compactor_kube::execute::{ExecuteOptions, Outcome, execute};
+use compactor_kube::execute::{Outcome, execute};
 use http::{Request, Response};
 use kube::Client;
 use kube::client::Body;
 use serde_json::{Value, json};
+
+mod common;
+use common::{Incoming, fast, list, merge_patch, node, status};
 
 /// One request as the fake server saw it.
 #[derive(Debug, Clone)]
@@ -34,29 +37,6 @@ struct Fake {
     seen: Vec<Seen>,
     version: u64,
     replacements: u32,
-}
-
-fn status(code: u16, message: &str) -> (u16, Value) {
-    (
-        code,
-        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-               "message": message, "reason": "Whatever", "code": code}),
-    )
-}
-
-fn list(kind: &str, items: &[Value]) -> (u16, Value) {
-    (
-        200,
-        json!({"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items}),
-    )
-}
-
-fn node(name: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name, "resourceVersion": "1", "labels": {"kubernetes.io/hostname": name}},
-        "spec": {},
-        "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
-                   "conditions": [{"type": "Ready", "status": "True"}]}})
 }
 
 fn pod(name: &str, uid: &str, node: &str, cpu: &str) -> Value {
@@ -92,9 +72,9 @@ impl Fake {
     fn answer(&mut self, method: &str, uri: &str, body: &Value) -> (u16, Value) {
         let path = uri.split('?').next().unwrap_or(uri);
         match (method, path) {
-            ("GET", "/api/v1/nodes") => list("NodeList", &self.nodes),
+            ("GET", "/api/v1/nodes") => list("NodeList", "v1", &self.nodes),
             ("GET", "/api/v1/pods") | ("GET", "/api/v1/namespaces/shop/pods") => {
-                list("PodList", &self.pods)
+                list("PodList", "v1", &self.pods)
             }
             ("GET", p) if p.starts_with("/apis/metrics.k8s.io") => status(404, "not found"),
             ("GET", p) if p.starts_with("/api/v1/nodes/") => {
@@ -116,14 +96,9 @@ impl Fake {
                     .iter_mut()
                     .find(|n| n["metadata"]["name"] == name.as_str())
                     .unwrap();
-                merge(n, body);
+                // RFC 7386: a null removes the annotation or the unschedulable field.
+                merge_patch(n, body);
                 n["metadata"]["resourceVersion"] = json!(version);
-                if let Some(m) = n["metadata"]["annotations"].as_object_mut() {
-                    m.retain(|_, v| !v.is_null());
-                }
-                if n["spec"]["unschedulable"].is_null() {
-                    n["spec"].as_object_mut().unwrap().remove("unschedulable");
-                }
                 (200, n.clone())
             }
             ("POST", p) if p.ends_with("/eviction") => {
@@ -151,60 +126,24 @@ impl Fake {
                     json!({"kind": "Status", "apiVersion": "v1", "status": "Success", "code": 201}),
                 )
             }
-            ("GET", _) => list("List", &[]),
+            ("GET", _) => list("List", "v1", &[]),
             _ => status(405, "unexpected request"),
         }
     }
 }
 
-fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                merge(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
-}
-
 /// A client whose requests the fake answers, until the test drops it.
 fn serve(fake: Arc<Mutex<Fake>>) -> Client {
-    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    tokio::spawn(async move {
-        while let Some((request, send)) = handle.next_request().await {
-            let method = request.method().to_string();
-            let uri = request.uri().to_string();
-            let bytes = request.into_body().collect_bytes().await.unwrap();
-            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            let (code, answer) = {
-                let mut f = fake.lock().unwrap();
-                f.seen.push(Seen {
-                    method: method.clone(),
-                    uri: uri.clone(),
-                    body: body.clone(),
-                });
-                f.answer(&method, &uri, &body)
-            };
-            send.send_response(
-                Response::builder()
-                    .status(code)
-                    .body(Body::from(serde_json::to_vec(&answer).unwrap()))
-                    .unwrap(),
-            );
-        }
-    });
-    Client::new(service, "default")
-}
-
-fn fast() -> ExecuteOptions {
-    ExecuteOptions::default()
-        .with_deadlines(
-            Duration::from_secs(5),
-            Duration::from_secs(5),
-            Duration::from_secs(1),
-        )
-        .with_timing(Duration::from_millis(5), Duration::from_millis(5))
+    common::serve(move |r: Incoming| {
+        let uri = r.uri.to_string();
+        let mut f = fake.lock().unwrap();
+        f.seen.push(Seen {
+            method: r.method.clone(),
+            uri: uri.clone(),
+            body: r.body.clone(),
+        });
+        f.answer(&r.method, &uri, &r.body)
+    })
 }
 
 async fn plan_from(client: &Client) -> compactor_core::plan::Plan {
@@ -449,11 +388,11 @@ async fn pagination_and_410_relist() {
                     (200, page(vec![pod("p3", "3", "a", "1")], None))
                 }
             } else if path == "/api/v1/nodes" {
-                list("NodeList", &[node("a")])
+                list("NodeList", "v1", &[node("a")])
             } else if path.starts_with("/apis/metrics.k8s.io") {
                 status(503, "service unavailable")
             } else {
-                list("List", &[])
+                list("List", "v1", &[])
             };
             send.send_response(
                 Response::builder()

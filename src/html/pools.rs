@@ -62,32 +62,9 @@ pub(crate) fn usage(c: &Ctx<'_>, label: Option<&str>) -> Option<BTreeMap<String,
 pub(crate) fn ordered(c: &Ctx<'_>, label: Option<&str>) -> (Pool, Vec<Pool>) {
     let mut pools = crate::overview::pools(c.r.snapshot, c.r.plan, c.r.pricing, label);
     pools.sort_by(|a, b| b.nodes.cmp(&a.nodes).then_with(|| a.name.cmp(&b.name)));
-    let dims = c.r.snapshot.dims().len();
-    let mut total = Pool {
-        name: "all nodes".to_owned(),
-        nodes: 0,
-        drained: 0,
-        hourly_now: 0.0,
-        hourly_after: 0.0,
-        requested_now: vec![0; dims],
-        allocatable_now: vec![0; dims],
-        requested_after: vec![0; dims],
-        allocatable_after: vec![0; dims],
-    };
+    let mut total = Pool::empty("all nodes", c.r.snapshot.dims().len());
     for p in &pools {
-        total.nodes += p.nodes;
-        total.drained += p.drained;
-        total.hourly_now += p.hourly_now;
-        total.hourly_after += p.hourly_after;
-        for d in 0..dims {
-            total.requested_now[d] = total.requested_now[d].saturating_add(p.requested_now[d]);
-            total.allocatable_now[d] =
-                total.allocatable_now[d].saturating_add(p.allocatable_now[d]);
-            total.requested_after[d] =
-                total.requested_after[d].saturating_add(p.requested_after[d]);
-            total.allocatable_after[d] =
-                total.allocatable_after[d].saturating_add(p.allocatable_after[d]);
-        }
+        total.add(p);
     }
     (total, pools)
 }

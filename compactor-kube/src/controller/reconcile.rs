@@ -157,13 +157,13 @@ pub async fn reconcile(
         }
     };
     let mut wake: Option<Duration> = None;
-    let mut active = false;
+    // The phases of the plans still open after their step.
+    let mut open: Vec<PlanPhase> = Vec::new();
     for plan in plans_of(&ctx, &name).await? {
-        let (after, open) = step_plan(&ctx, &config, &plan, now).await?;
-        if let Some(after) = after {
+        if let Some((after, phase)) = step(&ctx, &config, &plan, now).await? {
             wake = Some(wake.map_or(after, |w| w.min(after)));
+            open.push(phase);
         }
-        active |= open;
     }
     let status = config.status.clone().unwrap_or_default();
     let last = status
@@ -177,10 +177,10 @@ pub async fn reconcile(
                 || schedule.next_after(last).is_some_and(|next| next <= now)
         }
     };
-    if due {
-        analyse(&ctx, &config, now, active).await?;
+    if due && analyse(&ctx, &config, now, !open.is_empty()).await? {
+        open.push(PlanPhase::Pending);
     }
-    let phase = config_phase(&plans_of(&ctx, &name).await?);
+    let phase = config_phase(&open);
     let next = schedule.next_after(Timestamp::now());
     let mut status = json!({ "phase": phase });
     if let Some(next) = next {
@@ -204,18 +204,11 @@ fn truncate(text: &str, bytes: usize) -> String {
     text[..end].to_owned()
 }
 
-/// The config's phase from its plans (oldest first): `Executing` while a part of one runs,
-/// `PlanApproved` when one is approved (waiting for a safe window or between parts),
-/// `WaitingForApproval` when one waits for a person, else `Idle`.
-fn config_phase(plans: &[MigrationPlan]) -> &'static str {
-    let open: Vec<PlanPhase> = plans
-        .iter()
-        .filter_map(|p| p.status.as_ref().map(|s| s.phase))
-        .filter(|p| !terminal(*p))
-        .collect();
-    if open.contains(&PlanPhase::Executing) {
-        "Executing"
-    } else if open.contains(&PlanPhase::Approved) {
+/// The config's phase from the phases of its open plans: `PlanApproved` when one is approved
+/// (waiting for a safe window or between parts), `WaitingForApproval` when one waits for a
+/// person, else `Idle`.
+fn config_phase(open: &[PlanPhase]) -> &'static str {
+    if open.contains(&PlanPhase::Approved) {
         "PlanApproved"
     } else if open.contains(&PlanPhase::Pending) {
         "WaitingForApproval"
@@ -299,12 +292,13 @@ async fn patch_plan_status(
 
 /// Reads the cluster, writes a report (and a plan when the mode acts and no plan is open),
 /// keeps the last `reportHistory` reports, and records the figures in the config's status.
+/// `true` when it created a plan (Pending).
 async fn analyse(
     ctx: &Context,
     config: &OptimizationConfig,
     now: Timestamp,
     plan_open: bool,
-) -> Result<(), KubeError> {
+) -> Result<bool, KubeError> {
     let name = config.name_any();
     let config_ref = config.object_ref(&());
     let started = std::time::Instant::now();
@@ -421,11 +415,11 @@ async fn analyse(
         "lastReport": report_name,
         "conditions": [condition("Analyzed", true, "AnalysisCompleted", &written.spec.summary, now)],
     });
-    if let Some(p) = plan_name {
+    if let Some(p) = &plan_name {
         status["lastPlan"] = json!(p);
     }
     patch_config_status(ctx, &name, status).await?;
-    Ok(())
+    Ok(plan_name.is_some())
 }
 
 /// Deletes the config's reports beyond the newest `keep`.
@@ -459,25 +453,14 @@ async fn collect_reports(ctx: &Context, config: &str, keep: u32) -> Result<(), K
     Ok(())
 }
 
-/// Moves one plan on: (look at it again within this, it is still open).
-async fn step_plan(
-    ctx: &Context,
-    config: &OptimizationConfig,
-    object: &MigrationPlan,
-    now: Timestamp,
-) -> Result<(Option<Duration>, bool), KubeError> {
-    let wake = step(ctx, config, object, now).await?;
-    // Open: not ended, by the status this step left (or a part still to do).
-    Ok((wake, wake.is_some()))
-}
-
-/// [`step_plan`]'s work; `Some(d)` while the plan is open.
+/// Moves one plan on (approval, window, execution, expiry). `Some((d, phase))` while the
+/// plan is open: look at it again within `d`; `phase` is the one this step left.
 async fn step(
     ctx: &Context,
     config: &OptimizationConfig,
     object: &MigrationPlan,
     now: Timestamp,
-) -> Result<Option<Duration>, KubeError> {
+) -> Result<Option<(Duration, PlanPhase)>, KubeError> {
     let name = object.name_any();
     let plan_ref = object.object_ref(&());
     let mut status = object.status.clone().unwrap_or_default();
@@ -502,7 +485,9 @@ async fn step(
         // A part was started and not finished: a restarted (or new leader) controller resumes
         // exactly that part; the executor's eviction records prevent a second eviction.
         let part = status.executing_nodes.clone();
-        return execute_part(ctx, config, object, &core, status, part, true).await;
+        return open_between_parts(
+            execute_part(ctx, config, object, &core, status, part, true).await,
+        );
     }
     if object.spec.cancelled {
         status.phase = PlanPhase::Cancelled;
@@ -552,7 +537,9 @@ async fn step(
         window_open,
     );
     if !gate.nodes.is_empty() {
-        return execute_part(ctx, config, object, &core, status, gate.nodes, false).await;
+        return open_between_parts(
+            execute_part(ctx, config, object, &core, status, gate.nodes, false).await,
+        );
     }
     let waiting = match &gate.waiting {
         Some((key, Verdict::WaitForApproval)) => match key.strip_prefix(NODE_APPROVAL) {
@@ -595,7 +582,15 @@ async fn step(
     let until_expiry = expires
         .and_then(|t| Duration::try_from(t.duration_since(now)).ok())
         .unwrap_or(WAIT_POLL);
-    Ok(Some(until_expiry.min(WAIT_POLL)))
+    Ok(Some((until_expiry.min(WAIT_POLL), phase)))
+}
+
+/// [`execute_part`]'s result as [`step`]'s: a plan left open after a part has more parts to
+/// go, and is Approved.
+fn open_between_parts(
+    wake: Result<Option<Duration>, KubeError>,
+) -> Result<Option<(Duration, PlanPhase)>, KubeError> {
+    wake.map(|w| w.map(|d| (d, PlanPhase::Approved)))
 }
 
 /// Carries out the part of `core` draining `nodes`, recording progress in the plan's status
