@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use compactor_core::Snapshot;
 use compactor_core::cost::Pricing;
 use compactor_core::model::{INSTANCE_TYPE_LABEL, NodeSpec};
-use compactor_core::plan::Plan;
+use compactor_core::plan::{Plan, ReasonCode};
 use compactor_core::resources::Dimensions;
 
 /// Name of the pool of nodes that lack the grouping label.
@@ -160,15 +160,20 @@ pub(crate) fn shown_dimensions(snap: &Snapshot) -> Vec<usize> {
 ///
 /// # Complexity
 /// O(kept × log kept).
-pub(crate) fn kept_by_reason(plan: &Plan) -> Vec<(&'static str, Vec<&str>)> {
-    let mut by: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
+pub(crate) fn kept_by_reason(plan: &Plan) -> Vec<(ReasonCode, Vec<&str>)> {
+    let mut by: BTreeMap<&'static str, (ReasonCode, Vec<&str>)> = BTreeMap::new();
     for k in &plan.kept {
         by.entry(k.reason.code.as_str())
-            .or_default()
+            .or_insert_with(|| (k.reason.code, Vec::new()))
+            .1
             .push(k.node.as_str());
     }
-    let mut out: Vec<(&'static str, Vec<&str>)> = by.into_iter().collect();
-    out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let mut out: Vec<(ReasonCode, Vec<&str>)> = by.into_values().collect();
+    out.sort_by(|a, b| {
+        b.1.len()
+            .cmp(&a.1.len())
+            .then(a.0.as_str().cmp(b.0.as_str()))
+    });
     out
 }
 

@@ -153,7 +153,7 @@ pub(crate) fn overview(
     if !reasons.is_empty() {
         let counts: Vec<String> = reasons
             .iter()
-            .map(|(code, nodes)| format!("{code} {}", nodes.len()))
+            .map(|(code, nodes)| format!("{} {}", code.as_str(), nodes.len()))
             .collect();
         writeln!(
             out,

@@ -146,7 +146,7 @@ fn controls(html: &mut String, c: &Ctx<'_>) {
             html,
             r#"<option value="{code}">kept: {code} ({})</option>"#,
             thousands(nodes.len() as u64),
-            code = escape(code),
+            code = escape(code.as_str()),
         );
     }
     html.push_str(

@@ -255,6 +255,51 @@ impl ReasonCode {
             ReasonCode::OtherPart => "other-part",
         }
     }
+
+    /// What the code means, in one line for people (reports, legends).
+    ///
+    /// ```
+    /// use compactor_core::plan::ReasonCode;
+    /// assert_eq!(ReasonCode::NodeNotReady.meaning(), "the node is not Ready");
+    /// ```
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ReasonCode::MirrorPod => {
+                "a static (mirror) pod runs there: the Eviction API cannot evict it"
+            }
+            ReasonCode::OptOut => {
+                "a pod opts out of eviction (optimizer.io/exclude, safe-to-evict: false, do-not-disrupt)"
+            }
+            ReasonCode::NamespaceExcluded => "a pod runs in an excluded namespace",
+            ReasonCode::NoController => "a pod has no controller: nothing would recreate it",
+            ReasonCode::SystemCritical => "a system-critical pod runs there",
+            ReasonCode::KubeSystemNoPdb => "a kube-system pod has no PodDisruptionBudget",
+            ReasonCode::LocalStorage => "a pod keeps data on the node (hostPath, disk emptyDir)",
+            ReasonCode::MissingInput => {
+                "a pod's volume claim or volume is missing from the input: in doubt, it stays"
+            }
+            ReasonCode::MultiplePdbs => {
+                "a pod is covered by several PodDisruptionBudgets (eviction fails)"
+            }
+            ReasonCode::PdbExhausted => "a pod's PodDisruptionBudget allows no disruption now",
+            ReasonCode::NoFit => "its pods fit on no node that stays, under the safety cap",
+            ReasonCode::SchedulerOverCap => {
+                "kube-scheduler would put a moved pod over the cap: cordoned while the plan runs"
+            }
+            ReasonCode::SchedulerOffPlan => {
+                "kube-scheduler would put a moved pod where the plan may not: cordoned while the plan runs"
+            }
+            ReasonCode::NodeExcluded => "the node is annotated optimizer.io/exclude",
+            ReasonCode::NodeNotReady => "the node is not Ready",
+            ReasonCode::NodeCordoned => "the node is cordoned by someone else",
+            ReasonCode::NodeOverCommitted => "its pods request more than the node's allocatable",
+            ReasonCode::LastNode => "the last node: a plan never drains every node",
+            ReasonCode::SchedulerNotModelled => {
+                "a pod names a scheduler the prediction does not model"
+            }
+            ReasonCode::OtherPart => "drained by another part of the plan",
+        }
+    }
 }
 
 /// A reason with its plain-words explanation.
