@@ -74,41 +74,13 @@ async fn main() -> Result<ExitCode> {
     })
     .await
     .context("executing the plan")?;
+    for line in report.summary() {
+        say!("{line}");
+    }
     let code = match &report.outcome {
-        Outcome::Completed => {
-            say!(
-                "plan {} completed: {} evictions ({} by an earlier run), {} waves",
-                report.plan_id,
-                report.evictions,
-                report.resumed,
-                report.waves_completed
-            );
-            ExitCode::SUCCESS
-        }
-        Outcome::Refused { reasons } => {
-            say!(
-                "plan {} refused: it no longer holds on the cluster; nothing was done",
-                report.plan_id
-            );
-            for r in reasons {
-                say!("  - {}", printable(r));
-            }
-            ExitCode::from(REFUSED)
-        }
-        Outcome::Stopped { reason } => {
-            say!(
-                "plan {} stopped after {} evictions: {}; uncordoned: {}",
-                report.plan_id,
-                report.evictions,
-                printable(reason),
-                if report.uncordoned.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    printable(&report.uncordoned.join(", ")).into_owned()
-                }
-            );
-            ExitCode::from(STOPPED)
-        }
+        Outcome::Completed => ExitCode::SUCCESS,
+        Outcome::Refused { .. } => ExitCode::from(REFUSED),
+        Outcome::Stopped { .. } => ExitCode::from(STOPPED),
         other => {
             say!("plan {} ended: {other:?}", report.plan_id);
             ExitCode::FAILURE

@@ -60,34 +60,8 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
         Output::Yaml => write!(out, "{}", serde_yaml_ng::to_string(&report)?)?,
         Output::Table => {
             let f = &report.fidelity;
-            match &report.outcome {
-                Outcome::Refused { reasons } => {
-                    writeln!(
-                        out,
-                        "plan {} refused: it no longer holds on the cluster",
-                        report.plan_id
-                    )?;
-                    for r in reasons {
-                        writeln!(out, "  - {}", printable(r))?;
-                    }
-                }
-                Outcome::Stopped { reason } => writeln!(
-                    out,
-                    "plan {} stopped after {} evictions: {}; uncordoned {}",
-                    report.plan_id,
-                    report.evictions,
-                    printable(reason),
-                    if report.uncordoned.is_empty() {
-                        "nothing".to_owned()
-                    } else {
-                        printable(&report.uncordoned.join(", ")).into_owned()
-                    }
-                )?,
-                _ => writeln!(
-                    out,
-                    "plan {} completed: {} evictions ({} by an earlier run), {} waves",
-                    report.plan_id, report.evictions, report.resumed, report.waves_completed
-                )?,
+            for line in report.summary() {
+                writeln!(out, "{line}")?;
             }
             if f.evictions > 0 {
                 writeln!(

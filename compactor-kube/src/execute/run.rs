@@ -246,6 +246,42 @@ pub struct Report {
     pub landings: Vec<Landing>,
 }
 
+impl Report {
+    /// How the execution ended, as printed lines (names escaped): `plan ID completed: …`,
+    /// `plan ID refused: …` with one `  - reason` line each, or `plan ID stopped after …`.
+    ///
+    /// # Examples
+    /// See the tests: one of each outcome.
+    pub fn summary(&self) -> Vec<String> {
+        use compactor_core::text::printable;
+        match &self.outcome {
+            Outcome::Refused { reasons } => {
+                let mut lines = vec![format!(
+                    "plan {} refused: it no longer holds on the cluster; nothing was done",
+                    self.plan_id
+                )];
+                lines.extend(reasons.iter().map(|r| format!("  - {}", printable(r))));
+                lines
+            }
+            Outcome::Stopped { reason } => vec![format!(
+                "plan {} stopped after {} evictions: {}; uncordoned {}",
+                self.plan_id,
+                self.evictions,
+                printable(reason),
+                if self.uncordoned.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    printable(&self.uncordoned.join(", ")).into_owned()
+                }
+            )],
+            Outcome::Completed => vec![format!(
+                "plan {} completed: {} evictions ({} by an earlier run), {} waves",
+                self.plan_id, self.evictions, self.resumed, self.waves_completed
+            )],
+        }
+    }
+}
+
 /// What an eviction answer means ([`eviction_verdict`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -1304,6 +1340,45 @@ fn jittered(base: Duration, attempt: u32, key: &str) -> Duration {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn summaries_name_the_outcome() {
+        let report = |outcome| Report {
+            plan_id: "p1".into(),
+            outcome,
+            evictions: 2,
+            resumed: 1,
+            waves_completed: 1,
+            cordoned: vec![],
+            uncordoned: vec!["a".into(), "b\nc".into()],
+            fidelity: Fidelity::default(),
+            landings: vec![],
+        };
+        assert_eq!(
+            report(Outcome::Completed).summary(),
+            ["plan p1 completed: 2 evictions (1 by an earlier run), 1 waves"]
+        );
+        assert_eq!(
+            report(Outcome::Refused {
+                reasons: vec!["node x is gone".into(), "pod y is gone".into()]
+            })
+            .summary(),
+            [
+                "plan p1 refused: it no longer holds on the cluster; nothing was done",
+                "  - node x is gone",
+                "  - pod y is gone"
+            ]
+        );
+        // Names are escaped: a newline cannot forge a line.
+        assert_eq!(
+            report(Outcome::Stopped {
+                reason: "budget".into()
+            })
+            .summary(),
+            ["plan p1 stopped after 2 evictions: budget; uncordoned a, b\\nc"]
+        );
+    }
+
     use super::*;
 
     #[test]
