@@ -5,6 +5,9 @@
 #   kwok, kwokctl                                                     from sigs.k8s.io/kwok
 #   metrics-server                                                    from sigs.k8s.io/metrics-server
 #                                                                     (optional: a failure is reported, not fatal)
+#   ca-observe                    Cluster Autoscaler 1.33.0 (kwok cloud provider) driven by our
+#                                 observe-only loop, through the wrapper module
+#                                 e2e/gomod/cluster-autoscaler (optional: a failure is reported)
 #   etcd                          from the crate etcd-bin-vendored-linux-amd64 (cargo fetch)
 #                                 (fallback: Debian's etcd-server)
 # Prints the time each step took and keeps them in $E2E_BIN/../build-timings.txt.
@@ -135,6 +138,23 @@ metrics_server_build() {
 if ! step metrics-server "$METRICS_SERVER_VERSION $GO_VERSION" metrics_server_build; then
   log "metrics-server did not build: the cluster will run without it and its test is skipped"
   rm -f "$E2E_BIN/metrics-server"
+fi
+
+# ---------------------------------------------------------------- Cluster Autoscaler (optional)
+# ca-observe: e2e/gomod/cluster-autoscaler/main.go over CA 1.33.0's packages, `-tags kwok`
+# (only the kwok cloud provider is compiled in). Used by ca-compare.sh.
+ca_mod_dir="$E2E_DIR/gomod/cluster-autoscaler"
+ca_sum="$(cat "$ca_mod_dir/go.mod" "$ca_mod_dir/go.sum" "$ca_mod_dir/main.go" | sha256sum | cut -c1-12)"
+ca_build() {
+  (cd "$ca_mod_dir" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=readonly" "${NICE[@]}" \
+     go build -p 2 -trimpath -tags kwok -ldflags "-s -w" -o "$E2E_BIN/ca-observe" .)
+  local help
+  help="$("$E2E_BIN/ca-observe" --help 2>&1 || true)"
+  [[ "$help" == *--observe-stable-loops* ]] || { echo "error: ca-observe does not run: ${help:0:300}" >&2; return 1; }
+}
+if ! step ca-observe "$CA_VERSION sum=$ca_sum $GO_VERSION" ca_build; then
+  log "ca-observe did not build: ca-compare.sh cannot run"
+  rm -f "$E2E_BIN/ca-observe"
 fi
 
 # ---------------------------------------------------------------- etcd

@@ -12,6 +12,7 @@
 : "${K8S_VERSION:=v1.34.4}"          # k8s.io/kubernetes; e2e/gomod/kubernetes/go.mod pins the same
 : "${KWOK_VERSION:=v0.8.0}"          # sigs.k8s.io/kwok (kwok + kwokctl)
 : "${METRICS_SERVER_VERSION:=v0.8.0}" # sigs.k8s.io/metrics-server
+: "${CA_VERSION:=1.33.0}"            # Cluster Autoscaler; e2e/gomod/cluster-autoscaler/go.mod pins it
 : "${ETCD_VERSION:=3.6.15}"          # crate etcd-bin-vendored-linux-amd64 (ships the etcd binary)
 
 : "${E2E_CLUSTER_NAME:=kube-compactor-e2e}"
