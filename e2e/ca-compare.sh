@@ -4,11 +4,12 @@
 #   e2e/ca-compare.sh DUMP [--sample N] [--seed S] [--levels conservative,medium,aggressive]
 #                          [--out DIR] [--keep]
 #
-# 1. load-dump.py turns DUMP (a kubectl List) into kwok nodes (node groups for CA's kwok cloud
-#    provider, by instance type) and recreated workloads (ReplicaSets, DaemonSet, StatefulSets
-#    with statically bound volumes, bare pods, PDBs);
-# 2. a fresh cluster (its own name, kube-compactor-ca: never the e2e tests' cluster) comes up
-#    with those nodes; the workloads are applied and the real kube-scheduler places every pod;
+# 1. a fresh cluster (its own name, kube-compactor-ca: never the e2e tests' cluster) comes up;
+# 2. the `recreate` example rebuilds DUMP on it (examples/common/recreate.rs, shared with the
+#    fidelity example): kwok nodes adoptable by CA's kwok cloud provider (a node group per
+#    instance type, max size = its size), the workloads recreated (ReplicaSets, StatefulSets,
+#    the DaemonSet on every node as in the dump, bare pods, PDBs) and placed by the real
+#    kube-scheduler;
 # 3. the state is dumped once (kubectl get …,replicasets,jobs -o json): `kube-compactor plan
 #    --from` it at each safety level, and `kube-compactor check` checks each plan against it;
 # 4. ca-observe (Cluster Autoscaler 1.33.0 built by build.sh, observe only: see below) runs
@@ -62,43 +63,20 @@ IFS=, read -ra level_list <<< "$levels"
 for l in "${level_list[@]}"; do cap_of "$l" >/dev/null; done
 
 # ------------------------------------------------------------------ the cluster
-sample_args=()
-[[ -n "$sample" ]] && sample_args=(--sample "$sample" --seed "$seed")
-python3 "$E2E_DIR/load-dump.py" "$dump" "$out" "${sample_args[@]}"
-nodes="$(jq .nodes "$out/summary.json")" pods="$(jq .pods "$out/summary.json")"
-log "$(basename "$dump")${sample:+ (sample of $sample nodes, seed $seed)}: $nodes nodes, $pods pods"
-
+RECREATE="${KUBE_COMPACTOR_EXAMPLES_DIR:-$REPO_DIR/target/release/examples}/recreate"
+[[ -x "$RECREATE" ]] || die "$RECREATE is missing: cargo build --release --example recreate first"
 "$E2E_DIR/cluster.sh" down >/dev/null 2>&1 || true
 [[ $keep -eq 1 ]] || trap '"$E2E_DIR/cluster.sh" down >/dev/null 2>&1 || true' EXIT
 t0=$SECONDS
-KUBECONFIG="$(E2E_NODES_MANIFEST="$out/nodes.json" E2E_CONTROLLER_MANAGER_QPS=200 "$E2E_DIR/cluster.sh" up)"
+KUBECONFIG="$(E2E_CONTROLLER_MANAGER_QPS=200 "$E2E_DIR/cluster.sh" up 2> "$out/cluster-up.log")" \
+  || die "the cluster did not come up: $(tail -n 5 "$out/cluster-up.log")"
 export KUBECONFIG
-kc apply -f - >/dev/null <<'EOF'
-apiVersion: storage.k8s.io/v1
-kind: StorageClass
-metadata:
-  name: kwok-static
-provisioner: kubernetes.io/no-provisioner
-volumeBindingMode: Immediate
-EOF
-kc create -f "$out/workloads.json" >/dev/null
-log "waiting for the real scheduler to place $pods pods"
-last="" same=0
-for ((i = 0; i < 360; i++)); do
-  read -r total bound < <(kc get pods -A -o json \
-    | jq -r '[(.items | length), ([.items[] | select(.spec.nodeName != null)] | length)] | @tsv')
-  if [[ "$bound" -ge "$pods" ]]; then break; fi
-  # Pods that fit nowhere stay Pending: stop once nothing changed for 30 s.
-  if [[ "$total $bound" == "$last" ]]; then same=$((same + 1)); else same=0; last="$total $bound"; fi
-  [[ $same -ge 6 && "$total" -ge "$pods" ]] && break
-  sleep 5
-done
-log "$bound of $pods pods placed ($total created) in $((SECONDS - t0)) s"
-# The disruption controller has computed every budget.
-for ((i = 0; i < 60; i++)); do
-  [[ "$(kc get pdb -A -o json | jq '[.items[] | select(.status.observedGeneration != .metadata.generation)] | length')" == 0 ]] && break
-  sleep 1
-done
+sample_args=()
+[[ -n "$sample" ]] && sample_args=(--sample "$sample" --seed "$seed")
+"$RECREATE" "$dump" --cluster-autoscaler "${sample_args[@]}" > "$out/recreate.json" 2> "$out/recreate.log" \
+  || die "recreating $dump failed: $(tail -n 5 "$out/recreate.log")"
+nodes="$(jq .nodes "$out/recreate.json")"
+log "$(basename "$dump")${sample:+ (sample of $sample nodes, seed $seed)}: $nodes nodes, $(jq .boundPods "$out/recreate.json") of $(jq .pods "$out/recreate.json") pods bound by kube-scheduler ($(jq .expectedPods "$out/recreate.json") in the dump), $((SECONDS - t0)) s"
 kc get nodes,pods,pdb,pvc,pv,namespaces,csinodes,replicasets,jobs -A -o json > "$out/state.json"
 
 # ------------------------------------------------------------------ kube-compactor
@@ -152,7 +130,7 @@ run_ca default 0.5
 
 # ------------------------------------------------------------------ side by side
 python3 - "$out" "$(basename "$dump")${sample:+ sample $sample seed $seed}" "$nodes" "${level_list[@]}" <<'PY'
-import json, sys
+import json, re, sys
 out, name, nodes, levels = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 def load_jsonl(path):
     lines = [json.loads(l) for l in open(path) if l.strip()]
@@ -168,13 +146,17 @@ for l in levels:
     ours = {d["node"] for d in plan["drain"]}
     final, loops = load_jsonl(f"{out}/ca-{l}.jsonl")
     ca = set(final["unneeded"])
+    # Nodes CA refused only because the budgets cannot cover them all at once: it plans one
+    # round of removals that can run in parallel; later rounds would look again.
+    pdb = set(re.findall(r"Node (\S+) cannot be removed: not enough pod disruption budget",
+                         open(f"{out}/ca-{l}.log").read())) - ca
     ours_t, ours_mb = tm(f"{out}/plan-{l}.time")
     ca_t, ca_mb = tm(f"{out}/ca-{l}.time")
     rows.append({
         "level": l, "nodes": nodes,
         "ours": len(ours), "ca": len(ca), "both": len(ours & ca),
         "onlyOurs": len(ours - ca), "onlyCa": len(ca - ours),
-        "caDefault": len(ca_default["unneeded"]),
+        "caDefault": len(ca_default["unneeded"]), "caRefusedForBudgets": len(pdb),
         "kept": nodes - len(ours), "lowerBound": plan["lowerBound"]["nodes"],
         "capLowerBound": plan["capLowerBound"]["nodes"],
         "checkValid": check.get("valid"), "violations": len(check.get("violations", [])),
@@ -185,14 +167,16 @@ for l in levels:
     })
 json.dump({"cluster": name, "rows": rows}, open(f"{out}/compare.json", "w"), indent=1)
 print(f"\n{name}: {nodes} nodes (CA 1.33.0 observe-only vs kube-compactor plan, same cluster and state)")
-hdr = ("level", "CA thr", "CA removes", "we remove", "both", "only CA", "only us", "we keep", "cap bound", "bound", "checker", "CA s", "our s")
-print(" | ".join(hdr))
+hdr = ("level", "CA threshold", "CA: unneeded", "CA: refused for budgets", "we drain", "both", "only CA", "only us",
+       "we keep", "cap-aware bound", "bound", "our checker", "CA loop s", "our plan s")
+print("| " + " | ".join(hdr) + " |")
+print("|" + "---|" * len(hdr))
 for r in rows:
     thr = {"conservative": "0.7", "medium": "0.8", "aggressive": "0.9"}[r["level"]]
-    print(" | ".join(str(x) for x in (
-        r["level"], thr, f'{r["ca"]}{"" if r["caStable"] else " (not stable)"}', r["ours"], r["both"],
+    print("| " + " | ".join(str(x) for x in (
+        r["level"], thr, f'{r["ca"]}{"" if r["caStable"] else " (not stable)"}', r["caRefusedForBudgets"], r["ours"], r["both"],
         r["onlyCa"], r["onlyOurs"], r["kept"], r["capLowerBound"], r["lowerBound"],
         "valid" if r["checkValid"] else f'{r["violations"]} violations',
-        f'{r["caSeconds"]:.0f}', f'{r["oursSeconds"]:.2f}')))
+        f'{r["caFirstLoopSeconds"]:.2f}', f'{r["oursSeconds"]:.2f}')) + " |")
 print(f"CA with its default thresholds (0.5): removes {rows[0]['caDefault']}")
 PY

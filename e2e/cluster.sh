@@ -16,9 +16,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODES_FILE="${E2E_NODES_FILE:-$E2E_DIR/nodes.txt}"
-# E2E_NODES_MANIFEST=path: the nodes as a JSON List of Node objects instead (ca-compare.sh);
-# each must carry the label type=kwok and the annotation kwok.x-k8s.io/node: fake.
-NODES_MANIFEST="${E2E_NODES_MANIFEST:-}"
 CONFIG_FILE="$E2E_CACHE/kwokctl-$E2E_CLUSTER_NAME.yaml"
 # kwokctl adds a context to a kubeconfig on create and removes it on delete; give it a file
 # of its own so that ~/.kube/config is never touched.
@@ -155,37 +152,21 @@ EOF
   done < "$NODES_FILE"
 }
 
-expected_nodes() {
-  if [[ -n "$NODES_MANIFEST" ]]; then
-    jq '.items | length' "$NODES_MANIFEST"
-  else
-    grep -cvE '^[[:space:]]*(#|$)' "$NODES_FILE"
-  fi
-}
-listed_nodes() {
-  if [[ -n "$NODES_MANIFEST" ]]; then
-    jq -r '.items[].metadata.name' "$NODES_MANIFEST" | sort
-  else
-    grep -vE '^[[:space:]]*(#|$)' "$NODES_FILE" | awk '{print $1}' | sort
-  fi
-}
+expected_nodes() { grep -cvE '^[[:space:]]*(#|$)' "$NODES_FILE"; }
 
 create_nodes() {
   local want stale
   want="$(expected_nodes)"
   # A running cluster may hold the nodes of another nodes file: those go first.
-  stale="$(comm -23 <(kc get nodes -l type=kwok -o name | sed 's|^node/||' | sort) <(listed_nodes))"
+  stale="$(comm -23 <(kc get nodes -l type=kwok -o name | sed 's|^node/||' | sort) \
+                    <(grep -vE '^[[:space:]]*(#|$)' "$NODES_FILE" | awk '{print $1}' | sort))"
   if [[ -n "$stale" ]]; then
-    log "deleting $(wc -w <<< "$stale") nodes that ${NODES_MANIFEST:-$NODES_FILE} does not list"
+    log "deleting $(wc -w <<< "$stale") nodes that $NODES_FILE does not list"
     # shellcheck disable=SC2086 # one name per word
     kc delete node $stale >/dev/null
   fi
-  log "creating $want nodes from ${NODES_MANIFEST:-$NODES_FILE}"
-  if [[ -n "$NODES_MANIFEST" ]]; then
-    kc apply -f "$NODES_MANIFEST" >/dev/null
-  else
-    node_manifests | kc apply -f - >/dev/null
-  fi
+  log "creating $want nodes from $NODES_FILE"
+  node_manifests | kc apply -f - >/dev/null
   log "waiting for the nodes to be Ready"
   kc wait --for=condition=Ready node -l type=kwok --timeout=300s >/dev/null \
     || die "nodes did not become Ready"

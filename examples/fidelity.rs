@@ -22,7 +22,7 @@
 //! It deletes every node and every namespace of the dump on the cluster it runs on, so it
 //! refuses a cluster with a node that is not a kwok node.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -34,15 +34,12 @@ use serde_json::{Value, json};
 
 #[path = "common/kubectl.rs"]
 mod kubectl;
+// Shared with the `recreate` example; this one reads none of `Loaded`.
+#[allow(dead_code)]
+#[path = "common/recreate.rs"]
+mod recreate;
 use kubectl::{Kubectl, poll};
-
-/// Labels a controller sets per pod, left out of a recreated template and selector.
-const PER_POD_LABELS: [&str; 4] = [
-    "statefulset.kubernetes.io/pod-name",
-    "apps.kubernetes.io/pod-index",
-    "controller-revision-hash",
-    "pod-template-generation",
-];
+use recreate::live_pods;
 
 struct Args {
     dump: PathBuf,
@@ -85,151 +82,6 @@ fn args() -> Result<Args> {
     })
 }
 
-/// The pod template of a recreated workload: the pod's labels (less per-pod ones) and the
-/// scheduling-relevant parts of its spec.
-fn template(pod: &Value) -> Value {
-    let labels: serde_json::Map<String, Value> = pod["metadata"]["labels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !PER_POD_LABELS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let spec = &pod["spec"];
-    let containers: Vec<Value> = spec["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            json!({
-                "name": c["name"],
-                "image": c["image"].as_str().unwrap_or("registry.invalid/app:1"),
-                "resources": c["resources"],
-            })
-        })
-        .collect();
-    let mut out = json!({"containers": containers, "terminationGracePeriodSeconds": 0});
-    for key in [
-        "tolerations",
-        "nodeSelector",
-        "affinity",
-        "topologySpreadConstraints",
-        "initContainers",
-        "overhead",
-    ] {
-        if !spec[key].is_null() {
-            out[key] = spec[key].clone();
-        }
-    }
-    json!({"metadata": {"labels": labels}, "spec": out})
-}
-
-/// Nodes, namespaces, workloads and budgets to create for `dump`.
-fn recreate(dump: &Value) -> Result<(Vec<Value>, Vec<Value>, BTreeSet<String>)> {
-    let items = dump["items"].as_array().context("not a kubectl List")?;
-    let mut nodes = Vec::new();
-    let mut namespaces = BTreeSet::new();
-    let mut groups: BTreeMap<(String, String, String), Vec<&Value>> = BTreeMap::new();
-    let mut objects = Vec::new();
-    for item in items {
-        match item["kind"].as_str() {
-            Some("Node") => {
-                let mut meta = json!({"name": item["metadata"]["name"]});
-                let mut labels = item["metadata"]["labels"].clone();
-                labels["type"] = json!("kwok");
-                meta["labels"] = labels;
-                meta["annotations"] = json!({"kwok.x-k8s.io/node": "fake"});
-                let resources = &item["status"]["allocatable"];
-                let capacity = if item["status"]["capacity"].is_null() {
-                    resources
-                } else {
-                    &item["status"]["capacity"]
-                };
-                nodes.push(json!({
-                    "apiVersion": "v1", "kind": "Node", "metadata": meta,
-                    "spec": {"taints": item["spec"]["taints"],
-                             "unschedulable": item["spec"]["unschedulable"]},
-                    "status": {"allocatable": resources, "capacity": capacity},
-                }));
-            }
-            Some("Pod") => {
-                let phase = item["status"]["phase"].as_str().unwrap_or("");
-                if phase == "Succeeded" || phase == "Failed" {
-                    continue;
-                }
-                let ns = item["metadata"]["namespace"].as_str().unwrap_or("default");
-                namespaces.insert(ns.to_owned());
-                let owner = item["metadata"]["ownerReferences"]
-                    .as_array()
-                    .and_then(|o| o.iter().find(|r| r["controller"] == true))
-                    .map(|r| {
-                        (
-                            r["kind"].as_str().unwrap_or("").to_owned(),
-                            r["name"].as_str().unwrap_or("").to_owned(),
-                        )
-                    });
-                match owner {
-                    Some((kind, name)) => groups
-                        .entry((ns.to_owned(), kind, name))
-                        .or_default()
-                        .push(item),
-                    None => {
-                        let mut pod = template(item);
-                        pod["apiVersion"] = json!("v1");
-                        pod["kind"] = json!("Pod");
-                        pod["metadata"]["name"] = item["metadata"]["name"].clone();
-                        pod["metadata"]["namespace"] = json!(ns);
-                        objects.push(pod);
-                    }
-                }
-            }
-            Some("PodDisruptionBudget") => {
-                objects.push(json!({
-                    "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                    "metadata": {"name": item["metadata"]["name"],
-                                 "namespace": item["metadata"]["namespace"]},
-                    "spec": item["spec"],
-                }));
-            }
-            _ => {}
-        }
-    }
-    for ((ns, kind, name), pods) in &groups {
-        let tpl = template(pods[0]);
-        let selector = json!({"matchLabels": tpl["metadata"]["labels"]});
-        let meta = json!({"name": name, "namespace": ns});
-        let replicas = pods.len();
-        objects.push(match kind.as_str() {
-            "DaemonSet" => json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta,
-                "spec": {"selector": selector, "template": tpl}}),
-            "StatefulSet" => json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
-                "metadata": meta, "spec": {"replicas": replicas, "selector": selector,
-                "serviceName": name, "podManagementPolicy": "Parallel", "template": tpl}}),
-            // ReplicaSets, and any other controller, as a ReplicaSet of its pods.
-            _ => json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": meta,
-                "spec": {"replicas": replicas, "selector": selector, "template": tpl}}),
-        });
-    }
-    let mut all = Vec::new();
-    for ns in &namespaces {
-        all.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
-    }
-    all.extend(objects);
-    Ok((nodes, all, namespaces))
-}
-
-/// The pods of namespace `ns`, or of every namespace.
-fn live_pods(kc: &Kubectl, ns: Option<&str>) -> Result<Vec<Value>> {
-    let args: Vec<&str> = match ns {
-        Some(ns) => vec!["get", "pods", "-n", ns],
-        None => vec!["get", "pods", "-A"],
-    };
-    Ok(kc.json(&args)?["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default())
-}
-
 fn controller_uid(pod: &Value) -> Option<String> {
     pod["metadata"]["ownerReferences"]
         .as_array()?
@@ -267,98 +119,11 @@ fn main() -> Result<()> {
     let text = std::fs::read_to_string(&args.dump)
         .with_context(|| format!("reading {}", args.dump.display()))?;
     let dump: Value = serde_json::from_str(&text).context("the dump is not JSON")?;
-    let (nodes, objects, namespaces) = recreate(&dump)?;
     std::fs::create_dir_all(&args.out)?;
-
-    let live = kc.json(&["get", "nodes"])?;
-    if live["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|n| n["metadata"]["labels"]["type"] != "kwok")
-    {
-        bail!("refusing to run: the cluster has nodes that are not kwok nodes");
-    }
     let t0 = Instant::now();
-    eprintln!("resetting the cluster");
-    // Controllers orphaned, pods force-deleted, budgets deleted; the namespaces are kept
-    // (deleting one also deletes every event of its pods, at the controller manager's
-    // request rate: minutes for 1,000 pods).
-    for ns in namespaces.iter().map(String::as_str).chain(["e2e-apps"]) {
-        if kc.run(&["get", "namespace", ns], None).is_err() {
-            continue;
-        }
-        kc.empty_namespace(ns, "rs,sts,ds,job,deploy")?;
-        kc.run(&["delete", "pdb", "--all", "-n", ns], None)?;
-    }
-    kc.run(&["delete", "nodes", "--all"], None)?;
-    eprintln!("creating {} nodes", nodes.len());
-    for chunk in nodes.chunks(100) {
-        kc.create(chunk)?;
-    }
-    let n = nodes.len();
-    let ready = kc.wait_nodes_ready(n, Duration::from_secs(300))?;
-    if !ready {
-        bail!("the {n} nodes did not become Ready in 300 s");
-    }
-    eprintln!(
-        "nodes Ready at {:.0} s; creating the workloads",
-        t0.elapsed().as_secs_f64()
-    );
-    let (namespace_items, workloads): (Vec<Value>, Vec<Value>) =
-        objects.into_iter().partition(|o| o["kind"] == "Namespace");
-    let list = json!({"apiVersion": "v1", "kind": "List", "items": namespace_items});
-    kc.run(&["apply", "-f", "-"], Some(list.to_string().as_bytes()))?;
-    for chunk in workloads.chunks(200) {
-        kc.create(chunk)?;
-    }
-    // Settled: every pod of the dump recreated (or the count stable for 20 s), each bound or
-    // unschedulable, and the budgets computed.
-    let expected = dump["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|i| {
-            i["kind"] == "Pod"
-                && !matches!(i["status"]["phase"].as_str(), Some("Succeeded" | "Failed"))
-        })
-        .count();
-    let mut last = (usize::MAX, Instant::now());
-    let settled = poll(Duration::from_secs(900), || {
-        std::thread::sleep(Duration::from_secs(2));
-        let pods = live_pods(&kc, None)?;
-        let waiting = pods
-            .iter()
-            .filter(|p| {
-                p["spec"]["nodeName"].is_null()
-                    && !p["status"]["conditions"].as_array().is_some_and(|c| {
-                        c.iter()
-                            .any(|c| c["type"] == "PodScheduled" && c["reason"] == "Unschedulable")
-                    })
-            })
-            .count();
-        if pods.len() != last.0 {
-            last = (pods.len(), Instant::now());
-        }
-        let complete = pods.len() >= expected || last.1.elapsed() > Duration::from_secs(20);
-        Ok((complete && waiting == 0).then_some(pods.len()))
-    })?;
-    let Some(count) = settled else {
-        bail!("the workloads did not settle in 900 s");
-    };
-    poll(Duration::from_secs(120), || {
-        let pdbs = kc.json(&["get", "pdb", "-A"])?;
-        Ok(pdbs["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .all(|b| !b["status"]["observedGeneration"].is_null())
-            .then_some(()))
-    })?;
-    eprintln!(
-        "{count} pods ({expected} in the dump) placed by kube-scheduler at {:.0} s; planning",
-        t0.elapsed().as_secs_f64()
-    );
+    let options = recreate::Options::default();
+    recreate::load(&kc, &dump, &options, t0)?;
+    eprintln!("planning");
 
     if args.executor {
         return with_executor(&args, t0);
