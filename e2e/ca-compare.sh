@@ -52,7 +52,10 @@ done
 [[ -r "$dump" ]] || die "cannot read $dump"
 need_bins kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl etcd ca-observe
 command -v jq >/dev/null || die "jq is not on PATH"
-BIN="${KUBE_COMPACTOR_BIN:-$REPO_DIR/target/release/kube-compactor}"
+# Release builds, else the debug ones `cargo test` leaves (CI).
+profile=release
+[[ -x "$REPO_DIR/target/release/kube-compactor" && -x "$REPO_DIR/target/release/examples/recreate" ]] || profile=debug
+BIN="${KUBE_COMPACTOR_BIN:-$REPO_DIR/target/$profile/kube-compactor}"
 [[ -x "$BIN" ]] || die "$BIN is missing: cargo build --release first"
 out="${out:-$(mktemp -d "${TMPDIR:-/tmp}/ca-compare.XXXXXX")}"
 mkdir -p "$out"
@@ -63,7 +66,7 @@ IFS=, read -ra level_list <<< "$levels"
 for l in "${level_list[@]}"; do cap_of "$l" >/dev/null; done
 
 # ------------------------------------------------------------------ the cluster
-RECREATE="${KUBE_COMPACTOR_EXAMPLES_DIR:-$REPO_DIR/target/release/examples}/recreate"
+RECREATE="${KUBE_COMPACTOR_EXAMPLES_DIR:-$REPO_DIR/target/$profile/examples}/recreate"
 [[ -x "$RECREATE" ]] || die "$RECREATE is missing: cargo build --release --example recreate first"
 "$E2E_DIR/cluster.sh" down >/dev/null 2>&1 || true
 [[ $keep -eq 1 ]] || trap '"$E2E_DIR/cluster.sh" down >/dev/null 2>&1 || true' EXIT

@@ -61,10 +61,34 @@ E2E_CONFORMANCE_SCHEDULER_CONFIG="$binpack" "$E2E_DIR/conformance.sh" || conform
 phase "cluster down"
 trap - EXIT
 "$E2E_DIR/cluster.sh" down || true
+
+# The real Cluster Autoscaler (observe only) beside our plans on a sample of a real-shaped
+# dump, on a cluster of its own: CA must mark nodes unneeded with a stable set at every
+# level, our checker must accept every plan, and we must drain at least as many nodes.
+phase "Cluster Autoscaler side by side"
+ca_dump="${E2E_CA_DUMP:-$REPO_DIR/../shared/benchdata/clusters/openb-multigpu50-400.json}"
+ca_compare=0
+if [[ ! -r "$ca_dump" ]]; then
+  log "SKIP ca-compare: $ca_dump is not here (E2E_CA_DUMP names another kubectl dump)"
+  ca_compare=skip
+elif ca_out="$(mktemp -d)" && "$E2E_DIR/ca-compare.sh" "$ca_dump" --sample 80 --seed 1 --out "$ca_out"; then
+  if jq -e '([.rows[] | .checkValid and .caStable and .ours >= .ca] | all)
+            and ([.rows[] | .ca] | max > 0)' "$ca_out/compare.json" >/dev/null; then
+    echo "PASS ca-compare"
+  else
+    echo "FAIL ca-compare: $(jq -c '[.rows[] | {level, ca, ours, checkValid, caStable}]' "$ca_out/compare.json")"
+    ca_compare=1
+  fi
+else
+  echo "FAIL ca-compare: e2e/ca-compare.sh failed"
+  ca_compare=1
+fi
 log "e2e finished in $((SECONDS - t0)) s"
-# The tally again, each conformance run counted as one more check, as the very last line.
+# The tally again, each conformance run and the CA comparison counted as one more check, as
+# the very last line.
 read -r passed _ failed _ < <(tail -n1 "$results" | tr -d ',')
-for c in "$conformance" "$conformance_binpack"; do
+for c in "$conformance" "$conformance_binpack" "$ca_compare"; do
+  [[ "$c" == skip ]] && continue
   if [[ $c -eq 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
 done
 rm -f "$results"
