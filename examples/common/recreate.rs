@@ -284,7 +284,7 @@ pub struct Loaded {
 /// a kwok node; empties the dump's namespaces (and `e2e-apps`), deletes every node, creates
 /// the recreated nodes and waits until they are Ready, creates the workloads and waits until
 /// they settle (every pod of the dump recreated, or the count stable for 20 s; each bound or
-/// unschedulable) and the budgets are computed.
+/// unschedulable), every bound pod is Ready and the budgets' statuses are computed and stable.
 pub fn load(kc: &Kubectl, dump: &Value, options: &Options, t0: Instant) -> Result<Loaded> {
     let Recreated {
         nodes,
@@ -359,15 +359,52 @@ pub fn load(kc: &Kubectl, dump: &Value, options: &Options, t0: Instant) -> Resul
     let Some((pods, bound)) = settled else {
         bail!("the workloads did not settle in 1,800 s");
     };
-    poll(Duration::from_secs(120), || {
-        let pdbs = kc.json(&["get", "pdb", "-A"])?;
-        Ok(pdbs["items"]
+    // Every bound pod Ready (kwok reports it a little after binding): until then the
+    // disruption controller counts it unhealthy and its budget allows nothing.
+    let ready = poll(Duration::from_secs(600), || {
+        std::thread::sleep(Duration::from_secs(1));
+        let unready = live_pods(kc, None)?
+            .iter()
+            .filter(|p| {
+                !p["spec"]["nodeName"].is_null()
+                    && !p["status"]["conditions"].as_array().is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    })
+            })
+            .count();
+        Ok((unready == 0).then_some(()))
+    })?;
+    if ready.is_none() {
+        bail!("the bound pods were not all Ready in 600 s");
+    }
+    // Then the budgets: computed for their generation, and the same two reads in a row.
+    let mut previous = Value::Null;
+    let settled_budgets = poll(Duration::from_secs(120), || {
+        std::thread::sleep(Duration::from_secs(2));
+        let statuses: Vec<Value> = kc.json(&["get", "pdb", "-A"])?["items"]
             .as_array()
             .into_iter()
             .flatten()
-            .all(|b| !b["status"]["observedGeneration"].is_null())
-            .then_some(()))
+            .map(|b| {
+                json!([
+                    b["metadata"]["namespace"],
+                    b["metadata"]["name"],
+                    b["status"]
+                ])
+            })
+            .collect();
+        let computed = statuses
+            .iter()
+            .all(|s| !s[2]["observedGeneration"].is_null());
+        let statuses = Value::Array(statuses);
+        let same = statuses == previous;
+        previous = statuses;
+        Ok((computed && same).then_some(()))
     })?;
+    if settled_budgets.is_none() {
+        bail!("the PodDisruptionBudgets' statuses did not settle in 120 s");
+    }
     eprintln!(
         "{pods} pods ({expected} in the dump, {bound} bound) placed by kube-scheduler at {:.0} s",
         t0.elapsed().as_secs_f64()
