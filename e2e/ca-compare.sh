@@ -83,12 +83,21 @@ log "$(basename "$dump")${sample:+ (sample of $sample nodes, seed $seed)}: $node
 kc get nodes,pods,pdb,pvc,pv,namespaces,csinodes,replicasets,jobs -A -o json > "$out/state.json"
 
 # ------------------------------------------------------------------ kube-compactor
-measure() { # OUT TIMEFILE CMD...: runs CMD with stdout to OUT; wall seconds and peak RSS to TIMEFILE
-  local o="$1" t="$2"; shift 2
-  /usr/bin/time -f '%e %M' -o "$t" "$@" > "$o"
+# timed OUT TIMEFILE CMD...: runs CMD with stdout to OUT, its wall seconds and peak RSS (KiB)
+# to TIMEFILE; GNU time (Debian's `time`) when installed, else the wall time only (RSS 0).
+timed() {
+  local o="$1" t="$2" rc=0 start; shift 2
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -f '%e %M' -o "$t" "$@" > "$o" || rc=$?
+  else
+    start=$EPOCHREALTIME
+    "$@" > "$o" || rc=$?
+    awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f 0\n", b - a }' > "$t"
+  fi
+  return $rc
 }
 for l in "${level_list[@]}"; do
-  measure "$out/plan-$l.json" "$out/plan-$l.time" "$BIN" plan --from "$out/state.json" --safety "$l" --output json
+  timed "$out/plan-$l.json" "$out/plan-$l.time" "$BIN" plan --from "$out/state.json" --safety "$l" --output json
   "$BIN" check --from "$out/state.json" --plan "$out/plan-$l.json" --output json > "$out/check-$l.json" || true
   log "kube-compactor $l: drains $(jq '.drain | length' "$out/plan-$l.json"), check valid: $(jq .valid "$out/check-$l.json")"
 done
@@ -114,8 +123,7 @@ data:
 EOF
 run_ca() { # NAME THRESHOLD
   local name="$1" thr="$2" t1=$SECONDS rc=0
-  KWOK_PROVIDER_MODE=local POD_NAMESPACE=kube-system \
-    /usr/bin/time -f '%e %M' -o "$out/ca-$name.time" \
+  KWOK_PROVIDER_MODE=local POD_NAMESPACE=kube-system timed "$out/ca-$name.jsonl" "$out/ca-$name.time" \
     "$E2E_BIN/ca-observe" --kubeconfig "$KUBECONFIG" --cloud-provider kwok --namespace kube-system \
       --scale-down-enabled=true --scale-down-unneeded-time 24h --scale-down-unready-time 24h \
       --scale-down-delay-after-add 0s --max-nodes-total "$nodes" \
@@ -124,7 +132,7 @@ run_ca() { # NAME THRESHOLD
       --scale-down-simulation-timeout 30m --scan-interval 10s \
       --scale-down-utilization-threshold "$thr" --scale-down-gpu-utilization-threshold "$thr" \
       --observe-stable-loops 2 --observe-max-loops 12 --v 2 --logtostderr=true \
-      > "$out/ca-$name.jsonl" 2> "$out/ca-$name.log" || rc=$?
+      2> "$out/ca-$name.log" || rc=$?
   [[ $rc -eq 0 || $rc -eq 3 ]] || die "ca-observe failed (exit $rc): tail of $out/ca-$name.log: $(tail -n 5 "$out/ca-$name.log")"
   log "Cluster Autoscaler ($name, threshold $thr): $(tail -n1 "$out/ca-$name.jsonl" | jq '.unneeded | length') unneeded after $(tail -n1 "$out/ca-$name.jsonl" | jq .loop) loops$([[ $rc -eq 3 ]] && echo ' (NOT stable)'), $((SECONDS - t1)) s"
 }
