@@ -13,8 +13,9 @@
 //
 //	{"loop":1,"seconds":4.2,"unneeded":["node-a","node-b"]}
 //
-// and a final {"final":true,...} with the stable set. Exit code 0 when the set became stable,
-// 3 when --observe-max-loops ran out first, 1 on errors.
+// and a final {"final":true,...} with the stable set. A loop that fails or ends before
+// scale-down planning ("noScaleDown") counts for no stability. Exit code 0 when the set became
+// stable, 3 when --observe-max-loops ran out first, 1 on errors.
 package main
 
 import (
@@ -62,8 +63,9 @@ var (
 // recorder is a scale-down candidates observer: the planner hands it the unneeded nodes
 // at the end of every loop.
 type recorder struct {
-	mu   sync.Mutex
-	last []string
+	mu     sync.Mutex
+	last   []string
+	called bool
 }
 
 func (r *recorder) UpdateScaleDownCandidates(nodes []*apiv1.Node, _ time.Time) {
@@ -74,15 +76,18 @@ func (r *recorder) UpdateScaleDownCandidates(nodes []*apiv1.Node, _ time.Time) {
 	sort.Strings(names)
 	r.mu.Lock()
 	r.last = names
+	r.called = true
 	r.mu.Unlock()
 }
 
-func (r *recorder) take() []string {
+// take returns the set the planner reported since the last call, and whether it reported
+// one at all (a loop that stops early, e.g. "cluster is not ready for autoscaling", does not).
+func (r *recorder) take() ([]string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := r.last
-	r.last = nil
-	return out
+	out, called := r.last, r.called
+	r.last, r.called = nil, false
+	return out, called
 }
 
 func same(a, b []string) bool {
@@ -98,12 +103,14 @@ func same(a, b []string) bool {
 }
 
 type line struct {
-	Loop     int      `json:"loop"`
-	Final    bool     `json:"final,omitempty"`
-	Stable   bool     `json:"stable,omitempty"`
-	Seconds  float64  `json:"seconds"`
-	Error    string   `json:"error,omitempty"`
-	Unneeded []string `json:"unneeded"`
+	Loop    int     `json:"loop"`
+	Final   bool    `json:"final,omitempty"`
+	Stable  bool    `json:"stable,omitempty"`
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
+	// NoScaleDown: the loop ended before scale-down planning; it counts for no stability.
+	NoScaleDown bool     `json:"noScaleDown,omitempty"`
+	Unneeded    []string `json:"unneeded"`
 }
 
 func emit(l line) {
@@ -214,15 +221,25 @@ func main() {
 			l.Error = err.Error()
 		}
 		l.Seconds = time.Since(start).Seconds()
-		l.Unneeded = rec.take()
+		var planned bool
+		l.Unneeded, planned = rec.take()
+		l.NoScaleDown = !planned
 		emit(l)
-		if l.Error == "" && previous != nil && same(previous, l.Unneeded) {
+		ok := l.Error == "" && planned
+		switch {
+		case !ok:
+			stableFor = 0
+		case previous != nil && same(previous, l.Unneeded):
 			stableFor++
-		} else {
+		default:
 			stableFor = 1
 		}
-		previous = l.Unneeded
-		if l.Error == "" && stableFor >= *stableLoops {
+		if ok {
+			previous = l.Unneeded
+		} else {
+			previous = nil
+		}
+		if ok && stableFor >= *stableLoops {
 			emit(line{Loop: loop, Final: true, Stable: true, Seconds: l.Seconds, Unneeded: previous})
 			return
 		}
