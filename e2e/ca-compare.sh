@@ -68,6 +68,9 @@ for l in "${level_list[@]}"; do cap_of "$l" >/dev/null; done
 # ------------------------------------------------------------------ the cluster
 RECREATE="${KUBE_COMPACTOR_EXAMPLES_DIR:-$REPO_DIR/target/$profile/examples}/recreate"
 [[ -x "$RECREATE" ]] || die "$RECREATE is missing: cargo build --release --example recreate first"
+# Always its own cluster: a KUBECONFIG from the caller (ci.sh exports the e2e cluster's) would
+# make cluster.sh wait on that cluster instead.
+unset KUBECONFIG
 "$E2E_DIR/cluster.sh" down >/dev/null 2>&1 || true
 [[ $keep -eq 1 ]] || trap '"$E2E_DIR/cluster.sh" down >/dev/null 2>&1 || true' EXIT
 t0=$SECONDS
