@@ -481,6 +481,23 @@ pdb_allowed_is() { # NAME N: waits until budget NAME allows N disruptions
   done
   return 1
 }
+# spread_and_plan FILE: spreads the workloads, writes `plan --live` to FILE, prints its moves.
+spread_and_plan() {
+  spread >/dev/null || true
+  kcomp plan --live --output json > "$1"
+  jq '.moves | length' "$1"
+}
+# left_on_drained PLAN: pods other than DaemonSet pods still on the plan's drained nodes, plus
+# 1000 for each drained node that is not cordoned (0: the drain is done).
+left_on_drained() {
+  local n c left=0
+  for n in $(jq -r '.drain[].node' "$1"); do
+    c="$(kc get pods -A --field-selector "spec.nodeName=$n" -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null and ((.metadata.ownerReferences // []) | any(.kind == "DaemonSet") | not))] | length')"
+    left=$((left + c))
+    [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] || left=$((left + 1000))
+  done
+  echo "$left"
+}
 our_marked_nodes() {
   kc get nodes -o json | jq -r '[.items[] | select(.metadata.annotations["optimizer.io/cordoned-by"] != null) | .metadata.name] | join(" ")'
 }
@@ -511,9 +528,7 @@ else
   fi
 
   # --- a plan whose budgets were tightened since is refused (stale); relaxed, it executes
-  spread || true
-  kcomp plan --live --output json > "$TMP/apply-plan.json"
-  nmoves="$(jq '.moves | length' "$TMP/apply-plan.json")"
+  nmoves="$(spread_and_plan "$TMP/apply-plan.json")"
   if [[ "$nmoves" -eq 0 ]]; then
     fail apply-refuses-stale-plan "the plan after spreading the workloads has no moves"
   else
@@ -537,12 +552,7 @@ else
     kcomp apply --plan "$TMP/apply-plan.json" --execute --output json --wave-timeout 180 > "$TMP/apply.json" 2> "$TMP/apply.err" || rc=$?
     wait_settled || true
     drained="$(jq -r '[.drain[].node] | join(" ")' "$TMP/apply-plan.json")"
-    left=0
-    for n in $drained; do
-      c="$(kc get pods -A --field-selector "spec.nodeName=$n" -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null and ((.metadata.ownerReferences // []) | any(.kind == "DaemonSet") | not))] | length')"
-      left=$((left + c))
-      [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]] || left=$((left + 1000))
-    done
+    left="$(left_on_drained "$TMP/apply-plan.json")"
     below="$(kc get pdb -A -o json | jq '[.items[] | select(.status.currentHealthy < .status.desiredHealthy)] | length')"
     still_cordoned_kept="$(jq -r '.cordonOnly[]?' "$TMP/apply-plan.json" | while read -r n; do if [[ "$(kc get node "$n" -o jsonpath='{.spec.unschedulable}')" == true ]]; then echo "$n"; fi; done | tr '\n' ' ')"
     if [[ $rc -eq 0 && "$(jq -r .outcome "$TMP/apply.json")" == completed && $left -eq 0 && "$below" -eq 0 && -z "$still_cordoned_kept" ]]; then
@@ -553,9 +563,7 @@ else
   fi
 
   # --- killed mid-plan, rerun: finishes, no pod evicted twice
-  spread || true
-  kcomp plan --live --output json > "$TMP/resume-plan.json"
-  nmoves="$(jq '.moves | length' "$TMP/resume-plan.json")"
+  nmoves="$(spread_and_plan "$TMP/resume-plan.json")"
   if [[ "$nmoves" -lt 2 ]]; then
     fail apply-resumes-after-kill "the plan after spreading the workloads has $nmoves moves (2 needed)"
   else
@@ -584,10 +592,31 @@ else
   fi
   wait_settled || true
 
+  # --- stdout closed under a running apply (`| head -n 1`): the run goes on to its end, its
+  # progress on stderr (the old code panicked at the first line it could not print, leaving
+  # nodes cordoned and the plan half done)
+  nmoves="$(spread_and_plan "$TMP/closed-plan.json")"
+  if [[ "$nmoves" -lt 2 ]]; then
+    fail apply-survives-closed-stdout "the plan after spreading the workloads has $nmoves moves (2 needed)"
+  else
+    set +o pipefail
+    kcomp apply --plan "$TMP/closed-plan.json" --execute --wave-timeout 180 2> "$TMP/closed.err" | head -n 1 > "$TMP/closed.out"
+    set -o pipefail
+    wait_settled || true
+    drained="$(jq -r '[.drain[].node] | join(" ")' "$TMP/closed-plan.json")"
+    left="$(left_on_drained "$TMP/closed-plan.json")"
+    evicted="$(grep -c '^kube-compactor: evicted ' "$TMP/closed.err" || true)"
+    if grep -q 'progress output failed; the run goes on' "$TMP/closed.err" && [[ $left -eq 0 && -s "$TMP/closed.out" ]] \
+       && ! grep -q 'panicked' "$TMP/closed.err"; then
+      pass apply-survives-closed-stdout "stdout closed after its first line ($(cut -c1-60 "$TMP/closed.out")); the run went on: $evicted evictions reported on stderr, drained [$drained] empty and cordoned"
+    else
+      fail apply-survives-closed-stdout "pods left on drained nodes or uncordoned: $left; $(tail -n3 "$TMP/closed.err" | tr '\n' ' ')"
+    fi
+  fi
+  wait_settled || true
+
   # --- a replacement that cannot be scheduled: the executor stops and uncordons its nodes
-  spread || true
-  kcomp plan --live --output json > "$TMP/pending-plan.json"
-  nmoves="$(jq '.moves | length' "$TMP/pending-plan.json")"
+  nmoves="$(spread_and_plan "$TMP/pending-plan.json")"
   if [[ "$(jq '[.moves[] | select(.workload.name == "web" or .workload.name == "worker")] | length' "$TMP/pending-plan.json")" -lt 1 ]]; then
     fail apply-stops-on-pending "the plan after spreading the workloads moves no web or worker pod"
   else

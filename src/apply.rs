@@ -15,6 +15,48 @@ const REFUSED: u8 = 3;
 /// Exit code of an execution stopped and rolled back.
 const STOPPED: u8 = 4;
 
+/// Where `apply --execute` writes its progress lines. A run that has started cordoning and
+/// evicting must not die of its output: when the primary writer fails (stdout closed by
+/// `| head`, a terminal gone), the lines go to the fallback from then on, after one line
+/// saying so, and a failing fallback drops them. The run goes on to its end (completed, or
+/// stopped and rolled back) either way.
+struct Progress {
+    primary: Option<Box<dyn Write + Send + Sync>>,
+    prefix: &'static str,
+    fallback: Box<dyn Write + Send + Sync>,
+}
+
+impl Progress {
+    fn new(
+        primary: Box<dyn Write + Send + Sync>,
+        prefix: &'static str,
+        fallback: Box<dyn Write + Send + Sync>,
+    ) -> Self {
+        Progress {
+            primary: Some(primary),
+            prefix,
+            fallback,
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        if let Some(w) = &mut self.primary {
+            if writeln!(w, "{}{line}", self.prefix)
+                .and_then(|()| w.flush())
+                .is_ok()
+            {
+                return;
+            }
+            self.primary = None;
+            let _ = writeln!(
+                self.fallback,
+                "kube-compactor: progress output failed; the run goes on, its lines follow here"
+            );
+        }
+        let _ = writeln!(self.fallback, "kube-compactor: {line}");
+    }
+}
+
 pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let text = crate::read(&args.plan)?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| {
@@ -39,15 +81,17 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
     let table = matches!(args.output, Output::Table);
     let report = crate::runtime()?.block_on(async {
         let client = crate::connect(&args.connection).await?;
-        let mut on_event = |event: &execute::Event| {
-            let line = event.to_string();
-            // Progress goes to stderr when stdout carries the JSON report.
-            if table {
-                println!("{line}");
-            } else {
-                eprintln!("kube-compactor: {line}");
-            }
+        // Progress goes to stderr when stdout carries the JSON report.
+        let mut progress = if table {
+            Progress::new(Box::new(std::io::stdout()), "", Box::new(std::io::stderr()))
+        } else {
+            Progress::new(
+                Box::new(std::io::stderr()),
+                "kube-compactor: ",
+                Box::new(std::io::sink()),
+            )
         };
+        let mut on_event = |event: &execute::Event| progress.line(&event.to_string());
         execute::execute(&client, &plan, &options, &mut on_event)
             .await
             .map_err(|e| anyhow::Error::new(e).context("executing the plan"))
@@ -153,4 +197,66 @@ fn dry_run(plan: &Plan, output: Output, out: &mut impl Write) -> anyhow::Result<
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A writer that fails every write (a closed pipe).
+    struct Closed;
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    /// A writer whose bytes the test reads back.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Shared {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    #[test]
+    fn progress_lines_go_to_the_primary_writer() {
+        let (out, err) = (Shared::default(), Shared::default());
+        let mut p = Progress::new(Box::new(out.clone()), "", Box::new(err.clone()));
+        p.line("cordoned node a");
+        p.line("evicted d/x");
+        assert_eq!(out.text(), "cordoned node a\nevicted d/x\n");
+        assert_eq!(err.text(), "");
+    }
+
+    #[test]
+    fn a_closed_primary_sends_the_lines_to_the_fallback_and_never_panics() {
+        let err = Shared::default();
+        let mut p = Progress::new(Box::new(Closed), "", Box::new(err.clone()));
+        p.line("cordoned node a");
+        p.line("evicted d/x");
+        assert_eq!(
+            err.text(),
+            "kube-compactor: progress output failed; the run goes on, its lines follow here\n\
+             kube-compactor: cordoned node a\nkube-compactor: evicted d/x\n"
+        );
+        // Both writers closed: the lines are dropped, the run is not disturbed.
+        let mut p = Progress::new(Box::new(Closed), "", Box::new(Closed));
+        p.line("evicted d/y");
+    }
 }
