@@ -20,19 +20,19 @@ const STOPPED: u8 = 4;
 /// `| head`, a terminal gone), the lines go to the fallback from then on, after one line
 /// saying so, and a failing fallback drops them. The run goes on to its end (completed, or
 /// stopped and rolled back) either way.
-struct Progress {
+struct EventLines {
     primary: Option<Box<dyn Write + Send + Sync>>,
     prefix: &'static str,
     fallback: Box<dyn Write + Send + Sync>,
 }
 
-impl Progress {
+impl EventLines {
     fn new(
         primary: Box<dyn Write + Send + Sync>,
         prefix: &'static str,
         fallback: Box<dyn Write + Send + Sync>,
     ) -> Self {
-        Progress {
+        EventLines {
             primary: Some(primary),
             prefix,
             fallback,
@@ -83,9 +83,9 @@ pub(crate) fn run(args: ApplyArgs, out: &mut impl Write) -> anyhow::Result<ExitC
         let client = crate::connect(&args.connection).await?;
         // Progress goes to stderr when stdout carries the JSON report.
         let mut progress = if table {
-            Progress::new(Box::new(std::io::stdout()), "", Box::new(std::io::stderr()))
+            EventLines::new(Box::new(std::io::stdout()), "", Box::new(std::io::stderr()))
         } else {
-            Progress::new(
+            EventLines::new(
                 Box::new(std::io::stderr()),
                 "kube-compactor: ",
                 Box::new(std::io::sink()),
@@ -201,9 +201,8 @@ fn dry_run(plan: &Plan, output: Output, out: &mut impl Write) -> anyhow::Result<
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use super::*;
+    use crate::progress::Shared;
 
     /// A writer that fails every write (a closed pipe).
     struct Closed;
@@ -216,28 +215,10 @@ mod tests {
         }
     }
 
-    /// A writer whose bytes the test reads back.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl Shared {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
-
     #[test]
     fn progress_lines_go_to_the_primary_writer() {
         let (out, err) = (Shared::default(), Shared::default());
-        let mut p = Progress::new(Box::new(out.clone()), "", Box::new(err.clone()));
+        let mut p = EventLines::new(Box::new(out.clone()), "", Box::new(err.clone()));
         p.line("cordoned node a");
         p.line("evicted d/x");
         assert_eq!(out.text(), "cordoned node a\nevicted d/x\n");
@@ -247,7 +228,7 @@ mod tests {
     #[test]
     fn a_closed_primary_sends_the_lines_to_the_fallback_and_never_panics() {
         let err = Shared::default();
-        let mut p = Progress::new(Box::new(Closed), "", Box::new(err.clone()));
+        let mut p = EventLines::new(Box::new(Closed), "", Box::new(err.clone()));
         p.line("cordoned node a");
         p.line("evicted d/x");
         assert_eq!(
@@ -256,7 +237,7 @@ mod tests {
              kube-compactor: cordoned node a\nkube-compactor: evicted d/x\n"
         );
         // Both writers closed: the lines are dropped, the run is not disturbed.
-        let mut p = Progress::new(Box::new(Closed), "", Box::new(Closed));
+        let mut p = EventLines::new(Box::new(Closed), "", Box::new(Closed));
         p.line("evicted d/y");
     }
 }

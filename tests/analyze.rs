@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 mod common;
 
-use common::{run, stderr, stdout};
-use std::process::Command;
+use common::{chromium, find_browser, run, stderr, stdout};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -218,39 +217,10 @@ fn bad_metrics_and_pricing_files_name_file_and_field() {
     );
 }
 
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
 /// Renders `html` in headless Chromium and returns the DOM it built.
-fn rendered_dom(browser: &str, html: &std::path::Path, profile: &std::path::Path) -> String {
-    let o = Command::new("timeout")
-        .arg("120")
-        .arg(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(o.status.success(), "chromium failed: {}", stderr(&o));
-    stdout(&o)
+fn rendered_dom(browser: &str, html: &std::path::Path, dir: &std::path::Path) -> String {
+    let url = format!("file://{}", html.display());
+    chromium(browser, dir, &["--dump-dom".to_owned()], &url).0
 }
 
 #[test]
@@ -274,14 +244,14 @@ fn html_report_renders_one_bar_per_node_in_chromium() {
         html.matches("http://www.w3.org/2000/svg").count()
     );
 
-    let Some(browser) = chromium() else {
+    let Some(browser) = find_browser() else {
         println!(
             "SKIPPED html_report_renders_one_bar_per_node_in_chromium: chromium is not installed \
              (apt-get install -y chromium; .ci/run installs it)"
         );
         return;
     };
-    let dom = rendered_dom(browser, &report, &dir.join("profile"));
+    let dom = rendered_dom(&browser, &report, &dir);
     assert_eq!(dom.matches("data-node-bar=").count(), 2, "{dom}");
     assert!(dom.contains(r#"data-node-bar="node-a" data-plan="kept" data-what-if="drained""#));
     assert!(dom.contains(r#"data-node-bar="node-b" data-plan="kept" data-what-if="kept""#));
@@ -305,7 +275,7 @@ fn html_report_renders_one_bar_per_node_in_chromium() {
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan json");
     let drained = plan["drain"].as_array().map_or(0, Vec::len);
     assert!(drained > 0);
-    let dom = rendered_dom(browser, &demo, &dir.join("profile-demo"));
+    let dom = rendered_dom(&browser, &demo, &dir);
     assert_eq!(dom.matches("data-node-bar=").count(), 20);
     assert_eq!(dom.matches(r#"data-plan="drained""#).count(), drained);
 }

@@ -10,15 +10,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
 use compactor_core::model::INSTANCE_TYPE_LABEL;
 use compactor_core::testing::{ClusterShape, generate};
 
 mod common;
 
-use common::{run, stderr, stdout};
+use common::{chromium, find_browser, run, stderr, stdout};
 
 /// The page may not grow beyond this at 1,500 nodes.
 const MAX_BYTES: usize = 1_000_000;
@@ -146,62 +144,6 @@ fn group_by_needs_a_label_name() {
     assert_eq!(o.status.code(), Some(2));
     let o = run(&["analyze", "--group-by", "", "-o", "html"]);
     assert_eq!(o.status.code(), Some(2));
-}
-
-/// Renders `url` in headless Chromium (a fresh profile in `dir`), with `extra` arguments;
-/// returns standard output and the wall time.
-fn chromium(browser: &str, dir: &Path, extra: &[String], url: &str) -> (String, f64) {
-    let profile = dir.join(format!(
-        "profile-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let start = Instant::now();
-    let o = Command::new("timeout")
-        .arg("120")
-        .arg(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1280,900",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    let secs = start.elapsed().as_secs_f64();
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(o.status.success(), "chromium failed: {}", stderr(&o));
-    (stdout(&o), secs)
-}
-
-fn find_browser() -> Option<String> {
-    let candidates: Vec<String> = match std::env::var("KUBE_COMPACTOR_CHROMIUM") {
-        Ok(b) if b.is_empty() => Vec::new(),
-        Ok(b) => vec![b],
-        Err(_) => [
-            "/usr/bin/chromium",
-            "chromium",
-            "chromium-browser",
-            "google-chrome",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    };
-    candidates.into_iter().find(|b| {
-        Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
 }
 
 /// The `data-selftest` the page's script wrote: section id → top in pixels, `ms` from

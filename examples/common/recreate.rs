@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use compactor_core::testing::Rng;
 use serde_json::{Value, json};
 
 use super::kubectl::{Kubectl, poll};
@@ -79,21 +80,12 @@ fn template(pod: &Value) -> Value {
     json!({"metadata": {"labels": labels}, "spec": out})
 }
 
-/// SplitMix64: the sample's random numbers (no dependency for one shuffle).
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The names of the nodes a sample keeps: `n` of `names` (sorted), by a seeded shuffle.
 fn sample_nodes(mut names: Vec<String>, n: usize, seed: u64) -> BTreeSet<String> {
     names.sort();
-    let mut state = seed;
+    let mut rng = Rng::new(seed);
     for i in (1..names.len()).rev() {
-        let j = (splitmix(&mut state) % (i as u64 + 1)) as usize;
+        let j = rng.below(i as u64 + 1) as usize;
         names.swap(i, j);
     }
     names.into_iter().take(n).collect()
