@@ -323,12 +323,7 @@ impl Bins {
     /// with enough total room do not fit in some dimension.
     pub fn best_fit(&self, item: &[u64]) -> Option<usize> {
         // No bin has room in some dimension (the tree's root holds the maxima): no walk.
-        if self.n == 0
-            || self.tree[self.keys..self.keys + self.d]
-                .iter()
-                .zip(item)
-                .any(|(m, x)| *m < *x as f64)
-        {
+        if !self.some_bin_may_fit(item) {
             return None;
         }
         let size = weighted_size(item, &self.weights);
@@ -350,6 +345,39 @@ impl Bins {
             }
         }
         None
+    }
+
+    /// The active bin that can take `item` with the largest normalised residual
+    /// (`Σ_d w_d · residual_d`), ties to the higher index — when such a bin is among the
+    /// [`BEST_FIT_WALK`] roomiest bins; past that the first fitting bin by index is taken
+    /// (bins with much total room but none in one dimension can head the order).
+    ///
+    /// # Complexity
+    /// O(log n + min(k, 256) · d), plus a first-fit descent when the walk ends, where k of
+    /// the roomiest bins do not fit in some dimension.
+    pub fn most_room(&self, item: &[u64]) -> Option<usize> {
+        if !self.some_bin_may_fit(item) {
+            return None;
+        }
+        for (walked, (_, b)) in self.by_slack.iter().rev().enumerate() {
+            if walked == BEST_FIT_WALK {
+                return self.first_fit(item);
+            }
+            if self.fits(*b, item) {
+                return Some(*b);
+            }
+        }
+        None
+    }
+
+    /// Whether some bin has room for `item` in every dimension (the tree's root holds the
+    /// maxima; not necessarily in one bin).
+    fn some_bin_may_fit(&self, item: &[u64]) -> bool {
+        self.n > 0
+            && self.tree[self.keys..self.keys + self.d]
+                .iter()
+                .zip(item)
+                .all(|(m, x)| *m >= *x as f64)
     }
 
     fn refresh(&mut self, b: usize, active: bool) {

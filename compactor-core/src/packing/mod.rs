@@ -11,12 +11,14 @@ mod bfd;
 mod bins;
 mod ffd;
 mod instance;
+mod mrd;
 mod search;
 
 pub(crate) use bfd::BestFitDecreasing;
 pub(crate) use bins::Bins;
 pub(crate) use ffd::FirstFitDecreasing;
 pub use instance::Instance;
+pub(crate) use mrd::MostRoomDecreasing;
 pub(crate) use search::repair;
 pub use search::{DEFAULT_WORK_LIMIT, SearchOptions, SearchResult, pack_search};
 
@@ -43,7 +45,10 @@ pub enum StrategyKind {
     #[default]
     BestFit,
     /// Best-fit decreasing, then a consistent-neighbourhood search that repacks moved pods
-    /// to empty further nodes ([`pack_search`] for identical bins).
+    /// to empty further nodes ([`pack_search`] for identical bins); planned a second time
+    /// with most-room decreasing (the order kube-scheduler's LeastAllocated scoring fills
+    /// nodes in), keeping the plan whose scheduler prediction drains more nodes. About twice
+    /// best fit's time.
     Search,
     /// Best fit that keeps pods with traffic between them together: a pod goes to the node
     /// (with room, allowed by its constraints) holding the most traffic with it, otherwise

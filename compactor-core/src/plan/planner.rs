@@ -63,7 +63,7 @@ use crate::traffic::TrafficGraph;
 /// O(C · m · N · d) for C candidate nodes with m movable pods each over N nodes, plus a full
 /// re-placement of the drain set when a candidate already received pods.
 pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
-    let mut best = plan_with(snapshot, options, None)?;
+    let mut best = plan_at(snapshot, options)?;
     // A looser threshold never keeps more nodes than a stricter one: a stricter plan's drain
     // set, replayed at this threshold with the same nodes cordoned, gives the same
     // predictions, now under a higher cap (waves are made anew for this threshold).
@@ -71,7 +71,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
         .iter()
         .take_while(|level| **level != options.safety)
     {
-        let strict = plan_with(snapshot, &options.clone().with_safety(*stricter), None)?;
+        let strict = plan_at(snapshot, &options.clone().with_safety(*stricter))?;
         // Its nodes cordoned only may drain under this cap too.
         if strict.drain.len() + strict.cordon_only.len() <= best.drain.len() {
             continue;
@@ -83,7 +83,7 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
             .chain(strict.cordon_only.iter().map(String::as_str))
             .filter_map(|name| snapshot.node_index(name))
             .collect();
-        let replayed = plan_with(snapshot, options, Some(forced))?;
+        let replayed = plan_with(snapshot, options, Some(forced), None)?;
         if replayed.drain.len() > best.drain.len() {
             best = replayed;
         }
@@ -91,12 +91,38 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     Ok(best)
 }
 
+/// [`plan_with`] with the strategy's packing; for `search`, also with the most-room rule
+/// (kube-scheduler's LeastAllocated order), keeping the plan whose prediction drains more
+/// nodes (ties: best fit's).
+fn plan_at(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
+    let packed = plan_with(snapshot, options, None, None)?;
+    if options.strategy != StrategyKind::Search {
+        return Ok(packed);
+    }
+    let mut spread = plan_with(
+        snapshot,
+        options,
+        None,
+        Some(&crate::packing::MostRoomDecreasing),
+    )?;
+    if spread.drain.len() <= packed.drain.len() {
+        return Ok(packed);
+    }
+    spread.notes.push(format!(
+        "search: packed with the most-room rule (the order kube-scheduler's LeastAllocated scoring fills nodes in), whose drain set the scheduler prediction lets empty {} node(s) more than best fit's",
+        spread.drain.len() - packed.drain.len()
+    ));
+    Ok(spread)
+}
+
 /// [`plan`] at one threshold; with `forced`, the packing is skipped and these candidates are
-/// replayed through the scheduler prediction in this order.
+/// replayed through the scheduler prediction in this order; with `rule`, the packing places
+/// each pod by it instead of the strategy's own rule.
 fn plan_with(
     snapshot: &Snapshot,
     options: &PlanOptions,
     forced: Option<Vec<usize>>,
+    rule: Option<&'static dyn crate::packing::Strategy>,
 ) -> Result<Plan, CoreError> {
     options.pricing.validate()?;
     options.scheduler.validate()?;
@@ -307,7 +333,7 @@ fn plan_with(
         snapshot,
         room,
         &weights,
-        options.strategy.strategy(),
+        rule.unwrap_or_else(|| options.strategy.strategy()),
         &interpod,
         &statics,
         preference,
