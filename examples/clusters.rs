@@ -12,6 +12,17 @@
 //! DIR holds kubectl dumps (`kubectl get nodes,pods,pdb,pvc,pv,namespaces,csinodes -A -o json`)
 //! or core snapshots, as `*.json`; a single file works too.
 //!
+//! **Variants**, so that no figure rests on the files at hand alone: `--sample N` plans a
+//! seeded sample of N nodes (with their pods), `--pods PCT` keeps a seeded PCT % of the pods
+//! that are not DaemonSet pods (a lower fill), `--seeds K` makes K variants (seeds `--seed`,
+//! `--seed`+1, …; default 1 from seed 1). Budget statuses are recomputed for what is left.
+//! Kubectl Lists only.
+//!
+//! ```sh
+//! cargo run --release --example clusters -- DIR --sample 600 --seeds 3 --strategy best-fit
+//! cargo run --release --example clusters -- DIR --pods 70 --seeds 2
+//! ```
+//!
 //! **The CA-style rule is an emulation, not Cluster Autoscaler.** It follows CA's documented
 //! scale-down rule: a node whose larger share of requested CPU or memory is under 50 % is a
 //! candidate, the least utilised first; a candidate goes when each of its movable pods (the
@@ -38,11 +49,26 @@ use compactor_core::safety::SafetyLevel;
 use compactor_core::verify::verify;
 use serde::Serialize;
 
+#[path = "common/variant.rs"]
+mod variant;
+
+use variant::Variant;
+
 struct Args {
     inputs: Vec<PathBuf>,
     json: bool,
     strategies: Vec<StrategyKind>,
     levels: Vec<SafetyLevel>,
+    variants: Vec<Variant>,
+}
+
+const USAGE: &str = "usage: clusters DIR|FILE [--output table|json] [--strategy NAME]... [--level NAME]... [--sample NODES] [--pods PERCENT] [--seed S] [--seeds K]";
+
+fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> anyhow::Result<T> {
+    let value = value.with_context(|| format!("{flag} needs a value"))?;
+    value
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{flag}: expected a whole number, got {value:?}"))
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -50,6 +76,7 @@ fn parse_args() -> anyhow::Result<Args> {
     let mut json = false;
     let mut strategies = Vec::new();
     let mut levels = Vec::new();
+    let (mut sample, mut pods_percent, mut seed, mut seeds) = (None, 100u64, 1u64, 1u64);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -73,17 +100,24 @@ fn parse_args() -> anyhow::Result<Args> {
                         .with_context(|| format!("--level: unknown safety level {name:?}"))?;
                 levels.push(level);
             }
+            "--sample" => sample = Some(number("--sample", args.next())?),
+            "--pods" => {
+                pods_percent = number("--pods", args.next())?;
+                if pods_percent > 100 {
+                    bail!("--pods: a percentage of the pods, 0 to 100, got {pods_percent}");
+                }
+            }
+            "--seed" => seed = number("--seed", args.next())?,
+            "--seeds" => seeds = number("--seeds", args.next())?,
             "-h" | "--help" => {
-                println!(
-                    "usage: clusters DIR|FILE [--output table|json] [--strategy NAME]... [--level NAME]..."
-                );
+                println!("{USAGE}");
                 std::process::exit(0);
             }
             other if !other.starts_with('-') && path.is_none() => path = Some(PathBuf::from(other)),
             other => bail!("unexpected argument {other:?}"),
         }
     }
-    let path = path.context("usage: clusters DIR|FILE [--output json]")?;
+    let path = path.context(USAGE)?;
     let inputs = if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
             .with_context(|| format!("reading {}", path.display()))?
@@ -104,10 +138,23 @@ fn parse_args() -> anyhow::Result<Args> {
     if levels.is_empty() {
         levels = SafetyLevel::ALL.to_vec();
     }
+    let variants = (0..seeds.max(1))
+        .map(|k| Variant {
+            nodes: sample,
+            pods_percent,
+            seed: seed.wrapping_add(k),
+        })
+        .collect::<Vec<_>>();
+    let variants = if variants[0].suffix().is_empty() {
+        variants[..1].to_vec()
+    } else {
+        variants
+    };
     Ok(Args {
         inputs,
         json,
         strategies,
+        variants,
         levels,
     })
 }
@@ -240,44 +287,63 @@ fn cluster_name(path: &Path) -> String {
     )
 }
 
+/// Plans one cluster (a dump's text) at every level with every strategy asked for.
+fn plan_all(args: &Args, name: &str, text: &str) -> anyhow::Result<Vec<Row>> {
+    let spec =
+        compactor_kube::read_snapshot(text).with_context(|| format!("{name}: not a snapshot"))?;
+    let snap = Snapshot::new(spec).with_context(|| name.to_owned())?;
+    let mut rows = Vec::new();
+    for &level in &args.levels {
+        let ca = ca_style_kept(&snap, level);
+        for &strategy in &args.strategies {
+            let options = PlanOptions::default()
+                .with_strategy(strategy)
+                .with_safety(level);
+            reset_peak();
+            let started = Instant::now();
+            let p = plan(&snap, &options)?;
+            let plan_ms = started.elapsed().as_secs_f64() * 1e3;
+            let peak = peak_rss_mib();
+            let cap = p.cap_lower_bound.as_ref().map_or(0, |b| b.nodes);
+            rows.push(Row {
+                cluster: name.to_owned(),
+                nodes: snap.nodes().len(),
+                level: format!("{level:?}").to_lowercase(),
+                strategy: strategy.name().to_owned(),
+                kept: p.kept.len(),
+                cordon_only: p.cordon_only.len(),
+                lower_bound: p.lower_bound.nodes,
+                cap_lower_bound: cap,
+                gap_nodes: p.summary.gap_nodes,
+                gap_percent: p.summary.gap_percent,
+                ca_style_kept: ca,
+                plan_ms,
+                peak_rss_mib: peak,
+                valid: verify(&snap, &p, &options).is_empty(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
 fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let mut rows = Vec::new();
     for path in &args.inputs {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let spec = compactor_kube::read_snapshot(&text)
-            .with_context(|| format!("{}: not a snapshot", path.display()))?;
-        let snap = Snapshot::new(spec).with_context(|| format!("{}", path.display()))?;
-        for &level in &args.levels {
-            let ca = ca_style_kept(&snap, level);
-            for &strategy in &args.strategies {
-                let options = PlanOptions::default()
-                    .with_strategy(strategy)
-                    .with_safety(level);
-                reset_peak();
-                let started = Instant::now();
-                let p = plan(&snap, &options)?;
-                let plan_ms = started.elapsed().as_secs_f64() * 1e3;
-                let peak = peak_rss_mib();
-                let cap = p.cap_lower_bound.as_ref().map_or(0, |b| b.nodes);
-                rows.push(Row {
-                    cluster: cluster_name(path),
-                    nodes: snap.nodes().len(),
-                    level: format!("{level:?}").to_lowercase(),
-                    strategy: strategy.name().to_owned(),
-                    kept: p.kept.len(),
-                    cordon_only: p.cordon_only.len(),
-                    lower_bound: p.lower_bound.nodes,
-                    cap_lower_bound: cap,
-                    gap_nodes: p.summary.gap_nodes,
-                    gap_percent: p.summary.gap_percent,
-                    ca_style_kept: ca,
-                    plan_ms,
-                    peak_rss_mib: peak,
-                    valid: verify(&snap, &p, &options).is_empty(),
-                });
-            }
+        for variant in &args.variants {
+            let text = if variant.suffix().is_empty() {
+                text.clone()
+            } else {
+                let dump: serde_json::Value = serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not JSON", path.display()))?;
+                serde_json::to_string(&variant::derive(&dump, variant).with_context(|| {
+                    format!("{}: variants need a kubectl List", path.display())
+                })?)?
+            };
+            let name = format!("{}{}", cluster_name(path), variant.suffix());
+            rows.extend(plan_all(&args, &name, &text)?);
         }
     }
     if args.json {
@@ -285,7 +351,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<24} {:>6} {:<12} {:<15} {:>6} {:>8} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9} {:>5}",
+        "{:<30} {:>6} {:<12} {:<15} {:>6} {:>8} {:>6} {:>8} {:>8} {:>9} {:>9} {:>9} {:>5}",
         "cluster",
         "nodes",
         "level",
@@ -302,7 +368,7 @@ fn main() -> anyhow::Result<()> {
     );
     for r in &rows {
         println!(
-            "{:<24} {:>6} {:<12} {:<15} {:>6} {:>8} {:>6} {:>8} {:>7.1}% {:>9} {:>9.0} {:>9} {:>5}",
+            "{:<30} {:>6} {:<12} {:<15} {:>6} {:>8} {:>6} {:>8} {:>7.1}% {:>9} {:>9.0} {:>9} {:>5}",
             r.cluster,
             r.nodes,
             r.level,

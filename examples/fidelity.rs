@@ -38,6 +38,9 @@ mod kubectl;
 #[allow(dead_code)]
 #[path = "common/recreate.rs"]
 mod recreate;
+#[path = "common/variant.rs"]
+#[allow(dead_code)] // only the node sample is used here
+mod variant;
 use kubectl::{Kubectl, poll};
 use recreate::live_pods;
 

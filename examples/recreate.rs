@@ -30,6 +30,9 @@ use serde_json::{Value, json};
 mod kubectl;
 #[path = "common/recreate.rs"]
 mod recreate;
+#[path = "common/variant.rs"]
+#[allow(dead_code)] // only the node sample is used here
+mod variant;
 
 const USAGE: &str = "usage: recreate DUMP [--sample N] [--seed S] [--cluster-autoscaler]";
 

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use compactor_core::testing::Rng;
 use serde_json::{Value, json};
 
 use super::kubectl::{Kubectl, poll};
+use super::variant::sample_nodes;
 
 /// Labels a controller sets per pod, left out of a recreated template and selector.
 const PER_POD_LABELS: [&str; 4] = [
@@ -78,17 +78,6 @@ fn template(pod: &Value) -> Value {
         }
     }
     json!({"metadata": {"labels": labels}, "spec": out})
-}
-
-/// The names of the nodes a sample keeps: `n` of `names` (sorted), by a seeded shuffle.
-fn sample_nodes(mut names: Vec<String>, n: usize, seed: u64) -> BTreeSet<String> {
-    names.sort();
-    let mut rng = Rng::new(seed);
-    for i in (1..names.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        names.swap(i, j);
-    }
-    names.into_iter().take(n).collect()
 }
 
 /// What [`recreate`] builds.

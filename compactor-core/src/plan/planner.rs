@@ -91,28 +91,45 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     Ok(best)
 }
 
-/// [`plan_with`] with the strategy's packing; for `search`, also with the most-room rule
-/// (kube-scheduler's LeastAllocated order), keeping the plan whose prediction drains more
-/// nodes (ties: best fit's).
+/// [`plan_with`] with the strategy's packing. `search` makes three plans — best fit, best
+/// fit with the repair search, and the repair search over most-room packing (the order
+/// kube-scheduler's LeastAllocated scoring fills nodes in) — and keeps the one whose
+/// prediction drains the most nodes (ties: the earlier), so it never keeps more than best
+/// fit.
 fn plan_at(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
-    let packed = plan_with(snapshot, options, None, None)?;
     if options.strategy != StrategyKind::Search {
-        return Ok(packed);
+        return plan_with(snapshot, options, None, None);
     }
-    let mut spread = plan_with(
+    let plain = plan_with(
+        snapshot,
+        &options.clone().with_strategy(StrategyKind::BestFit),
+        None,
+        None,
+    )?;
+    let mut best = plan_with(snapshot, options, None, None)?;
+    let mut note = None;
+    if plain.drain.len() >= best.drain.len() {
+        // Same packing rule: only the repair differs, and it did not help.
+        best = Plan {
+            strategy: StrategyKind::Search,
+            ..plain
+        };
+    }
+    let spread = plan_with(
         snapshot,
         options,
         None,
         Some(&crate::packing::MostRoomDecreasing),
     )?;
-    if spread.drain.len() <= packed.drain.len() {
-        return Ok(packed);
+    if spread.drain.len() > best.drain.len() {
+        note = Some(format!(
+            "search: packed with the most-room rule (the order kube-scheduler's LeastAllocated scoring fills nodes in), whose drain set the scheduler prediction lets empty {} node(s) more than best fit's",
+            spread.drain.len() - best.drain.len()
+        ));
+        best = spread;
     }
-    spread.notes.push(format!(
-        "search: packed with the most-room rule (the order kube-scheduler's LeastAllocated scoring fills nodes in), whose drain set the scheduler prediction lets empty {} node(s) more than best fit's",
-        spread.drain.len() - packed.drain.len()
-    ));
-    Ok(spread)
+    best.notes.extend(note);
+    Ok(best)
 }
 
 /// [`plan`] at one threshold; with `forced`, the packing is skipped and these candidates are
