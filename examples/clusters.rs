@@ -16,7 +16,8 @@
 //! seeded sample of N nodes (with their pods), `--pods PCT` keeps a seeded PCT % of the pods
 //! that are not DaemonSet pods (a lower fill), `--seeds K` makes K variants (seeds `--seed`,
 //! `--seed`+1, …; default 1 from seed 1). Budget statuses are recomputed for what is left.
-//! Kubectl Lists only.
+//! Kubectl Lists only. `--write DIR` also saves each variant there (`NAME~n600-s1.json`), for
+//! `kube-compactor plan --from` and `check`.
 //!
 //! ```sh
 //! cargo run --release --example clusters -- DIR --sample 600 --seeds 3 --strategy best-fit
@@ -60,9 +61,10 @@ struct Args {
     strategies: Vec<StrategyKind>,
     levels: Vec<SafetyLevel>,
     variants: Vec<Variant>,
+    write: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: clusters DIR|FILE [--output table|json] [--strategy NAME]... [--level NAME]... [--sample NODES] [--pods PERCENT] [--seed S] [--seeds K]";
+const USAGE: &str = "usage: clusters DIR|FILE [--output table|json] [--strategy NAME]... [--level NAME]... [--sample NODES] [--pods PERCENT] [--seed S] [--seeds K] [--write DIR]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> anyhow::Result<T> {
     let value = value.with_context(|| format!("{flag} needs a value"))?;
@@ -77,6 +79,7 @@ fn parse_args() -> anyhow::Result<Args> {
     let mut strategies = Vec::new();
     let mut levels = Vec::new();
     let (mut sample, mut pods_percent, mut seed, mut seeds) = (None, 100u64, 1u64, 1u64);
+    let mut write = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -109,6 +112,11 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "--seed" => seed = number("--seed", args.next())?,
             "--seeds" => seeds = number("--seeds", args.next())?,
+            "--write" => {
+                write = Some(PathBuf::from(
+                    args.next().context("--write needs a folder")?,
+                ))
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -155,6 +163,7 @@ fn parse_args() -> anyhow::Result<Args> {
         json,
         strategies,
         variants,
+        write,
         levels,
     })
 }
@@ -343,6 +352,11 @@ fn main() -> anyhow::Result<()> {
                 })?)?
             };
             let name = format!("{}{}", cluster_name(path), variant.suffix());
+            if let Some(dir) = &args.write {
+                let file = dir.join(format!("{name}.json"));
+                std::fs::write(&file, &text)
+                    .with_context(|| format!("writing {}", file.display()))?;
+            }
             rows.extend(plan_all(&args, &name, &text)?);
         }
     }
