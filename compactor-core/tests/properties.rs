@@ -375,6 +375,15 @@ proptest! {
             .collect();
         prop_assert!(kept.windows(2).all(|w| w[1] <= w[0]), "kept per level {kept:?}");
     }
+
+    /// `search` never keeps more nodes than best fit, at any threshold.
+    #[test]
+    fn search_keeps_no_more_than_best_fit(seed in any::<u64>(), shape in shape(), level in prop::sample::select(SafetyLevel::ALL.to_vec())) {
+        let snap = Snapshot::new(generate(seed, shape)).expect("valid");
+        let kept = |strategy| plan(&snap, &PlanOptions::default().with_strategy(strategy).with_safety(level)).expect("plan").kept.len();
+        let (search, best_fit) = (kept(StrategyKind::Search), kept(StrategyKind::BestFit));
+        prop_assert!(search <= best_fit, "search keeps {search}, best fit {best_fit}");
+    }
 }
 
 proptest! {

@@ -63,6 +63,28 @@ use crate::traffic::TrafficGraph;
 /// O(C · m · N · d) for C candidate nodes with m movable pods each over N nodes, plus a full
 /// re-placement of the drain set when a candidate already received pods.
 pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
+    let found = plan_levels(snapshot, options)?;
+    if options.strategy != StrategyKind::Search {
+        return Ok(found);
+    }
+    // `search` never keeps more nodes than best fit: on a tie, best fit's plan.
+    let plain = plan_levels(
+        snapshot,
+        &options.clone().with_strategy(StrategyKind::BestFit),
+    )?;
+    Ok(if plain.drain.len() >= found.drain.len() {
+        Plan {
+            strategy: StrategyKind::Search,
+            ..plain
+        }
+    } else {
+        found
+    })
+}
+
+/// [`plan`] for one strategy: its plan at this threshold, or a stricter threshold's drain
+/// set replayed here when that drains more.
+fn plan_levels(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
     let mut best = plan_at(snapshot, options)?;
     // A looser threshold never keeps more nodes than a stricter one: a stricter plan's drain
     // set, replayed at this threshold with the same nodes cordoned, gives the same
@@ -91,45 +113,29 @@ pub fn plan(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreErro
     Ok(best)
 }
 
-/// [`plan_with`] with the strategy's packing. `search` makes three plans — best fit, best
-/// fit with the repair search, and the repair search over most-room packing (the order
-/// kube-scheduler's LeastAllocated scoring fills nodes in) — and keeps the one whose
-/// prediction drains the most nodes (ties: the earlier), so it never keeps more than best
-/// fit.
+/// [`plan_with`] with the strategy's packing. `search` plans twice — best fit with the
+/// repair search, and the repair search over most-room packing (the order kube-scheduler's
+/// LeastAllocated scoring fills nodes in) — and keeps the plan whose prediction drains more
+/// nodes (ties: the first).
 fn plan_at(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
+    let packed = plan_with(snapshot, options, None, None)?;
     if options.strategy != StrategyKind::Search {
-        return plan_with(snapshot, options, None, None);
+        return Ok(packed);
     }
-    let plain = plan_with(
-        snapshot,
-        &options.clone().with_strategy(StrategyKind::BestFit),
-        None,
-        None,
-    )?;
-    let mut best = plan_with(snapshot, options, None, None)?;
-    let mut note = None;
-    if plain.drain.len() >= best.drain.len() {
-        // Same packing rule: only the repair differs, and it did not help.
-        best = Plan {
-            strategy: StrategyKind::Search,
-            ..plain
-        };
-    }
-    let spread = plan_with(
+    let mut spread = plan_with(
         snapshot,
         options,
         None,
         Some(&crate::packing::MostRoomDecreasing),
     )?;
-    if spread.drain.len() > best.drain.len() {
-        note = Some(format!(
-            "search: packed with the most-room rule (the order kube-scheduler's LeastAllocated scoring fills nodes in), whose drain set the scheduler prediction lets empty {} node(s) more than best fit's",
-            spread.drain.len() - best.drain.len()
-        ));
-        best = spread;
+    if spread.drain.len() <= packed.drain.len() {
+        return Ok(packed);
     }
-    best.notes.extend(note);
-    Ok(best)
+    spread.notes.push(format!(
+        "search: packed with the most-room rule (the order kube-scheduler's LeastAllocated scoring fills nodes in), whose drain set the scheduler prediction lets empty {} node(s) more than best fit's",
+        spread.drain.len() - packed.drain.len()
+    ));
+    Ok(spread)
 }
 
 /// [`plan`] at one threshold; with `forced`, the packing is skipped and these candidates are
