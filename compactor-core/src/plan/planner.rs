@@ -139,7 +139,7 @@ fn plan_at(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError
 }
 
 /// [`plan`] at one threshold; with `forced`, the packing is skipped and these candidates are
-/// replayed through the scheduler prediction in this order; with `rule`, the packing places
+/// replayed through the scheduler prediction (largest pod first, like every drain set); with `rule`, the packing places
 /// each pod by it instead of the strategy's own rule.
 fn plan_with(
     snapshot: &Snapshot,
@@ -426,7 +426,25 @@ fn plan_with(
     };
     drop(packer);
 
-    // Phase 2: kube-scheduler's predicted placements must fit under the cap too.
+    // Phase 2: kube-scheduler's predicted placements must fit under the cap too. The drains
+    // are replayed largest pod first (a stable sort: ties keep the packing's order), after
+    // the nodes with no pod to move.
+    // kube-scheduler sends each replacement to the node with the most room, so large pods
+    // placed early still find room under the cap that the small ones, spread first, would
+    // have split between nodes — as in first-fit decreasing. In the packing's order (least
+    // loaded node first) the prediction refused 74 / 108 / 91 drains of openb-cpu050; in
+    // this one 49 / 51 / 68, and the plans keep 1,000 / 823 / 766 nodes instead of
+    // 1,025 / 880 / 789 (docs/decisions.md).
+    let largest = |c: usize| {
+        movable[c].first().map_or(0.0, |p| {
+            weighted_size(&snapshot.pods()[*p].request, &weights)
+        })
+    };
+    chosen.sort_by(|a, b| {
+        // Nodes with nothing to move first: they predict nothing.
+        (movable[*b].is_empty().cmp(&movable[*a].is_empty()))
+            .then(largest(*b).total_cmp(&largest(*a)))
+    });
     let Validated {
         drain: drain_order,
         placed,
