@@ -60,7 +60,8 @@ pub enum Strategy {
     /// Best-fit decreasing (the CLI's default).
     #[default]
     BestFit,
-    /// Best fit, then a bounded local search.
+    /// The best of four plans (best fit, with a bounded repair search, with most-room
+    /// packing, with another tie order): never more nodes kept than best fit.
     Search,
     /// Keeps pods that exchange traffic together.
     NetworkAware,

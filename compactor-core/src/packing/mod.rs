@@ -47,9 +47,9 @@ pub enum StrategyKind {
     /// Best-fit decreasing, then a consistent-neighbourhood search that repacks moved pods
     /// to empty further nodes ([`pack_search`] for identical bins); planned a second time
     /// with most-room decreasing (the order kube-scheduler's LeastAllocated scoring fills
-    /// nodes in) and a third with plain best fit, keeping the plan whose scheduler
-    /// prediction drains the most nodes, so it never keeps more than best fit. About three
-    /// times best fit's time.
+    /// nodes in), a third with the prediction's ties in node name order and a fourth with
+    /// plain best fit, keeping the plan whose scheduler prediction drains the most nodes,
+    /// so it never keeps more than best fit. About four times best fit's time.
     Search,
     /// Best fit that keeps pods with traffic between them together: a pod goes to the node
     /// (with room, allowed by its constraints) holding the most traffic with it, otherwise

@@ -105,7 +105,7 @@ fn plan_levels(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreE
             .chain(strict.cordon_only.iter().map(String::as_str))
             .filter_map(|name| snapshot.node_index(name))
             .collect();
-        let replayed = plan_with(snapshot, options, Some(forced), None)?;
+        let replayed = plan_with(snapshot, options, Some(forced), Tuning::default())?;
         if replayed.drain.len() > best.drain.len() {
             best = replayed;
         }
@@ -113,39 +113,68 @@ fn plan_levels(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreE
     Ok(best)
 }
 
-/// [`plan_with`] with the strategy's packing. `search` plans twice — best fit with the
-/// repair search, and the repair search over most-room packing (the order kube-scheduler's
-/// LeastAllocated scoring fills nodes in) — and keeps the plan whose prediction drains more
-/// nodes (ties: the first).
+/// [`plan_with`] with the strategy's packing. `search` makes three plans — best fit with
+/// the repair search; the same over most-room packing (the order kube-scheduler's
+/// LeastAllocated scoring fills nodes in); and the first again with the prediction's ties
+/// taken by node name — and keeps the one whose prediction drains the most nodes (ties: the
+/// earlier), saying in a note when it is not the first.
 fn plan_at(snapshot: &Snapshot, options: &PlanOptions) -> Result<Plan, CoreError> {
-    let packed = plan_with(snapshot, options, None, None)?;
+    let mut best = plan_with(snapshot, options, None, Tuning::default())?;
     if options.strategy != StrategyKind::Search {
-        return Ok(packed);
+        return Ok(best);
     }
-    let mut spread = plan_with(
-        snapshot,
-        options,
-        None,
-        Some(&crate::packing::MostRoomDecreasing),
-    )?;
-    if spread.drain.len() <= packed.drain.len() {
-        return Ok(packed);
+    let first = best.drain.len();
+    let tries = [
+        (
+            Tuning {
+                rule: Some(&crate::packing::MostRoomDecreasing),
+                ..Tuning::default()
+            },
+            "packed with the most-room rule (the order kube-scheduler's LeastAllocated scoring fills nodes in)",
+        ),
+        (
+            Tuning {
+                ties_by_name: true,
+                ..Tuning::default()
+            },
+            "the prediction's drains with equally large pods taken in node name order",
+        ),
+    ];
+    let mut won = None;
+    for (tuning, what) in tries {
+        let other = plan_with(snapshot, options, None, tuning)?;
+        if other.drain.len() > best.drain.len() {
+            best = other;
+            won = Some(what);
+        }
     }
-    spread.notes.push(format!(
-        "search: packed with the most-room rule (the order kube-scheduler's LeastAllocated scoring fills nodes in), whose drain set the scheduler prediction lets empty {} node(s) more than best fit's",
-        spread.drain.len() - packed.drain.len()
-    ));
-    Ok(spread)
+    if let Some(what) = won {
+        best.notes.push(format!(
+            "search: {what}, whose drain set the scheduler prediction lets empty {} node(s) more than best fit's",
+            best.drain.len() - first
+        ));
+    }
+    Ok(best)
+}
+
+/// How one of `search`'s plans differs from the strategy's own.
+#[derive(Clone, Copy, Default)]
+struct Tuning {
+    /// The packing's rule instead of the strategy's.
+    rule: Option<&'static dyn crate::packing::Strategy>,
+    /// The prediction takes drains whose largest pods are equal in node name order instead
+    /// of the packing's.
+    ties_by_name: bool,
 }
 
 /// [`plan`] at one threshold; with `forced`, the packing is skipped and these candidates are
-/// replayed through the scheduler prediction (largest pod first, like every drain set); with `rule`, the packing places
-/// each pod by it instead of the strategy's own rule.
+/// replayed through the scheduler prediction (largest pod first, like every drain set);
+/// `tuning` says where the plan departs from the strategy's own (see [`Tuning`]).
 fn plan_with(
     snapshot: &Snapshot,
     options: &PlanOptions,
     forced: Option<Vec<usize>>,
-    rule: Option<&'static dyn crate::packing::Strategy>,
+    tuning: Tuning,
 ) -> Result<Plan, CoreError> {
     options.pricing.validate()?;
     options.scheduler.validate()?;
@@ -356,7 +385,7 @@ fn plan_with(
         snapshot,
         room,
         &weights,
-        rule.unwrap_or_else(|| options.strategy.strategy()),
+        tuning.rule.unwrap_or_else(|| options.strategy.strategy()),
         &interpod,
         &statics,
         preference,
@@ -440,6 +469,9 @@ fn plan_with(
             weighted_size(&snapshot.pods()[*p].request, &weights)
         })
     };
+    if tuning.ties_by_name {
+        chosen.sort_unstable();
+    }
     chosen.sort_by(|a, b| {
         // Nodes with nothing to move first: they predict nothing.
         (movable[*b].is_empty().cmp(&movable[*a].is_empty()))
