@@ -146,18 +146,19 @@ fn parse_args() -> anyhow::Result<Args> {
     if levels.is_empty() {
         levels = SafetyLevel::ALL.to_vec();
     }
-    let variants = (0..seeds.max(1))
+    // Without a sample or a share of pods every seed gives the dump itself: plan it once.
+    let seeds = if sample.is_none() && pods_percent == 100 {
+        1
+    } else {
+        seeds.max(1)
+    };
+    let variants = (0..seeds)
         .map(|k| Variant {
             nodes: sample,
             pods_percent,
             seed: seed.wrapping_add(k),
         })
-        .collect::<Vec<_>>();
-    let variants = if variants[0].suffix().is_empty() {
-        variants[..1].to_vec()
-    } else {
-        variants
-    };
+        .collect();
     Ok(Args {
         inputs,
         json,
@@ -341,23 +342,34 @@ fn main() -> anyhow::Result<()> {
     for path in &args.inputs {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        // The dump is parsed once for all its variants (none when planning the dump itself).
+        let dump: Option<serde_json::Value> = if args.variants[0].suffix().is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not JSON", path.display()))?,
+            )
+        };
         for variant in &args.variants {
-            let text = if variant.suffix().is_empty() {
-                text.clone()
-            } else {
-                let dump: serde_json::Value = serde_json::from_str(&text)
-                    .with_context(|| format!("{}: not JSON", path.display()))?;
-                serde_json::to_string(&variant::derive(&dump, variant).with_context(|| {
-                    format!("{}: variants need a kubectl List", path.display())
-                })?)?
+            let derived;
+            let text = match &dump {
+                None => &text,
+                Some(dump) => {
+                    derived =
+                        serde_json::to_string(&variant::derive(dump, variant).with_context(
+                            || format!("{}: variants need a kubectl List", path.display()),
+                        )?)?;
+                    &derived
+                }
             };
             let name = format!("{}{}", cluster_name(path), variant.suffix());
             if let Some(dir) = &args.write {
                 let file = dir.join(format!("{name}.json"));
-                std::fs::write(&file, &text)
+                std::fs::write(&file, text)
                     .with_context(|| format!("writing {}", file.display()))?;
             }
-            rows.extend(plan_all(&args, &name, &text)?);
+            rows.extend(plan_all(&args, &name, text)?);
         }
     }
     if args.json {

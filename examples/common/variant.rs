@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail};
+use compactor_core::model::LabelSelector;
 use compactor_core::testing::Rng;
 use serde_json::Value;
 
@@ -58,18 +59,25 @@ fn is_daemon_pod(pod: &Value) -> bool {
         .is_some_and(|o| o.iter().any(|r| r["kind"] == "DaemonSet"))
 }
 
-/// Whether `selector` (matchLabels only) selects `labels`; `None` when it has
-/// matchExpressions, which this harness does not evaluate.
-fn selects(selector: &Value, labels: &Value) -> Option<bool> {
-    if selector
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .is_some_and(|e| !e.is_empty())
-    {
+/// The budget selector `selector` as the core reads it (matchLabels and matchExpressions);
+/// `None` for a null selector (it selects no pod) or one the core cannot read.
+fn selector(selector: &Value) -> Option<LabelSelector> {
+    if selector.is_null() {
         return None;
     }
-    let want = selector["matchLabels"].as_object();
-    Some(want.is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v))))
+    serde_json::from_value(selector.clone()).ok()
+}
+
+/// A pod's labels as the core's selectors take them (values that are not strings: none).
+fn labels(pod: &Value) -> BTreeMap<String, String> {
+    pod["metadata"]["labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `value` (an integer or a percentage string) of `total`, percentages rounded up as the
@@ -88,8 +96,7 @@ fn scaled(value: &Value, total: i64) -> Option<i64> {
 /// The variant of the kubectl List `dump`: nodes sampled, pods on dropped nodes and a
 /// share of the others dropped, CSINodes of dropped nodes dropped, and every budget's
 /// `disruptionsAllowed` recomputed from the Ready pods it still selects (a budget whose
-/// selector uses matchExpressions, or whose spec this cannot read, allows none: in doubt,
-/// nothing is evicted under it).
+/// selector or spec this cannot read allows none: in doubt, nothing is evicted under it).
 ///
 /// # Errors
 /// When `dump` is not a List with items.
@@ -134,7 +141,7 @@ pub fn derive(dump: &Value, variant: &Variant) -> Result<Value> {
         }
     }
     // Budgets: healthy pods now selected, against what the spec asks.
-    let mut ready_by_ns: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    let mut ready_by_ns: BTreeMap<&str, Vec<BTreeMap<String, String>>> = BTreeMap::new();
     for pod in out.iter().filter(|i| i["kind"] == "Pod") {
         let ready = pod["status"]["conditions"].as_array().is_some_and(|c| {
             c.iter()
@@ -144,7 +151,7 @@ pub fn derive(dump: &Value, variant: &Variant) -> Result<Value> {
             ready_by_ns
                 .entry(pod["metadata"]["namespace"].as_str().unwrap_or("default"))
                 .or_default()
-                .push(&pod["metadata"]["labels"]);
+                .push(labels(pod));
         }
     }
     let mut statuses = Vec::new();
@@ -154,10 +161,10 @@ pub fn derive(dump: &Value, variant: &Variant) -> Result<Value> {
         }
         let ns = pdb["metadata"]["namespace"].as_str().unwrap_or("default");
         let spec = &pdb["spec"];
-        let healthy: Option<i64> = ready_by_ns.get(ns).map_or(Some(0), |pods| {
-            pods.iter()
-                .map(|labels| selects(&spec["selector"], labels))
-                .try_fold(0, |n, s| s.map(|s| n + i64::from(s)))
+        let healthy: Option<i64> = selector(&spec["selector"]).map(|sel| {
+            ready_by_ns.get(ns).map_or(0, |pods| {
+                pods.iter().filter(|l| sel.matches(l)).count() as i64
+            })
         });
         let allowed = healthy.and_then(|healthy| {
             let desired = match (spec.get("minAvailable"), spec.get("maxUnavailable")) {
@@ -205,6 +212,17 @@ mod tests {
         ]})
     }
 
+    /// The status of budget `name` in `list`.
+    fn status(list: &Value, name: &str) -> Value {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "PodDisruptionBudget" && super::name(i) == name)
+            .unwrap()["status"]
+            .clone()
+    }
+
     fn count(list: &Value, kind: &str) -> usize {
         list["items"]
             .as_array()
@@ -241,22 +259,39 @@ mod tests {
         // Same seed, same variant.
         assert_eq!(derive(&dump(), &v).unwrap(), out);
         // maxUnavailable 1 of the w pods left; minAvailable 50 % of the x pods left.
-        let pdb = |n: &str| {
-            out["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|i| i["kind"] == "PodDisruptionBudget" && name(i) == n)
-                .unwrap()["status"]
-                .clone()
-        };
         let w = count(&out, "Pod") - usize::from(nodes.contains("n1"));
-        assert_eq!(pdb("w")["currentHealthy"], w);
-        assert_eq!(pdb("w")["disruptionsAllowed"], 1.min(w));
+        assert_eq!(status(&out, "w")["currentHealthy"], w);
+        assert_eq!(status(&out, "w")["disruptionsAllowed"], 1.min(w));
         let x = usize::from(nodes.contains("n1"));
         // 50 % of one pod rounds up to one: nothing may go.
-        assert_eq!(pdb("x")["disruptionsAllowed"], 0);
-        assert_eq!(pdb("x")["currentHealthy"], x);
+        assert_eq!(status(&out, "x")["disruptionsAllowed"], 0);
+        assert_eq!(status(&out, "x")["currentHealthy"], x);
+    }
+
+    #[test]
+    fn budgets_use_set_based_selectors_and_a_null_selector_selects_nothing() {
+        let mut list = dump();
+        let items = list["items"].as_array_mut().unwrap();
+        items.push(
+            json!({"kind": "PodDisruptionBudget", "metadata": {"name": "e", "namespace": "a"},
+            "spec": {"maxUnavailable": 2, "selector": {"matchExpressions":
+                [{"key": "app", "operator": "In", "values": ["w", "x"]}]}}}),
+        );
+        items.push(
+            json!({"kind": "PodDisruptionBudget", "metadata": {"name": "n", "namespace": "a"},
+            "spec": {"maxUnavailable": 1, "selector": null}}),
+        );
+        // Every node kept: a variant, but every pod stays.
+        let v = Variant {
+            nodes: Some(3),
+            pods_percent: 100,
+            seed: 1,
+        };
+        let out = derive(&list, &v).unwrap();
+        assert_eq!(status(&out, "e")["currentHealthy"], 4);
+        assert_eq!(status(&out, "e")["disruptionsAllowed"], 2);
+        assert_eq!(status(&out, "n")["currentHealthy"], 0);
+        assert_eq!(status(&out, "n")["disruptionsAllowed"], 0);
     }
 
     #[test]

@@ -457,13 +457,11 @@ fn plan_with(
 
     // Phase 2: kube-scheduler's predicted placements must fit under the cap too. The drains
     // are replayed largest pod first (a stable sort: ties keep the packing's order), after
-    // the nodes with no pod to move.
-    // kube-scheduler sends each replacement to the node with the most room, so large pods
-    // placed early still find room under the cap that the small ones, spread first, would
-    // have split between nodes — as in first-fit decreasing. In the packing's order (least
-    // loaded node first) the prediction refused 74 / 108 / 91 drains of openb-cpu050; in
-    // this one 49 / 51 / 68, and the plans keep 1,000 / 823 / 766 nodes instead of
-    // 1,025 / 880 / 789 (docs/decisions.md).
+    // the nodes with no pod to move. kube-scheduler sends each replacement to the node with
+    // the most room, so large pods placed early still find room under the cap that the
+    // small ones, spread first, would have split between nodes — as in first-fit
+    // decreasing (measured in docs/decisions.md, "The prediction replays the drain set
+    // largest pod first").
     let largest = |c: usize| {
         movable[c].first().map_or(0.0, |p| {
             weighted_size(&snapshot.pods()[*p].request, &weights)
@@ -474,7 +472,9 @@ fn plan_with(
     }
     chosen.sort_by(|a, b| {
         // Nodes with nothing to move first: they predict nothing.
-        (movable[*b].is_empty().cmp(&movable[*a].is_empty()))
+        movable[*b]
+            .is_empty()
+            .cmp(&movable[*a].is_empty())
             .then(largest(*b).total_cmp(&largest(*a)))
     });
     let Validated {
