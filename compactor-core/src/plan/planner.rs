@@ -951,7 +951,13 @@ fn validate(
                         })
                     }
                 };
-                match sim.place(p, |i| cordoned[i], off_plan, limit, cap) {
+                // After a steer only a cordon changed: the search resumes.
+                let predicted = if steer.is_empty() {
+                    sim.place(p, |i| cordoned[i], off_plan, limit, cap)
+                } else {
+                    sim.place_again(p, |i| cordoned[i], off_plan, limit, cap)
+                };
+                match predicted {
                     Ok(to) => {
                         trial.push((p, to, steer));
                         break;
