@@ -1871,23 +1871,27 @@ mod scoring {
         assert_eq!(p.summary.tied_predictions, 1);
     }
 
+    /// `n` with 100 GiB of ephemeral storage.
+    fn disk(mut n: NodeSpec) -> NodeSpec {
+        n.allocatable = n.allocatable.with("ephemeral-storage", 100 * GI);
+        n
+    }
+
+    /// `p` requesting `gi` GiB of ephemeral storage.
+    fn with_disk(mut p: PodSpec, gi: u64) -> PodSpec {
+        p.containers[0].requests = p.containers[0]
+            .requests
+            .clone()
+            .with("ephemeral-storage", gi * GI);
+        p
+    }
+
     /// The same tie, but c's ephemeral storage (100 GiB, 65 GiB requested) would go to 75 %
     /// with x's 10 GiB, over the 70 % cap. Scores ignore ephemeral storage, so c still ties
     /// with b and kube-scheduler may pick it. The plan steers: c is cordoned right before x's
     /// eviction (`cordonFirst`), and kube-scheduler's only choice left is b.
     #[test]
     fn the_cap_must_hold_on_every_tied_node() {
-        let disk = |mut n: NodeSpec| {
-            n.allocatable = n.allocatable.with("ephemeral-storage", 100 * GI);
-            n
-        };
-        let with_disk = |mut p: PodSpec, gi: u64| {
-            p.containers[0].requests = p.containers[0]
-                .requests
-                .clone()
-                .with("ephemeral-storage", gi * GI);
-            p
-        };
         let p = run(
             spec(
                 abc().into_iter().map(disk).collect(),
@@ -1910,6 +1914,37 @@ mod scoring {
             "{:?}",
             p.notes
         );
+    }
+
+    /// Twenty nodes c00…c19 hold 65 GiB of ephemeral storage each and little else: for
+    /// kube-scheduler they are the roomiest, but x's 10 GiB would take each to 75 %, over the
+    /// 70 % cap. Steering x off them takes 20 cordons, more than the 16 of the first pass, so
+    /// a fails there; tried again at the end of the order (up to 64 cordons, nothing comes
+    /// after it) it drains: x lands on b with all twenty cordoned first.
+    #[test]
+    fn a_retried_drain_may_steer_further() {
+        let baits: Vec<String> = (0..20).map(|i| format!("c{i:02}")).collect();
+        let mut nodes = vec![node("a", 4000, 16 * GI), node("b", 4000, 16 * GI)];
+        nodes.extend(baits.iter().map(|c| node(c, 4000, 16 * GI)));
+        let mut pods = vec![
+            with_disk(pod("shop", "x", "a", "web", 200, GI), 10),
+            pod("ops", "pin-b", "b", "", 500, GI),
+        ];
+        pods.extend(
+            baits
+                .iter()
+                .map(|c| with_disk(pod("ops", &format!("pin-{c}"), c, "", 100, GI), 65)),
+        );
+        let p = run(
+            spec(nodes.into_iter().map(disk).collect(), pods),
+            SafetyLevel::Conservative,
+        );
+        assert_eq!(drained(&p), vec!["a"]);
+        assert_eq!(moves(&p), vec![("x".into(), "a", "b", 1)]);
+        let mut steered = p.moves[0].cordon_first.clone();
+        steered.sort();
+        assert_eq!(steered, baits);
+        assert!(p.cordon_only.is_empty(), "{:?}", p.cordon_only);
     }
 }
 

@@ -861,6 +861,9 @@ struct Validated {
 
 /// Most nodes cordoned to steer one replacement off nodes it would take over the cap.
 const STEERS_PER_POD: usize = 16;
+/// The same when a failed candidate is tried again at the end of the order (see
+/// [`validate`]; measured in docs/decisions.md, "Steering").
+const RETRY_STEERS_PER_POD: usize = 64;
 
 /// The dump command whose output holds everything the planner reads.
 const FULL_DUMP: &str =
@@ -925,7 +928,8 @@ fn validate(
     // (with the sim and the cordons left as they were).
     let attempt = |sim: &mut SchedulerSim<'_>,
                    cordoned: &mut Vec<bool>,
-                   x: usize|
+                   x: usize,
+                   steers: usize|
      -> Result<Vec<(usize, super::scheduler::Prediction, Vec<usize>)>, Reason> {
         let position = sim.position();
         let mut trial: Vec<(usize, super::scheduler::Prediction, Vec<usize>)> = Vec::new();
@@ -966,7 +970,7 @@ fn validate(
                         sim.unplace(p, None);
                         let reason = first.take().unwrap_or(reason);
                         let over = sim.over_cap().filter(|&y| !cordoned[y]);
-                        if let (Some(y), true) = (over, steer.len() < STEERS_PER_POD) {
+                        if let (Some(y), true) = (over, steer.len() < steers) {
                             // Cordon y right before this eviction: kube-scheduler then
                             // places the replacement elsewhere, and y stays under the cap.
                             sim.rewind(before);
@@ -995,11 +999,16 @@ fn validate(
         std::collections::BTreeMap::new();
     // A candidate that fails gets one more chance at the end of the order, once every
     // other placement is made: it is cordoned all along, so no earlier prediction changes.
-    for round in 0..2 {
+    // There its pods may be steered further: no drain comes after it whose room the extra
+    // steering cordons would take.
+    for (round, steers) in [STEERS_PER_POD, RETRY_STEERS_PER_POD]
+        .into_iter()
+        .enumerate()
+    {
         let before = cordon_only.len();
         cordon_only.clear();
         for x in std::mem::take(&mut queue) {
-            match attempt(&mut sim, &mut cordoned, x) {
+            match attempt(&mut sim, &mut cordoned, x, steers) {
                 Ok(trial) => {
                     drain.push(x);
                     for (p, to, cordon_first) in trial {
