@@ -1005,7 +1005,6 @@ fn validate(
         .into_iter()
         .enumerate()
     {
-        let before = cordon_only.len();
         cordon_only.clear();
         for x in std::mem::take(&mut queue) {
             match attempt(&mut sim, &mut cordoned, x, steers) {
@@ -1024,7 +1023,7 @@ fn validate(
                 }
             }
         }
-        if cordon_only.is_empty() || (round > 0 && cordon_only.len() == before) {
+        if cordon_only.is_empty() || round > 0 {
             break;
         }
         queue.clone_from(&cordon_only);
